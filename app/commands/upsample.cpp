@@ -1,0 +1,163 @@
+// tconv-upsample INPUT -s 2: images through the interpolating (or learned)
+// transposed convolution, .npy arrays through the exact library op.
+#include "commands/upsample.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+
+#include "exit_codes.hpp"
+#include "file_io.hpp"
+#include "image_io.hpp"
+#include "tconv/border.hpp"
+#include "tconv/conv_transpose2d.hpp"
+#include "tconv/npy.hpp"
+
+namespace tconv::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint64_t kMaxInputBytes = std::uint64_t{1} << 30;
+
+bool is_npy(std::span<const unsigned char> bytes) {
+  return bytes.size() >= 6 && std::memcmp(bytes.data(), "\x93NUMPY", 6) == 0;
+}
+
+fs::path default_output(const fs::path& input, Size2 scale, const std::string& ext) {
+  return input.parent_path() / (input.stem().string() + "_x" + scale_text(scale) + ext);
+}
+
+// Refuses early what the write would refuse at the end, so no work is wasted.
+void check_output(const fs::path& input, const fs::path& output, bool overwrite) {
+  if (same_file(input, output))
+    throw InputError(output.string() + ": is the input file; refusing to write over it");
+  std::error_code ec;
+  if (!overwrite && fs::exists(fs::symlink_status(output, ec)))
+    throw InputError(output.string() + ": exists (use --overwrite to replace it)");
+}
+
+std::string extension_of(const fs::path& p) {
+  std::string ext = p.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
+void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
+                 const fs::path& output) {
+  if (extension_of(output) != ".npy")
+    throw UsageError("-o " + output.string() + ": a .npy input writes a .npy output");
+  NpyArray x = parse_npy(bytes, opt.input);
+  const std::size_t rank = x.shape.size();
+  if (rank != 3 && rank != 4)
+    throw UsageError(opt.input + ": expected shape (C,H,W) or (N,C,H,W), got " +
+                     std::to_string(rank) + "-d");
+  for (auto d : x.shape)
+    if (d < 1 || d > INT32_MAX)
+      throw UsageError(opt.input + ": dimension " + std::to_string(d) + " out of range");
+  const auto n = rank == 4 ? x.shape[0] : 1;
+  const Shape3 item{static_cast<int>(x.shape[rank - 3]), static_cast<int>(x.shape[rank - 2]),
+                    static_cast<int>(x.shape[rank - 1])};
+
+  Layer layer = make_layer(opt.layer, item.c);
+  const ConvTranspose2d op =
+      ConvTranspose2d::create(layer.params, std::move(layer.weights), {opt.force_impl});
+  const Border border = border_of(opt.layer, Border::kZero);
+  const Shape3 out_shape = op.output_shape(item);
+  check_output(opt.input, output, opt.overwrite);
+  spdlog::debug("{}: {} x{} with {} ({}, border {})", opt.input, to_string(item), n,
+                op.params().to_string(), op.impl_name(), to_string(border));
+
+  NpyArray y;
+  if (rank == 4) y.shape.push_back(n);
+  y.shape.insert(y.shape.end(), {out_shape.c, out_shape.h, out_shape.w});
+  if (out_shape.elements() * n > op.options().max_output_elements)
+    throw LimitExceeded("conv_transpose2d output " + std::to_string(n) + "x" +
+                        to_string(out_shape) + ": exceeds the limit of " +
+                        std::to_string(op.options().max_output_elements) + " elements");
+  y.values.reserve(static_cast<std::size_t>(out_shape.elements() * n));
+  for (std::int64_t b = 0; b < n; ++b) {
+    const ConstTensorView src{x.values.data() + b * item.elements(), item};
+    const Tensor out = run_with_border(op, src, border);
+    y.values.insert(y.values.end(), out.span().begin(), out.span().end());
+  }
+  write_file_atomic(output, encode_npy(y), opt.overwrite);
+  spdlog::info("{} -> {} ({})", opt.input, output.string(), to_string(out_shape));
+}
+
+void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
+               const fs::path& output) {
+  const auto format = format_from_extension(output.extension().string());
+  if (!format)
+    throw UsageError("-o " + output.string() +
+                     ": unknown output extension (png, jpg, tif, webp, bmp; npy for .npy input)");
+  const auto started = std::chrono::steady_clock::now();
+  Image image = decode_image(bytes, opt.input);
+  const int channels = image.pixels.shape().c;
+
+  Layer layer = make_layer(opt.layer, channels);
+  const ConvTranspose2d op =
+      ConvTranspose2d::create(layer.params, std::move(layer.weights), {opt.force_impl});
+  const Border border = border_of(opt.layer, Border::kReplicate);
+  const Shape3 out_shape = op.output_shape(image.pixels.shape());
+  if (out_shape.c != 1 && out_shape.c != 3 && out_shape.c != 4)
+    throw UsageError("--weights " + opt.layer.weights + ": " + std::to_string(out_shape.c) +
+                     " output channels cannot be stored as an image (1, 3 or 4)");
+  check_output(opt.input, output, opt.overwrite);
+
+  // Colour is interpolated premultiplied, so transparent pixels add no colour.
+  const bool alpha = image.has_alpha() && out_shape.c == 4;
+  if (alpha) premultiply_alpha(image.pixels);
+  Image result{run_with_border(op, image.pixels.view(), border), image.type};
+  if (alpha) unpremultiply_alpha(result.pixels);
+
+  SampleType written{};
+  const auto encoded = encode_image(result, *format, {}, &written);
+  if (written != image.type)
+    spdlog::warn("{}: {} cannot hold {} samples; wrote {}", output.string(), to_string(*format),
+                 to_string(image.type), to_string(written));
+  write_file_atomic(output, encoded, opt.overwrite);
+  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                            started)
+                      .count();
+  spdlog::info("{} ({}) -> {} ({}x{}) in {:.0f} ms", opt.input, describe(image), output.string(),
+               out_shape.w, out_shape.h, ms);
+  spdlog::debug("{} with {}, border {}", op.params().to_string(), op.impl_name(),
+                to_string(border));
+}
+
+}  // namespace
+
+void setup_upsample(CLI::App& app) {
+  auto opt = std::make_shared<UpsampleOptions>();
+  app.add_option("input", opt->input, "Input image (PNG, JPEG, TIFF, WebP, BMP) or .npy array")
+      ->required();
+  app.add_option("-o,--output", opt->output,
+                 "Output file; default <stem>_x<scale>.<ext> beside the input");
+  app.add_flag("--overwrite", opt->overwrite, "Replace an existing output file");
+  app.add_option("--impl", opt->force_impl, "Force an implementation (e.g. tconv2d_f32_ref)");
+  add_layer_flags(app, opt->layer);
+  app.callback([opt] { run_upsample(*opt); });
+}
+
+void run_upsample(const UpsampleOptions& opt) {
+  const fs::path input(opt.input);
+  const Size2 scale = scale_of(opt.layer);
+  const auto bytes = read_file(input, kMaxInputBytes);
+  const bool numeric = is_npy(bytes);
+  const fs::path output =
+      opt.output.empty()
+          ? default_output(input, scale, numeric ? ".npy" : input.extension().string())
+          : fs::path(opt.output);
+  if (numeric)
+    run_numeric(opt, bytes, output);
+  else
+    run_image(opt, bytes, output);
+}
+
+}  // namespace tconv::app

@@ -1,0 +1,51 @@
+// The application's image: a planar float tensor plus what is needed to
+// write it back as the input was (sample type, alpha).
+#pragma once
+
+#include <string>
+
+#include "tconv/tensor.hpp"
+
+namespace tconv::app {
+
+/// Sample type of an image file.
+enum class SampleType { kU8, kU16, kF32 };
+
+/// "8-bit", "16-bit" or "float".
+[[nodiscard]] const char* to_string(SampleType type) noexcept;
+
+/// A decoded image. Channels are in R, G, B, A order (1 gray, 3 RGB, 4 RGBA);
+/// integer samples are scaled to [0, 1] (value / 255 or / 65535), float
+/// samples are kept as they are.
+struct Image {
+  Tensor pixels;
+  SampleType type = SampleType::kU8;
+  [[nodiscard]] bool has_alpha() const noexcept { return pixels.shape().c == 4; }
+};
+
+/// "512x384 RGB 8-bit", for logs.
+[[nodiscard]] std::string describe(const Image& image);
+
+/// Multiplies colour channels by alpha (alpha clamped to [0, 1] first) so
+/// that transparent pixels carry no colour into their neighbours.
+void premultiply_alpha(Tensor& pixels);
+/// Divides colour by alpha where alpha > 0 (colour 0 where alpha <= 0).
+void unpremultiply_alpha(Tensor& pixels);
+
+/// Checks that every value is finite, so NaN/Inf never turn silently into
+/// black pixels. Throws InputError naming the count and the first position.
+void require_finite(const Tensor& pixels, const std::string& what);
+
+/// Integer sample for a value scaled to [0, 1]: clamped in float first, then
+/// rounded to nearest (ties to even), so the conversion is defined for every
+/// finite value. `max_value` is 255 or 65535.
+[[nodiscard]] inline float quantize(float value, float max_value) noexcept;
+
+}  // namespace tconv::app
+
+#include <cmath>
+
+inline float tconv::app::quantize(float value, float max_value) noexcept {
+  const float scaled = value * max_value;
+  return std::nearbyint(scaled < 0.0f ? 0.0f : (scaled > max_value ? max_value : scaled));
+}

@@ -1,0 +1,194 @@
+// OpenCV-backed decode and encode. Every OpenCV call is wrapped: OpenCV
+// throws cv::Exception (oversized headers, unknown writers) as well as
+// returning empty results, and both must become one per-file error.
+#include "image_io.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "exit_codes.hpp"
+
+namespace tconv::app {
+
+namespace {
+
+bool starts_with(std::span<const unsigned char> bytes, std::size_t offset, std::string_view magic) {
+  return bytes.size() >= offset + magic.size() &&
+         std::memcmp(bytes.data() + offset, magic.data(), magic.size()) == 0;
+}
+
+float scale_of(SampleType type) {
+  switch (type) {
+    case SampleType::kU8: return 255.0f;
+    case SampleType::kU16: return 65535.0f;
+    case SampleType::kF32: return 1.0f;
+  }
+  return 1.0f;
+}
+
+// OpenCV interleaves B, G, R, A; our planes are R, G, B, A.
+int opencv_channel(int plane, int channels) {
+  return channels >= 3 && plane < 3 ? 2 - plane : plane;
+}
+
+Image to_image(const cv::Mat& decoded, const std::string& what) {
+  cv::Mat mat = decoded;
+  SampleType type{};
+  switch (mat.depth()) {
+    case CV_8U: type = SampleType::kU8; break;
+    case CV_16U: type = SampleType::kU16; break;
+    case CV_32F: type = SampleType::kF32; break;
+    case CV_64F:
+      mat.convertTo(mat, CV_32F);
+      type = SampleType::kF32;
+      break;
+    default:
+      throw InputError(what + ": unsupported sample type (OpenCV depth " +
+                       std::to_string(mat.depth()) + "); supported: 8-bit, 16-bit, float");
+  }
+  if (mat.channels() == 2) {  // gray + alpha: expand to RGBA so OpenCV can write it back
+    cv::Mat planes[2];
+    cv::split(mat, planes);
+    const cv::Mat bgra[] = {planes[0], planes[0], planes[0], planes[1]};
+    cv::merge(bgra, 4, mat);
+  }
+  const int channels = mat.channels();
+  if (channels != 1 && channels != 3 && channels != 4)
+    throw InputError(what + ": unsupported channel count " + std::to_string(channels));
+
+  Image image{Tensor(Shape3{channels, mat.rows, mat.cols}), type};
+  const float inv = 1.0f / scale_of(type);
+  for (int y = 0; y < mat.rows; ++y) {
+    for (int plane = 0; plane < channels; ++plane) {
+      const int from = opencv_channel(plane, channels);
+      float* out = image.pixels.view().row(plane, y);
+      for (int x = 0; x < mat.cols; ++x) {
+        const std::size_t at = static_cast<std::size_t>(x) * channels + from;
+        switch (type) {
+          case SampleType::kU8: out[x] = mat.ptr<std::uint8_t>(y)[at] * inv; break;
+          case SampleType::kU16: out[x] = mat.ptr<std::uint16_t>(y)[at] * inv; break;
+          case SampleType::kF32: out[x] = mat.ptr<float>(y)[at]; break;
+        }
+      }
+    }
+  }
+  return image;
+}
+
+template <typename T>
+void fill_interleaved(const Tensor& pixels, cv::Mat& mat, float max_value) {
+  const Shape3 s = pixels.shape();
+  for (int y = 0; y < s.h; ++y) {
+    T* row = mat.ptr<T>(y);
+    for (int plane = 0; plane < s.c; ++plane) {
+      const int to = opencv_channel(plane, s.c);
+      const float* in = pixels.view().row(plane, y);
+      for (int x = 0; x < s.w; ++x) {
+        const std::size_t at = static_cast<std::size_t>(x) * s.c + to;
+        if constexpr (std::is_same_v<T, float>)
+          row[at] = in[x];
+        else
+          row[at] = static_cast<T>(quantize(in[x], max_value));
+      }
+    }
+  }
+}
+
+SampleType storable_type(ImageFormat format, SampleType type) {
+  switch (format) {
+    case ImageFormat::kTiff: return type;
+    case ImageFormat::kPng: return type == SampleType::kF32 ? SampleType::kU16 : type;
+    default: return SampleType::kU8;
+  }
+}
+
+}  // namespace
+
+std::optional<ImageFormat> sniff_format(std::span<const unsigned char> bytes) noexcept {
+  if (starts_with(bytes, 0, "\x89PNG\r\n\x1a\n")) return ImageFormat::kPng;
+  if (starts_with(bytes, 0, "\xFF\xD8\xFF")) return ImageFormat::kJpeg;
+  if (starts_with(bytes, 0, std::string_view("II*\0", 4)) ||
+      starts_with(bytes, 0, std::string_view("MM\0*", 4)))
+    return ImageFormat::kTiff;
+  if (starts_with(bytes, 0, "RIFF") && starts_with(bytes, 8, "WEBP")) return ImageFormat::kWebp;
+  if (starts_with(bytes, 0, "BM")) return ImageFormat::kBmp;
+  return std::nullopt;
+}
+
+std::optional<ImageFormat> format_from_extension(std::string_view ext) noexcept {
+  if (!ext.empty() && ext.front() == '.') ext.remove_prefix(1);
+  std::string lower(ext);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == "png") return ImageFormat::kPng;
+  if (lower == "jpg" || lower == "jpeg") return ImageFormat::kJpeg;
+  if (lower == "tif" || lower == "tiff") return ImageFormat::kTiff;
+  if (lower == "webp") return ImageFormat::kWebp;
+  if (lower == "bmp") return ImageFormat::kBmp;
+  return std::nullopt;
+}
+
+const char* to_string(ImageFormat format) noexcept {
+  switch (format) {
+    case ImageFormat::kPng: return "png";
+    case ImageFormat::kJpeg: return "jpeg";
+    case ImageFormat::kTiff: return "tiff";
+    case ImageFormat::kWebp: return "webp";
+    case ImageFormat::kBmp: return "bmp";
+  }
+  return "?";
+}
+
+Image decode_image(std::span<const unsigned char> bytes, const std::string& what) {
+  if (!sniff_format(bytes))
+    throw InputError(what + ": not a PNG, JPEG, TIFF, WebP or BMP file");
+  cv::Mat decoded;
+  try {
+    const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U,
+                         const_cast<unsigned char*>(bytes.data()));
+    decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    throw InputError(what + ": cannot decode: " + e.err);
+  }
+  if (decoded.empty()) throw InputError(what + ": cannot decode (corrupt or truncated file)");
+  return to_image(decoded, what);
+}
+
+std::vector<unsigned char> encode_image(const Image& image, ImageFormat format,
+                                        const EncodeOptions& options, SampleType* converted) {
+  const SampleType type = storable_type(format, image.type);
+  if (converted) *converted = type;
+  if (type != SampleType::kF32) require_finite(image.pixels, "encode");
+  const Shape3 s = image.pixels.shape();
+  std::vector<unsigned char> bytes;
+  try {
+    cv::Mat mat;
+    switch (type) {
+      case SampleType::kU8:
+        mat.create(s.h, s.w, CV_8UC(s.c));
+        fill_interleaved<std::uint8_t>(image.pixels, mat, 255.0f);
+        break;
+      case SampleType::kU16:
+        mat.create(s.h, s.w, CV_16UC(s.c));
+        fill_interleaved<std::uint16_t>(image.pixels, mat, 65535.0f);
+        break;
+      case SampleType::kF32:
+        mat.create(s.h, s.w, CV_32FC(s.c));
+        fill_interleaved<float>(image.pixels, mat, 1.0f);
+        break;
+    }
+    std::vector<int> params;
+    if (format == ImageFormat::kJpeg) params = {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
+    if (format == ImageFormat::kWebp) params = {cv::IMWRITE_WEBP_QUALITY, options.jpeg_quality};
+    if (!cv::imencode(std::string(".") + to_string(format), mat, bytes, params))
+      throw InputError(std::string("encode ") + to_string(format) + ": the encoder failed");
+  } catch (const cv::Exception& e) {
+    throw InputError(std::string("encode ") + to_string(format) + ": " + e.err);
+  }
+  return bytes;
+}
+
+}  // namespace tconv::app

@@ -1,0 +1,45 @@
+// Image codecs: the only file that touches OpenCV.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "image.hpp"
+
+namespace tconv::app {
+
+/// Container formats the tool reads and writes.
+enum class ImageFormat { kPng, kJpeg, kTiff, kWebp, kBmp };
+
+/// Format from the first bytes of a file (magic numbers), or nullopt. Only
+/// these formats are ever handed to a decoder.
+[[nodiscard]] std::optional<ImageFormat> sniff_format(std::span<const unsigned char> bytes) noexcept;
+
+/// Format from a file extension ("png", ".JPG", "tiff", ...), or nullopt.
+[[nodiscard]] std::optional<ImageFormat> format_from_extension(std::string_view ext) noexcept;
+
+/// "png", "jpeg", ...
+[[nodiscard]] const char* to_string(ImageFormat format) noexcept;
+
+/// Decodes PNG, JPEG, TIFF, WebP or BMP bytes (8/16-bit or float; gray,
+/// gray+alpha, RGB, RGBA; palettes expanded). `what` names the source in
+/// messages. Throws InputError for an unknown format or undecodable data.
+[[nodiscard]] Image decode_image(std::span<const unsigned char> bytes, const std::string& what);
+
+/// Encoder settings.
+struct EncodeOptions {
+  int jpeg_quality = 95;  ///< 0..100 (also WebP quality when lossy).
+};
+
+/// Encodes in `format`, converting the sample type when the format cannot
+/// hold it (16-bit or float to 8-bit for JPEG/WebP/BMP, float to 16-bit for
+/// PNG); `converted` is set to the type written. Integer conversion clamps
+/// and rounds; throws InputError on non-finite values or a codec failure.
+[[nodiscard]] std::vector<unsigned char> encode_image(const Image& image, ImageFormat format,
+                                                      const EncodeOptions& options,
+                                                      SampleType* converted = nullptr);
+
+}  // namespace tconv::app

@@ -1,0 +1,159 @@
+// Layer flags: parsing and turning them into a ConvTranspose2d layer.
+#include "layer_flags.hpp"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <vector>
+
+#include "exit_codes.hpp"
+#include "tconv/npy.hpp"
+
+namespace tconv::app {
+
+namespace {
+
+std::vector<int> parse_ints(const std::string& text, const char* flag) {
+  std::vector<int> values;
+  const char* p = text.data();
+  const char* end = text.data() + text.size();
+  while (true) {
+    int v = 0;
+    const auto [next, ec] = std::from_chars(p, end, v);
+    if (ec != std::errc() || next == p)
+      throw UsageError(std::string(flag) + " " + text + ": expected integers separated by commas");
+    values.push_back(v);
+    p = next;
+    if (p == end) break;
+    if (*p != ',')
+      throw UsageError(std::string(flag) + " " + text + ": expected integers separated by commas");
+    ++p;
+  }
+  return values;
+}
+
+Shape4 shape4_of(const NpyArray& a, const std::string& path) {
+  if (a.shape.size() != 4)
+    throw UsageError("--weights " + path + ": expected a 4-d array (in, out/groups, kh, kw), got " +
+                     std::to_string(a.shape.size()) + "-d");
+  for (auto d : a.shape)
+    if (d < 1 || d > kMaxChannels)
+      throw UsageError("--weights " + path + ": dimension " + std::to_string(d) +
+                       " out of range [1, " + std::to_string(kMaxChannels) + "]");
+  return {static_cast<int>(a.shape[0]), static_cast<int>(a.shape[1]), static_cast<int>(a.shape[2]),
+          static_cast<int>(a.shape[3])};
+}
+
+}  // namespace
+
+void add_layer_flags(CLI::App& cmd, LayerFlags& f) {
+  cmd.add_option("-s,--scale", f.scale,
+                 "Upsampling factor F or FH,FW (the stride with --weights)")
+      ->capture_default_str()
+      ->each([&f](const std::string&) { f.scale_given = true; });
+  cmd.add_option("-k,--kernel", f.kernel,
+                 "Interpolation kernel: bilinear (default), nearest, bicubic, lanczos3");
+  cmd.add_option("-w,--weights", f.weights,
+                 "Learned weights W.npy, PyTorch ConvTranspose2d layout (in, out/groups, kh, kw)");
+  cmd.add_option("--bias", f.bias, "Bias B.npy (out,), with --weights");
+  cmd.add_option("--padding", f.padding,
+                 "With --weights: P, PH,PW, T,L,B,R (top,left,bottom,right), same or same_lower");
+  cmd.add_option("--output-padding", f.output_padding, "With --weights: O or OH,OW");
+  cmd.add_option("--dilation", f.dilation, "With --weights: D or DH,DW");
+  cmd.add_option("--output-size", f.output_size,
+                 "With --weights: requested output size H,W (PyTorch output_size)");
+  cmd.add_option("--groups", f.groups, "With --weights: groups")->capture_default_str();
+  cmd.add_option("--border", f.border,
+                 "Beyond the edge: zero, replicate (images' default), reflect, normalize");
+}
+
+Size2 parse_pair(const std::string& text, const char* flag, int lo, int hi) {
+  const std::vector<int> v = parse_ints(text, flag);
+  if (v.size() != 1 && v.size() != 2)
+    throw UsageError(std::string(flag) + " " + text + ": expected N or H,W");
+  const Size2 s = v.size() == 1 ? Size2{v[0], v[0]} : Size2{v[0], v[1]};
+  // Range rules are the library's; only reject what cannot be represented.
+  if (s.h < lo || s.w < lo || s.h > hi || s.w > hi)
+    throw UsageError(std::string(flag) + " " + text + ": each value must be in [" +
+                     std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return s;
+}
+
+std::string scale_text(Size2 scale) {
+  return scale.h == scale.w ? std::to_string(scale.h)
+                            : std::to_string(scale.h) + "x" + std::to_string(scale.w);
+}
+
+Size2 scale_of(const LayerFlags& flags) {
+  // The library names the rule for out-of-range values; the pair only has to parse.
+  return parse_pair(flags.scale, "-s", INT_MIN, INT_MAX);
+}
+
+Border border_of(const LayerFlags& flags, Border fallback) {
+  if (flags.border.empty()) return fallback;
+  const auto border = parse_border(flags.border);
+  if (!border)
+    throw UsageError("--border " + flags.border +
+                     ": unknown border (zero, replicate, reflect, normalize)");
+  return *border;
+}
+
+Layer make_layer(const LayerFlags& f, int channels) {
+  const Size2 scale = scale_of(f);
+  if (f.weights.empty()) {
+    for (const auto& [value, flag] :
+         {std::pair{&f.bias, "--bias"}, std::pair{&f.padding, "--padding"},
+          std::pair{&f.output_padding, "--output-padding"}, std::pair{&f.dilation, "--dilation"},
+          std::pair{&f.output_size, "--output-size"}})
+      if (!value->empty()) throw UsageError(std::string(flag) + " applies only with --weights");
+    if (f.groups != 1) throw UsageError("--groups applies only with --weights");
+    const std::string name = f.kernel.empty() ? "bilinear" : f.kernel;
+    const auto kind = parse_interpolation(name);
+    if (!kind)
+      throw UsageError("--kernel " + name + ": unknown kernel (bilinear, nearest, bicubic, lanczos3)");
+    return make_upsampler(*kind, scale, channels);
+  }
+  if (!f.kernel.empty()) throw UsageError("--kernel and --weights exclude each other");
+  if (!f.scale_given) throw UsageError("--weights needs -s, the stride of the layer");
+
+  NpyArray w = read_npy(f.weights);
+  Layer layer;
+  layer.weights.shape = shape4_of(w, f.weights);
+  layer.weights.values = std::move(w.values);
+  if (!f.bias.empty()) {
+    NpyArray b = read_npy(f.bias);
+    if (b.shape.size() != 1)
+      throw UsageError("--bias " + f.bias + ": expected a 1-d array (out,), got " +
+                       std::to_string(b.shape.size()) + "-d");
+    layer.weights.bias = std::move(b.values);
+  }
+  ConvParams& p = layer.params;
+  p.groups = f.groups;
+  p.in_channels = layer.weights.shape.n;
+  p.out_channels = layer.weights.shape.c * std::max(f.groups, 1);
+  p.kernel = {layer.weights.shape.h, layer.weights.shape.w};
+  p.stride = scale;
+  if (f.padding == "same" || f.padding == "same_upper") {
+    p.auto_pad = AutoPad::kSameUpper;
+  } else if (f.padding == "same_lower") {
+    p.auto_pad = AutoPad::kSameLower;
+  } else if (!f.padding.empty()) {
+    const std::vector<int> v = parse_ints(f.padding, "--padding");
+    if (v.size() == 1) p.padding(v[0]);
+    else if (v.size() == 2) p.padding(Size2{v[0], v[1]});
+    else if (v.size() == 4) {
+      p.pad_begin = {v[0], v[1]};
+      p.pad_end = {v[2], v[3]};
+    } else {
+      throw UsageError("--padding " + f.padding + ": expected P, PH,PW, T,L,B,R or same");
+    }
+  }
+  if (!f.output_padding.empty())
+    p.output_padding = parse_pair(f.output_padding, "--output-padding", INT_MIN, INT_MAX);
+  if (!f.dilation.empty()) p.dilation = parse_pair(f.dilation, "--dilation", INT_MIN, INT_MAX);
+  if (!f.output_size.empty())
+    p.output_size = parse_pair(f.output_size, "--output-size", INT_MIN, INT_MAX);
+  (void)channels;  // the op checks the input's channels against in_channels when it runs
+  return layer;
+}
+
+}  // namespace tconv::app

@@ -1,0 +1,42 @@
+// tconv/border.hpp - what lies beyond the image edge when upsampling images.
+//
+// A transposed convolution treats everything outside the input as zero, as
+// the frameworks do, so interpolation darkens a band along the edges. The
+// other modes change only what lies outside the input; the output geometry
+// (size, alignment) is that of the op.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "tconv/conv_transpose2d.hpp"
+#include "tconv/tensor.hpp"
+
+namespace tconv {
+
+/// Border treatment for image upsampling.
+enum class Border {
+  kZero,       ///< Zeros outside the input (PyTorch, ONNX). Edges darken.
+  kReplicate,  ///< The edge pixel repeats (cv::resize's clamping). The image default.
+  kReflect,    ///< Mirror without repeating the edge: ... 2 1 | 0 1 2 ... (cv BORDER_REFLECT_101).
+  /// Zeros outside, then each output divided by the op's response to an
+  /// all-ones input (bias excluded, then added back): removes both the edge
+  /// darkening and uneven-overlap gain. Needs a positive response everywhere.
+  kNormalize,
+};
+
+/// "zero", "replicate", "reflect" or "normalize".
+[[nodiscard]] std::string_view to_string(Border border) noexcept;
+/// Inverse of to_string(); nullopt for an unknown name.
+[[nodiscard]] std::optional<Border> parse_border(std::string_view name) noexcept;
+
+/// Runs `op` on `src` with `border`. The output shape is op.output_shape(src).
+/// kReplicate / kReflect extend the input by as many pixels as the kernel
+/// reaches beyond each edge and crop the extra output by widening the
+/// padding. Throws as op.run(); kNormalize throws InvalidArgument when the
+/// response to an all-ones input is not positive somewhere (for instance
+/// weights that sum to zero).
+[[nodiscard]] Tensor run_with_border(const ConvTranspose2d& op, ConstTensorView src,
+                                     Border border);
+
+}  // namespace tconv

@@ -1,0 +1,130 @@
+// Border modes for image upsampling (see tconv/border.hpp).
+#include "tconv/border.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "tconv/error.hpp"
+
+namespace tconv {
+
+std::string_view to_string(Border border) noexcept {
+  switch (border) {
+    case Border::kZero: return "zero";
+    case Border::kReplicate: return "replicate";
+    case Border::kReflect: return "reflect";
+    case Border::kNormalize: return "normalize";
+  }
+  return "?";
+}
+
+std::optional<Border> parse_border(std::string_view name) noexcept {
+  for (auto b : {Border::kZero, Border::kReplicate, Border::kReflect, Border::kNormalize})
+    if (name == to_string(b)) return b;
+  return std::nullopt;
+}
+
+namespace {
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
+}
+
+struct Margins {
+  int begin = 0;
+  int end = 0;
+};
+
+// Input pixels reach output o through o + pad_begin == i * s + t * d with
+// t in [0, k), so outputs [0, out) read inputs
+//   i in [ceil((pad_begin - d (k - 1)) / s), floor((out - 1 + pad_begin) / s)].
+Margins margins(int in, int out, int k, int s, int d, int pad_begin) {
+  const std::int64_t lo = -floor_div(-(pad_begin - std::int64_t{d} * (k - 1)), s);
+  const std::int64_t hi = floor_div(std::int64_t{out} - 1 + pad_begin, s);
+  return {static_cast<int>(std::max<std::int64_t>(0, -lo)),
+          static_cast<int>(std::max<std::int64_t>(0, hi - (in - 1)))};
+}
+
+// Index of the source pixel that stands at position i (possibly outside [0, n)).
+int border_index(Border border, std::int64_t i, int n) {
+  if (border == Border::kReplicate) return static_cast<int>(std::clamp<std::int64_t>(i, 0, n - 1));
+  if (n == 1) return 0;
+  const std::int64_t period = 2 * std::int64_t{n} - 2;  // reflect-101 is periodic
+  std::int64_t m = i % period;
+  if (m < 0) m += period;
+  return static_cast<int>(m < n ? m : period - m);
+}
+
+Tensor run_extended(const ConvTranspose2d& op, ConstTensorView src, Border border) {
+  const ConvParams r = op.params().resolved(ConvKind::kConvTranspose2d, src.shape);
+  const Shape3 out = op.output_shape(src.shape);
+  const Margins my =
+      margins(src.shape.h, out.h, r.kernel.h, r.stride.h, r.dilation.h, r.pad_begin.h);
+  const Margins mx =
+      margins(src.shape.w, out.w, r.kernel.w, r.stride.w, r.dilation.w, r.pad_begin.w);
+  if (my.begin == 0 && my.end == 0 && mx.begin == 0 && mx.end == 0) return op.run(src);
+
+  Tensor extended(
+      Shape3{src.shape.c, src.shape.h + my.begin + my.end, src.shape.w + mx.begin + mx.end});
+  for (int c = 0; c < src.shape.c; ++c)
+    for (int y = 0; y < extended.shape().h; ++y) {
+      const float* from = src.row(c, border_index(border, y - my.begin, src.shape.h));
+      for (int x = 0; x < extended.shape().w; ++x)
+        extended.at(c, y, x) = from[border_index(border, x - mx.begin, src.shape.w)];
+    }
+  // Each extra input row shifts the output by one stride; crop it back.
+  ConvParams widened = r;
+  widened.pad_begin = {r.pad_begin.h + my.begin * r.stride.h, r.pad_begin.w + mx.begin * r.stride.w};
+  widened.pad_end = {r.pad_end.h + my.end * r.stride.h, r.pad_end.w + mx.end * r.stride.w};
+  const ConvTranspose2d extended_op = ConvTranspose2d::create(widened, op.weights(), op.options());
+  return extended_op.run(extended.view());
+}
+
+Tensor run_normalized(const ConvTranspose2d& op, ConstTensorView src) {
+  Weights unbiased{op.weights().shape, op.weights().values, {}};
+  const ConvTranspose2d weighted = ConvTranspose2d::create(op.params(), std::move(unbiased), op.options());
+  Tensor out = weighted.run(src);
+  Tensor ones(src.shape);
+  std::fill(ones.span().begin(), ones.span().end(), 1.0f);
+  const Tensor response = weighted.run(ones.view());
+
+  const auto resp = response.span();
+  const float largest = *std::max_element(resp.begin(), resp.end());
+  const auto bad = std::find_if(resp.begin(), resp.end(), [&](float v) {
+    return !(v > 0.0f) || v <= 1e-6f * largest;
+  });
+  if (bad != resp.end()) {
+    const auto index = static_cast<std::int64_t>(bad - resp.begin());
+    const Shape3 s = response.shape();
+    throw InvalidArgument("border normalize: response " + std::to_string(*bad) +
+                          " to an all-ones input at (c,y,x) = (" +
+                          std::to_string(index / (std::int64_t{s.h} * s.w)) + "," +
+                          std::to_string(index / s.w % s.h) + "," + std::to_string(index % s.w) +
+                          ") for " + op.params().to_string() +
+                          ": normalize needs a positive response everywhere");
+  }
+  const auto& bias = op.weights().bias;
+  const std::int64_t plane = std::int64_t{out.shape().h} * out.shape().w;
+  auto values = out.span();
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    values[i] /= resp[i];
+    if (!bias.empty()) values[i] += bias[static_cast<std::size_t>(static_cast<std::int64_t>(i) / plane)];
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor run_with_border(const ConvTranspose2d& op, ConstTensorView src, Border border) {
+  switch (border) {
+    case Border::kZero: return op.run(src);
+    case Border::kReplicate:
+    case Border::kReflect: return run_extended(op, src, border);
+    case Border::kNormalize: return run_normalized(op, src);
+  }
+  return op.run(src);
+}
+
+}  // namespace tconv

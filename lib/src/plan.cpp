@@ -1,0 +1,106 @@
+// Planning: validate once, pick the impl; running: check the input, allocate, run.
+#include "plan.hpp"
+
+#include <cmath>
+#include <utility>
+
+#include "tconv/error.hpp"
+
+namespace tconv::detail {
+
+namespace {
+
+std::string op_name(ConvKind kind) { return std::string(to_string(kind)); }
+
+void validate_weights(ConvKind kind, const ConvParams& p, const Weights& w) {
+  const Shape4 expected = p.weight_shape(kind);
+  const char* layout = kind == ConvKind::kConvTranspose2d
+                           ? "(in_channels, out_channels/groups, kh, kw)"
+                           : "(out_channels, in_channels/groups, kh, kw)";
+  if (w.shape != expected)
+    throw ShapeMismatch(op_name(kind) + " weight " + to_string(w.shape) + ": expected " +
+                        to_string(expected) + " " + layout + " for " + p.to_string());
+  if (w.values.size() != static_cast<std::size_t>(expected.elements()))
+    throw ShapeMismatch(op_name(kind) + " weight " + to_string(w.shape) + ": holds " +
+                        std::to_string(w.values.size()) + " values, expected " +
+                        std::to_string(expected.elements()));
+  if (!w.bias.empty() && w.bias.size() != static_cast<std::size_t>(p.out_channels))
+    throw ShapeMismatch(op_name(kind) + " bias " + std::to_string(w.bias.size()) +
+                        ": expected out_channels = " + std::to_string(p.out_channels) +
+                        " values");
+  for (std::size_t i = 0; i < w.values.size(); ++i)
+    if (!std::isfinite(w.values[i]))
+      throw InvalidArgument(op_name(kind) + " weight value at flat index " + std::to_string(i) +
+                            ": weights must be finite");
+  for (std::size_t i = 0; i < w.bias.size(); ++i)
+    if (!std::isfinite(w.bias[i]))
+      throw InvalidArgument(op_name(kind) + " bias value at index " + std::to_string(i) +
+                            ": bias must be finite");
+}
+
+const Impl& select_impl(ConvKind kind, const ConvParams& p, const std::string& forced) {
+  for (const Impl& impl : impl_list(kind)) {
+    if (!forced.empty() && impl.name != forced) continue;
+    if (impl.applicable(p)) return impl;
+    if (!forced.empty())
+      throw InvalidArgument(op_name(kind) + " impl " + forced + ": not applicable to " +
+                            p.to_string());
+  }
+  if (!forced.empty())
+    throw InvalidArgument(op_name(kind) + " impl " + forced + ": no such impl");
+  throw Error(ErrorCode::kInternal, op_name(kind) + ": no impl accepts " + p.to_string());
+}
+
+Problem make_problem(const Plan& plan, const Shape3& src) {
+  Problem pb;
+  pb.params = plan.params.resolved(plan.kind, src);
+  pb.src = src;
+  pb.dst = plan.params.output_shape(plan.kind, src);
+  if (pb.dst.elements() > plan.options.max_output_elements)
+    throw LimitExceeded(op_name(plan.kind) + " output " + to_string(pb.dst) + " (" +
+                        std::to_string(pb.dst.elements()) + " elements) for " +
+                        plan.params.to_string() + ": exceeds the limit of " +
+                        std::to_string(plan.options.max_output_elements) + " elements");
+  return pb;
+}
+
+}  // namespace
+
+Plan make_plan(ConvKind kind, const ConvParams& params, Weights weights, const OpOptions& options) {
+  params.validate(kind);
+  validate_weights(kind, params, weights);
+  if (options.max_output_elements < 1 || options.max_output_elements > Tensor::kMaxElements)
+    throw InvalidArgument(op_name(kind) + " max_output_elements " +
+                          std::to_string(options.max_output_elements) +
+                          ": must be in [1, 2^31]");
+  Plan plan;
+  plan.kind = kind;
+  plan.params = params;
+  plan.impl = &select_impl(kind, params, options.force_impl);
+  plan.weights = std::move(weights);
+  plan.options = options;
+  return plan;
+}
+
+Tensor run_plan(const Plan& plan, ConstTensorView src) {
+  const Problem pb = make_problem(plan, src.shape);
+  Tensor dst(pb.dst);
+  plan.impl->run(pb, plan.weights, src, dst.view());
+  return dst;
+}
+
+void run_plan(const Plan& plan, ConstTensorView src, TensorView dst) {
+  const Problem pb = make_problem(plan, src.shape);
+  if (dst.shape != pb.dst)
+    throw ShapeMismatch(op_name(plan.kind) + " output " + to_string(dst.shape) + ": expected " +
+                        to_string(pb.dst) + " for input " + to_string(src.shape));
+  const float* s_begin = src.data;
+  const float* s_end = src.data + src.shape.elements();
+  const float* d_begin = dst.data;
+  const float* d_end = dst.data + dst.shape.elements();
+  if (s_begin < d_end && d_begin < s_end)
+    throw InvalidArgument(op_name(plan.kind) + " output: must not overlap the input");
+  plan.impl->run(pb, plan.weights, src, dst);
+}
+
+}  // namespace tconv::detail

@@ -1,0 +1,349 @@
+// CLI tests: run the real tconv-upsample binary and check exit codes,
+// messages and files.
+#include <sys/wait.h>
+
+#include <array>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <random>
+
+#include "tconv/conv_transpose2d.hpp"
+#include "tconv/npy.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(TCONV_CLI) + " " + args + " 2>&1";
+  Result r;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// A fresh, empty folder per test, removed afterwards.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static int counter = 0;
+    path = fs::temp_directory_path() /
+           ("tconv_cli_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  [[nodiscard]] std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void write_bytes(const std::string& path, const std::vector<unsigned char>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+cv::Mat gradient(int rows, int cols, int type) {
+  cv::Mat m(rows, cols, type);
+  const double max = CV_MAT_DEPTH(type) == CV_8U ? 255.0 : CV_MAT_DEPTH(type) == CV_16U ? 65535.0 : 1.0;
+  for (int y = 0; y < rows; ++y)
+    for (int x = 0; x < cols; ++x)
+      for (int c = 0; c < m.channels(); ++c) {
+        const double v = max * (0.1 + 0.8 * (x + 2 * y + 5 * c) / (cols + 2 * rows + 20.0));
+        switch (CV_MAT_DEPTH(type)) {
+          case CV_8U: m.ptr<std::uint8_t>(y)[x * m.channels() + c] = cv::saturate_cast<std::uint8_t>(v); break;
+          case CV_16U: m.ptr<std::uint16_t>(y)[x * m.channels() + c] = cv::saturate_cast<std::uint16_t>(v); break;
+          default: m.ptr<float>(y)[x * m.channels() + c] = static_cast<float>(v); break;
+        }
+      }
+  return m;
+}
+
+const char* kGoodImage = "in.png";
+
+}  // namespace
+
+TEST_CASE("--version and --help exit 0", "[cli]") {
+  const Result v = run("--version");
+  CHECK(v.exit_code == 0);
+  CHECK_THAT(v.output, Catch::StartsWith("tconv-upsample "));
+  const Result h = run("--help");
+  CHECK(h.exit_code == 0);
+  CHECK_THAT(h.output, Catch::Contains("Exit codes") && Catch::Contains("--border"));
+}
+
+TEST_CASE("writes <stem>_x2.png beside the input", "[cli]") {
+  TempDir dir;
+  cv::imwrite(dir / kGoodImage, gradient(9, 7, CV_8UC3));
+  const Result r = run(dir / kGoodImage + " -s 2");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const cv::Mat out = cv::imread(dir / "in_x2.png", cv::IMREAD_UNCHANGED);
+  REQUIRE(out.rows == 18);
+  REQUIRE(out.cols == 14);
+  REQUIRE(out.type() == CV_8UC3);
+}
+
+TEST_CASE("an existing output is never overwritten without --overwrite", "[cli]") {
+  TempDir dir;
+  cv::imwrite(dir / kGoodImage, gradient(9, 7, CV_8UC3));
+  write_bytes(dir / "out.png", {'o', 'l', 'd'});
+  const Result r = run(dir / kGoodImage + " -s 2 -o " + dir / "out.png");
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("exists (use --overwrite"));
+  CHECK(read_bytes(dir / "out.png") == "old");
+  const Result o = run(dir / kGoodImage + " -s 2 --overwrite -o " + dir / "out.png");
+  CHECK(o.exit_code == 0);
+  CHECK(cv::imread(dir / "out.png").rows == 18);
+  // No temporary files are left behind.
+  int files = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir.path)) ++files;
+  CHECK(files == 2);
+}
+
+TEST_CASE("the input is never written over, even with --overwrite", "[cli]") {
+  TempDir dir;
+  cv::imwrite(dir / kGoodImage, gradient(9, 7, CV_8UC3));
+  const std::string before = read_bytes(dir / kGoodImage);
+  fs::create_hard_link(dir / kGoodImage, dir / "link.png");
+  for (const std::string target : {dir / kGoodImage, dir / "link.png"}) {
+    const Result r = run(dir / kGoodImage + " -s 2 --overwrite -o " + target);
+    INFO(r.output);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.output, Catch::Contains("is the input file"));
+  }
+  CHECK(read_bytes(dir / kGoodImage) == before);
+}
+
+TEST_CASE("bad parameters exit 2 with one line naming the value and write nothing", "[cli]") {
+  TempDir dir;
+  cv::imwrite(dir / kGoodImage, gradient(9, 7, CV_8UC3));
+  tconv::NpyArray w{{3, 1, 4, 4}, std::vector<float>(48, 0.25f)};
+  write_bytes(dir / "w.npy", tconv::encode_npy(w));
+  tconv::NpyArray b{{2}, {0.0f, 1.0f}};
+  write_bytes(dir / "b.npy", tconv::encode_npy(b));
+  const std::string in = dir / kGoodImage;
+  const std::string wts = " -w " + dir / "w.npy";
+  struct Case {
+    std::string args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"-s 0", "upsampler factor 0x0: factor must be in [1, 1024]"},
+      {"-s 2,x", "-s 2,x: expected integers separated by commas"},
+      {"-k sinc", "--kernel sinc: unknown kernel"},
+      {"--border wrap", "--border wrap: unknown border"},
+      {"-s 0,2" + wts + " --groups 3", "conv_transpose2d stride 0x2: stride must be >= 1"},
+      {"-s 2" + wts + " --groups 3 --padding 1,-1", "conv_transpose2d padding 1,-1,1,-1: padding must be >= 0"},
+      {"-s 2" + wts + " --groups 3 --output-padding 2", "conv_transpose2d output_padding 2x2: output_padding must be >= 0 and < max(stride, dilation) = 2x2"},
+      {"-s 2" + wts + " --groups 3 --dilation 0", "conv_transpose2d dilation 0x0: dilation must be >= 1"},
+      {"-s 2" + wts + " --groups 2", "conv_transpose2d groups 2: in_channels 3 must be divisible by groups"},
+      {"-s 2" + wts + " --groups 3 --bias " + dir / "b.npy", "conv_transpose2d bias 2: expected out_channels = 3 values"},
+      {"-s 2 --padding 1", "--padding applies only with --weights"},
+      {"-s 2 -k nearest" + wts, "--kernel and --weights exclude each other"},
+      {"--no-such-flag", "no-such-flag"},
+  };
+  for (const Case& c : cases) {
+    const Result r = run(in + " " + c.args + " -o " + dir / "out.png");
+    INFO(c.args << "\n" << r.output);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Catch::Contains(c.message));
+    CHECK_FALSE(fs::exists(dir / "out.png"));
+    if (c.args != "--no-such-flag") CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  }
+}
+
+TEST_CASE("weights whose in_channels differ from the image's channels exit 2", "[cli]") {
+  TempDir dir;
+  cv::imwrite(dir / kGoodImage, gradient(9, 7, CV_8UC1));
+  write_bytes(dir / "w.npy", tconv::encode_npy({{3, 3, 2, 2}, std::vector<float>(36, 0.1f)}));
+  const Result r = run(dir / kGoodImage + " -s 2 -w " + dir / "w.npy -o " + dir / "out.png");
+  INFO(r.output);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.output, Catch::Contains("conv_transpose2d input 1x9x7: expected 3 channels"));
+  CHECK_FALSE(fs::exists(dir / "out.png"));
+}
+
+TEST_CASE("unreadable inputs exit 1", "[cli]") {
+  TempDir dir;
+  const Result missing = run(dir / "missing.png -s 2");
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.output, Catch::Contains("missing.png: cannot read"));
+  write_bytes(dir / "text.png", {'h', 'e', 'l', 'l', 'o'});
+  const Result text = run(dir / "text.png -s 2");
+  CHECK(text.exit_code == 1);
+  CHECK_THAT(text.output, Catch::Contains("not a PNG, JPEG, TIFF, WebP or BMP file"));
+  cv::imwrite(dir / kGoodImage, gradient(9, 7, CV_8UC3));
+  std::string bytes = read_bytes(dir / kGoodImage);
+  bytes.resize(bytes.size() / 2);
+  write_bytes(dir / "cut.png", {bytes.begin(), bytes.end()});
+  const Result cut = run(dir / "cut.png -s 2");
+  CHECK(cut.exit_code == 1);
+  CHECK_FALSE(fs::exists(dir / "cut_x2.png"));
+}
+
+TEST_CASE("every image kind round-trips with its depth and channels", "[cli]") {
+  struct Kind {
+    const char* ext;
+    int type;
+    int tolerance;  // in units of the sample type's LSB (float: 1e-5)
+  };
+  const std::vector<Kind> kinds = {
+      {"png", CV_8UC1, 1},  {"png", CV_8UC3, 1},  {"png", CV_8UC4, 1},  {"png", CV_16UC1, 1},
+      {"png", CV_16UC3, 1}, {"png", CV_16UC4, 1}, {"tif", CV_8UC3, 1},  {"tif", CV_16UC1, 1},
+      {"tif", CV_32FC1, 1}, {"tif", CV_32FC3, 1}, {"tif", CV_32FC4, 1}, {"bmp", CV_8UC3, 1},
+      {"webp", CV_8UC3, 12}, {"jpg", CV_8UC1, 6}, {"jpg", CV_8UC3, 12},
+  };
+  for (const Kind& k : kinds) {
+    TempDir dir;
+    const std::string in = dir / (std::string("img.") + k.ext);
+    const cv::Mat src = gradient(12, 10, k.type);
+    REQUIRE(cv::imwrite(in, src));
+    const cv::Mat decoded_in = cv::imread(in, cv::IMREAD_UNCHANGED);
+    const Result r = run(in + " -s 2");
+    INFO(k.ext << " type " << cv::typeToString(k.type) << "\n" << r.output);
+    REQUIRE(r.exit_code == 0);
+    const cv::Mat out = cv::imread(dir / (std::string("img_x2.") + k.ext), cv::IMREAD_UNCHANGED);
+    REQUIRE(out.rows == 24);
+    REQUIRE(out.cols == 20);
+    REQUIRE(out.type() == decoded_in.type());
+    // The centre of each 2x2 output block lies between source pixels, and the
+    // gradient is linear, so bilinear reproduces it: compare with the source
+    // interpolated at (x - 0.5) / 2 on interior pixels.
+    const double lsb = CV_MAT_DEPTH(k.type) == CV_32F ? 1e-5 : 1.0;
+    cv::Mat in64;
+    cv::Mat out64;
+    decoded_in.convertTo(in64, CV_64F);
+    out.convertTo(out64, CV_64F);
+    const int channels = out.channels();
+    double worst = 0.0;
+    for (int y = 2; y < 22; ++y)
+      for (int x = 2; x < 18; ++x)
+        for (int c = 0; c < channels; ++c) {
+          const double sy = (y + 0.5) / 2 - 0.5;
+          const double sx = (x + 0.5) / 2 - 0.5;
+          const int y0 = static_cast<int>(std::floor(sy));
+          const int x0 = static_cast<int>(std::floor(sx));
+          const double fy = sy - y0;
+          const double fx = sx - x0;
+          auto at = [&](int yy, int xx) { return in64.ptr<double>(yy)[xx * channels + c]; };
+          const double expected = (1 - fy) * ((1 - fx) * at(y0, x0) + fx * at(y0, x0 + 1)) +
+                                  fy * ((1 - fx) * at(y0 + 1, x0) + fx * at(y0 + 1, x0 + 1));
+          worst = std::max(worst, std::abs(out64.ptr<double>(y)[x * channels + c] - expected));
+        }
+    CHECK(worst <= k.tolerance * lsb);
+  }
+}
+
+TEST_CASE("transparent pixels do not bleed colour into the edge", "[cli]") {
+  TempDir dir;
+  cv::Mat rgba(8, 8, CV_8UC4);
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 8; ++x)
+      rgba.at<cv::Vec4b>(y, x) = x < 4 ? cv::Vec4b(0, 0, 255, 255)   // opaque red (BGRA)
+                                       : cv::Vec4b(0, 255, 0, 0);    // transparent green
+  cv::imwrite(dir / "a.png", rgba);
+  const Result r = run(dir / "a.png -s 4 -k bicubic");
+  REQUIRE(r.exit_code == 0);
+  const cv::Mat out = cv::imread(dir / "a_x4.png", cv::IMREAD_UNCHANGED);
+  REQUIRE(out.type() == CV_8UC4);
+  int partially_transparent = 0;
+  for (int y = 0; y < out.rows; ++y)
+    for (int x = 0; x < out.cols; ++x) {
+      const cv::Vec4b p = out.at<cv::Vec4b>(y, x);
+      if (p[3] == 0) continue;
+      if (p[3] < 255) ++partially_transparent;
+      INFO("pixel " << y << "," << x << " BGRA " << int(p[0]) << "," << int(p[1]) << "," << int(p[2]) << "," << int(p[3]));
+      REQUIRE(p[1] == 0);    // no green
+      REQUIRE(p[2] >= 254);  // still red
+    }
+  CHECK(partially_transparent > 0);  // the edge really was interpolated
+}
+
+TEST_CASE("non-finite results are refused, not written as black", "[cli]") {
+  TempDir dir;
+  cv::Mat f = gradient(6, 6, CV_32FC1);
+  f.at<float>(2, 3) = std::numeric_limits<float>::quiet_NaN();
+  REQUIRE(cv::imwrite(dir / "nan.tif", f));
+  const Result r = run(dir / "nan.tif -s 2 -o " + dir / "out.png");
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("non-finite values"));
+  CHECK_FALSE(fs::exists(dir / "out.png"));
+  // A float output keeps them: it is data, not pixels.
+  CHECK(run(dir / "nan.tif -s 2 -o " + dir / "out.tif").exit_code == 0);
+}
+
+TEST_CASE("numeric mode is the exact library op", "[cli]") {
+  TempDir dir;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  auto random = [&](std::size_t n) {
+    std::vector<float> v(n);
+    for (float& x : v) x = dist(rng);
+    return v;
+  };
+  // X (2, 4, 5, 6), W (4, 3, 3, 2) groups 2 -> out 6 channels.
+  const tconv::NpyArray x{{2, 4, 5, 6}, random(2 * 4 * 5 * 6)};
+  const tconv::NpyArray w{{4, 3, 3, 2}, random(4 * 3 * 3 * 2)};
+  const tconv::NpyArray b{{6}, random(6)};
+  write_bytes(dir / "x.npy", tconv::encode_npy(x));
+  write_bytes(dir / "w.npy", tconv::encode_npy(w));
+  write_bytes(dir / "b.npy", tconv::encode_npy(b));
+  const Result r = run(dir / "x.npy -w " + dir / "w.npy --bias " + dir / "b.npy" +
+                       " -s 2,3 --padding 1,0,0,1 --output-padding 1,2 --dilation 2,1 --groups 2 -o " +
+                       dir / "y.npy");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const tconv::NpyArray y = tconv::read_npy(dir / "y.npy");
+
+  tconv::ConvParams p;
+  p.in_channels = 4;
+  p.out_channels = 6;
+  p.groups = 2;
+  p.kernel = {3, 2};
+  p.stride = {2, 3};
+  p.pad_begin = {1, 0};
+  p.pad_end = {0, 1};
+  p.output_padding = {1, 2};
+  p.dilation = {2, 1};
+  const auto op = tconv::ConvTranspose2d::create(p, {{4, 3, 3, 2}, w.values, b.values});
+  const tconv::Shape3 item{4, 5, 6};
+  const tconv::Shape3 out_shape = op.output_shape(item);
+  REQUIRE(y.shape == std::vector<std::int64_t>{2, out_shape.c, out_shape.h, out_shape.w});
+  for (int n = 0; n < 2; ++n) {
+    const tconv::Tensor expected = op.run({x.values.data() + n * item.elements(), item});
+    for (std::size_t i = 0; i < expected.span().size(); ++i)
+      REQUIRE(y.values[static_cast<std::size_t>(n * out_shape.elements()) + i] == expected.span()[i]);
+  }
+}
+
+TEST_CASE("numeric mode: same padding gives input x stride", "[cli]") {
+  TempDir dir;
+  write_bytes(dir / "x.npy", tconv::encode_npy({{1, 7, 5}, std::vector<float>(35, 1.0f)}));
+  write_bytes(dir / "w.npy", tconv::encode_npy({{1, 1, 3, 3}, std::vector<float>(9, 1.0f)}));
+  const Result r = run(dir / "x.npy -w " + dir / "w.npy -s 2 --padding same");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const tconv::NpyArray y = tconv::read_npy(dir / "x_x2.npy");
+  CHECK(y.shape == std::vector<std::int64_t>{1, 14, 10});
+}

@@ -1,0 +1,84 @@
+// Property tests: every impl against the reference, and the adjoint
+// identity <conv2d(x, W), y> == <x, conv_transpose2d(y, W)>.
+#include <catch2/catch.hpp>
+#include <random>
+
+#include "tconv/conv_transpose2d.hpp"
+#include "tconv_tester.hpp"
+
+using tconv::test::TConvTester;
+
+namespace {
+
+// A random problem covering every parameter: groups, per-axis stride and
+// dilation, asymmetric padding, output_padding up to max(stride, dilation) - 1.
+TConvTester random_problem(std::mt19937& rng, int max_side, std::uint32_t seed) {
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  const int groups = pick(1, 3);
+  const int sh = pick(1, 4);
+  const int sw = pick(1, 4);
+  const int dh = pick(1, 3);
+  const int dw = pick(1, 3);
+  const int kh = pick(1, 5);
+  const int kw = pick(1, 5);
+  TConvTester t;
+  t.input(groups * pick(1, 3), pick(1, max_side), pick(1, max_side))
+      .output_channels(groups * pick(1, 3))
+      .groups(groups)
+      .kernel(kh, kw)
+      .stride(sh, sw)
+      .dilation(dh, dw)
+      .padding(pick(0, 2), pick(0, 2), pick(0, 2), pick(0, 2))
+      .output_padding(pick(0, std::max(sh, dh) - 1), pick(0, std::max(sw, dw) - 1))
+      .bias(pick(0, 1) == 1)
+      .seed(seed);
+  return t;
+}
+
+}  // namespace
+
+// ncnn's naive-vs-optimized idea, Highway's "every test on every target":
+// iterating the registry tests a new impl without a new test.
+TEST_CASE("impls match the reference on structured shapes", "[impl][property]") {
+  const std::string impl = GENERATE(from_range(tconv::conv_transpose2d_impl_names()));
+  const int k = GENERATE(1, 2, 3, 4, 5);
+  const int s = GENERATE(1, 2, 3);
+  const int pad = GENERATE(0, 1, 2);
+  const int groups = GENERATE(1, 3);
+  if (pad >= k) return;  // would crop more than the kernel adds
+  TConvTester()
+      .input(3, 7, 5)
+      .output_channels(groups == 3 ? 3 : 4)
+      .groups(groups)
+      .kernel(k, k)
+      .stride(s)
+      .padding(pad)
+      .bias(true)
+      .seed(static_cast<std::uint32_t>(k * 100 + s * 10 + pad))
+      .test_against_reference(impl);
+}
+
+TEST_CASE("impls match the reference on random problems", "[impl][property]") {
+  const std::string impl = GENERATE(from_range(tconv::conv_transpose2d_impl_names()));
+  std::mt19937 rng(2024);
+  int checked = 0;
+  for (int trial = 0; trial < 150; ++trial) {
+    const TConvTester t = random_problem(rng, 9, static_cast<std::uint32_t>(trial));
+    if (t.output_is_empty()) continue;
+    t.test_against_reference(impl);
+    ++checked;
+  }
+  REQUIRE(checked >= 100);
+}
+
+TEST_CASE("adjoint identity holds on random parameter sets", "[property][adjoint]") {
+  std::mt19937 rng(7);
+  int checked = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const TConvTester t = random_problem(rng, 8, static_cast<std::uint32_t>(trial));
+    if (t.output_is_empty()) continue;
+    t.test_adjoint();
+    ++checked;
+  }
+  REQUIRE(checked >= 200);
+}

@@ -1,0 +1,139 @@
+// Weight factories and border modes.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "tconv/border.hpp"
+#include "tconv/error.hpp"
+#include "tconv/factories.hpp"
+#include "tconv_tester.hpp"
+
+using tconv::Border;
+using tconv::Interpolation;
+using tconv::Shape3;
+using tconv::Tensor;
+
+namespace {
+
+Tensor constant(Shape3 shape, float value) {
+  Tensor t(shape);
+  for (float& v : t.span()) v = value;
+  return t;
+}
+
+Tensor upsample(const Tensor& src, Interpolation kind, tconv::Size2 f, Border border) {
+  tconv::Layer layer = tconv::make_upsampler(kind, f, src.shape().c);
+  const auto op = tconv::ConvTranspose2d::create(layer.params, std::move(layer.weights));
+  return tconv::run_with_border(op, src.view(), border);
+}
+
+}  // namespace
+
+TEST_CASE("bilinear factory is the FCN/Caffe construction", "[factories]") {
+  for (int f : {1, 2, 3, 4, 5}) {
+    const tconv::Layer l = tconv::make_upsampler(Interpolation::kBilinear, {f, f}, 1);
+    const int k = 2 * f - f % 2;
+    INFO("factor " << f);
+    REQUIRE(l.params.kernel == tconv::Size2{k, k});
+    REQUIRE(l.params.pad_begin == tconv::Size2{f / 2, f / 2});
+    // Caffe BilinearFiller: (1 - |x / f - c|)(1 - |y / f - c|), c = (2f - 1 - f % 2) / (2f).
+    const double ff = (k + 1) / 2;
+    const double c = (2 * ff - 1 - static_cast<int>(ff) % 2) / (2 * ff);
+    for (int y = 0; y < k; ++y)
+      for (int x = 0; x < k; ++x) {
+        const double expected = (1 - std::abs(x / ff - c)) * (1 - std::abs(y / ff - c));
+        REQUIRE(l.weights.values[static_cast<std::size_t>(y * k + x)] == Approx(expected).margin(1e-7));
+      }
+  }
+}
+
+TEST_CASE("every factory maps a constant to the same constant with replicate", "[factories][border]") {
+  const auto kind = GENERATE(Interpolation::kNearest, Interpolation::kBilinear,
+                             Interpolation::kBicubic, Interpolation::kLanczos3);
+  const int fh = GENERATE(1, 2, 3, 4);
+  const int fw = GENERATE(2, 3);
+  const Tensor src = constant({2, 5, 4}, 0.7f);
+  const Tensor out = upsample(src, kind, {fh, fw}, Border::kReplicate);
+  INFO(tconv::to_string(kind) << " factor " << fh << "x" << fw);
+  REQUIRE(out.shape() == Shape3{2, 5 * fh, 4 * fw});
+  for (float v : out.span()) REQUIRE(v == Approx(0.7f).margin(1e-6));
+}
+
+TEST_CASE("zero border darkens the edge; replicate, reflect and normalize do not", "[border]") {
+  const Tensor src = constant({1, 6, 6}, 1.0f);
+  const Tensor zero = upsample(src, Interpolation::kBilinear, {2, 2}, Border::kZero);
+  REQUIRE(zero.at(0, 0, 0) == Approx(0.75f * 0.75f));  // only the inner tap sees the image
+  REQUIRE(zero.at(0, 6, 6) == Approx(1.0f));
+  for (Border b : {Border::kReplicate, Border::kReflect, Border::kNormalize}) {
+    const Tensor out = upsample(src, Interpolation::kBilinear, {2, 2}, b);
+    INFO(tconv::to_string(b));
+    for (float v : out.span()) REQUIRE(v == Approx(1.0f).margin(1e-6));
+  }
+}
+
+TEST_CASE("reflect mirrors without repeating the edge", "[border]") {
+  // A ramp 0, 1, 2, 3: bilinear x2 at output 0 samples source -0.25, which
+  // reflect-101 reads as 0.75 * v[0] + 0.25 * v[1] = 0.25; replicate gives v[0] = 0.
+  const Tensor src(Shape3{1, 1, 4}, {0, 1, 2, 3});
+  const Tensor reflect = upsample(src, Interpolation::kBilinear, {1, 2}, Border::kReflect);
+  const Tensor replicate = upsample(src, Interpolation::kBilinear, {1, 2}, Border::kReplicate);
+  REQUIRE(reflect.at(0, 0, 0) == Approx(0.25f));
+  REQUIRE(replicate.at(0, 0, 0) == Approx(0.0f));
+  REQUIRE(reflect.at(0, 0, 7) == Approx(2.75f));
+  REQUIRE(replicate.at(0, 0, 7) == Approx(3.0f));
+}
+
+TEST_CASE("reflect handles margins wider than the image", "[border]") {
+  const Tensor src(Shape3{1, 1, 2}, {0, 1});
+  const Tensor out = upsample(src, Interpolation::kLanczos3, {1, 3}, Border::kReflect);
+  REQUIRE(out.shape() == Shape3{1, 1, 6});
+  for (float v : out.span()) REQUIRE(std::isfinite(v));
+}
+
+TEST_CASE("normalize removes the uneven-overlap gain of a 3x3 stride-2 box", "[border]") {
+  tconv::ConvParams p;
+  p.in_channels = p.out_channels = 1;
+  p.kernel = {3, 3};
+  p.stride = {2, 2};
+  const auto op = tconv::ConvTranspose2d::create(p, {{1, 1, 3, 3}, std::vector<float>(9, 1.0f), {}});
+  const Tensor src = constant({1, 4, 4}, 1.0f);
+  const Tensor zero = tconv::run_with_border(op, src.view(), Border::kZero);
+  REQUIRE(zero.at(0, 2, 2) == 4.0f);  // gains 4, 2, 2, 1 by phase
+  REQUIRE(zero.at(0, 2, 3) == 2.0f);
+  REQUIRE(zero.at(0, 3, 3) == 1.0f);
+  const Tensor norm = tconv::run_with_border(op, src.view(), Border::kNormalize);
+  for (float v : norm.span()) REQUIRE(v == Approx(1.0f));
+}
+
+TEST_CASE("normalize refuses weights with a zero response", "[border]") {
+  tconv::ConvParams p;
+  p.in_channels = p.out_channels = 1;
+  p.kernel = {1, 2};
+  const auto op = tconv::ConvTranspose2d::create(p, {{1, 1, 1, 2}, {1.0f, -1.0f}, {}});
+  const Tensor src = constant({1, 3, 3}, 1.0f);
+  REQUIRE_THROWS_AS(tconv::run_with_border(op, src.view(), Border::kNormalize), tconv::InvalidArgument);
+  REQUIRE_THROWS_WITH(tconv::run_with_border(op, src.view(), Border::kNormalize),
+                      Catch::Contains("normalize needs a positive response everywhere"));
+}
+
+TEST_CASE("borders keep the op's geometry for raw weights", "[border]") {
+  tconv::test::TConvTester t;
+  t.input(2, 5, 6).output_channels(3).kernel(4, 3).stride(2, 3).padding(1, 0, 2, 1).output_padding(1, 2).bias(true);
+  const auto op = tconv::ConvTranspose2d::create(t.params(), t.weights());
+  const Tensor src = tconv::test::random_tensor({2, 5, 6}, 3);
+  const Tensor zero = tconv::run_with_border(op, src.view(), Border::kZero);
+  for (Border b : {Border::kReplicate, Border::kReflect, Border::kNormalize}) {
+    INFO(tconv::to_string(b));
+    REQUIRE(tconv::run_with_border(op, src.view(), b).shape() == zero.shape());
+  }
+  // Away from the edges every border mode computes the same interior.
+  const Tensor rep = tconv::run_with_border(op, src.view(), Border::kReplicate);
+  REQUIRE(rep.at(1, 4, 6) == Approx(zero.at(1, 4, 6)).margin(1e-5));
+}
+
+TEST_CASE("factory arguments are validated", "[factories][params]") {
+  REQUIRE_THROWS_AS(tconv::make_upsampler(Interpolation::kBilinear, {0, 2}, 3), tconv::InvalidArgument);
+  REQUIRE_THROWS_WITH(tconv::make_upsampler(Interpolation::kBilinear, {0, 2}, 3),
+                      "upsampler factor 0x2: factor must be in [1, 1024]");
+  REQUIRE_THROWS_WITH(tconv::make_upsampler(Interpolation::kBilinear, {2, 2}, 0),
+                      "upsampler channels 0: must be in [1, 65536]");
+}
