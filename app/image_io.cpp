@@ -183,6 +183,9 @@ std::vector<unsigned char> encode_image(const Image& image, ImageFormat format,
     std::vector<int> params;
     if (format == ImageFormat::kJpeg) params = {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
     if (format == ImageFormat::kWebp) params = {cv::IMWRITE_WEBP_QUALITY, options.jpeg_quality};
+    // OpenCV 4.6 writes 3-channel float TIFF with lossy SGILOG compression
+    // by default; LZW is lossless for every sample type.
+    if (format == ImageFormat::kTiff) params = {cv::IMWRITE_TIFF_COMPRESSION, 5};
     if (!cv::imencode(std::string(".") + to_string(format), mat, bytes, params))
       throw InputError(std::string("encode ") + to_string(format) + ": the encoder failed");
   } catch (const cv::Exception& e) {

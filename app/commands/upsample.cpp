@@ -14,6 +14,7 @@
 #include "file_io.hpp"
 #include "image_io.hpp"
 #include "tconv/border.hpp"
+#include "tconv/error.hpp"
 #include "tconv/conv_transpose2d.hpp"
 #include "tconv/npy.hpp"
 

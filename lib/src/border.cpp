@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "tconv/error.hpp"
 
@@ -92,24 +93,37 @@ Tensor run_normalized(const ConvTranspose2d& op, ConstTensorView src) {
 
   const auto resp = response.span();
   const float largest = *std::max_element(resp.begin(), resp.end());
-  const auto bad = std::find_if(resp.begin(), resp.end(), [&](float v) {
-    return !(v > 0.0f) || v <= 1e-6f * largest;
-  });
-  if (bad != resp.end()) {
-    const auto index = static_cast<std::int64_t>(bad - resp.begin());
-    const Shape3 s = response.shape();
-    throw InvalidArgument("border normalize: response " + std::to_string(*bad) +
-                          " to an all-ones input at (c,y,x) = (" +
-                          std::to_string(index / (std::int64_t{s.h} * s.w)) + "," +
-                          std::to_string(index / s.w % s.h) + "," + std::to_string(index % s.w) +
-                          ") for " + op.params().to_string() +
-                          ": normalize needs a positive response everywhere");
+  auto too_small = [&](float v) { return !(v > 0.0f) || v <= 1e-6f * largest; };
+  // Outputs no tap reaches (output_padding rows, kernels smaller than the
+  // stride) have a zero response by construction: they stay zero (plus bias).
+  // Any other non-positive response is an error.
+  std::vector<bool> unreached(resp.size(), false);
+  if (std::any_of(resp.begin(), resp.end(), too_small)) {
+    Weights magnitudes{op.weights().shape, op.weights().values, {}};
+    for (float& v : magnitudes.values) v = v != 0.0f ? 1.0f : 0.0f;
+    const Tensor reach =
+        ConvTranspose2d::create(op.params(), std::move(magnitudes), op.options()).run(ones.view());
+    for (std::size_t i = 0; i < resp.size(); ++i) {
+      if (!too_small(resp[i])) continue;
+      if (reach.span()[i] == 0.0f) {
+        unreached[i] = true;
+        continue;
+      }
+      const auto index = static_cast<std::int64_t>(i);
+      const Shape3 s = response.shape();
+      throw InvalidArgument("border normalize: response " + std::to_string(resp[i]) +
+                            " to an all-ones input at (c,y,x) = (" +
+                            std::to_string(index / (std::int64_t{s.h} * s.w)) + "," +
+                            std::to_string(index / s.w % s.h) + "," +
+                            std::to_string(index % s.w) + ") for " + op.params().to_string() +
+                            ": normalize needs a positive response everywhere");
+    }
   }
   const auto& bias = op.weights().bias;
   const std::int64_t plane = std::int64_t{out.shape().h} * out.shape().w;
   auto values = out.span();
   for (std::size_t i = 0; i < values.size(); ++i) {
-    values[i] /= resp[i];
+    values[i] = unreached[i] ? 0.0f : values[i] / resp[i];
     if (!bias.empty()) values[i] += bias[static_cast<std::size_t>(static_cast<std::int64_t>(i) / plane)];
   }
   return out;

@@ -125,7 +125,7 @@ TEST_CASE("the input is never written over, even with --overwrite", "[cli]") {
   cv::imwrite(dir / kGoodImage, gradient(9, 7, CV_8UC3));
   const std::string before = read_bytes(dir / kGoodImage);
   fs::create_hard_link(dir / kGoodImage, dir / "link.png");
-  for (const std::string target : {dir / kGoodImage, dir / "link.png"}) {
+  for (const std::string& target : {dir / kGoodImage, dir / "link.png"}) {
     const Result r = run(dir / kGoodImage + " -s 2 --overwrite -o " + target);
     INFO(r.output);
     CHECK(r.exit_code == 1);
@@ -235,6 +235,14 @@ TEST_CASE("every image kind round-trips with its depth and channels", "[cli]") {
     decoded_in.convertTo(in64, CV_64F);
     out.convertTo(out64, CV_64F);
     const int channels = out.channels();
+    // RGBA is interpolated premultiplied: compare colour * alpha, in [0, 1] alpha units.
+    if (channels == 4) {
+      const double alpha_scale = CV_MAT_DEPTH(k.type) == CV_8U ? 255.0 : CV_MAT_DEPTH(k.type) == CV_16U ? 65535.0 : 1.0;
+      for (cv::Mat* m : {&in64, &out64})
+        for (int y = 0; y < m->rows; ++y)
+          for (int x = 0; x < m->cols; ++x)
+            for (int c = 0; c < 3; ++c) m->ptr<double>(y)[x * 4 + c] *= m->ptr<double>(y)[x * 4 + 3] / alpha_scale;
+    }
     double worst = 0.0;
     for (int y = 2; y < 22; ++y)
       for (int x = 2; x < 18; ++x)
@@ -252,6 +260,21 @@ TEST_CASE("every image kind round-trips with its depth and channels", "[cli]") {
         }
     CHECK(worst <= k.tolerance * lsb);
   }
+}
+
+TEST_CASE("float RGB TIFF is written losslessly", "[cli]") {
+  // OpenCV's default for 3-channel float TIFF is lossy SGILOG; the tool must not use it.
+  TempDir dir;
+  cv::Mat src = gradient(12, 10, CV_32FC3);
+  std::vector<unsigned char> lzw;
+  REQUIRE(cv::imencode(".tif", src, lzw, {cv::IMWRITE_TIFF_COMPRESSION, 5}));
+  write_bytes(dir / "f.tif", lzw);
+  const Result r = run(dir / "f.tif -s 1");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const cv::Mat out = cv::imread(dir / "f_x1.tif", cv::IMREAD_UNCHANGED);
+  REQUIRE(out.type() == CV_32FC3);
+  CHECK(cv::norm(out, src, cv::NORM_INF) == 0.0);
 }
 
 TEST_CASE("transparent pixels do not bleed colour into the edge", "[cli]") {

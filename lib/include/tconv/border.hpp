@@ -21,7 +21,8 @@ enum class Border {
   kReflect,    ///< Mirror without repeating the edge: ... 2 1 | 0 1 2 ... (cv BORDER_REFLECT_101).
   /// Zeros outside, then each output divided by the op's response to an
   /// all-ones input (bias excluded, then added back): removes both the edge
-  /// darkening and uneven-overlap gain. Needs a positive response everywhere.
+  /// darkening and uneven-overlap gain. Needs a positive response wherever a
+  /// tap reaches; outputs no tap reaches stay zero (plus bias).
   kNormalize,
 };
 
