@@ -81,7 +81,7 @@ const char* kGoodImage = "in.png";
 
 }  // namespace
 
-TEST_CASE("--version and --help exit 0", "[cli]") {
+TEST_CASE("version and help flags exit 0", "[cli]") {
   const Result v = run("--version");
   CHECK(v.exit_code == 0);
   CHECK_THAT(v.output, Catch::StartsWith("tconv-upsample "));
