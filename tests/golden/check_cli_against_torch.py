@@ -19,20 +19,10 @@ import tempfile
 try:
     import numpy as np
     import torch
-    import torch.nn.functional as F
+    from contract import same_pads, tconv_reference
 except ImportError as e:  # the suite must run without torch: skip loudly
     print(f"SKIPPED: needs numpy and torch (Debian python3-torch): {e}", file=sys.stderr)
     sys.exit(77)
-
-
-def reference(x, w, b, stride, dilation, groups, pads, out_pad):
-    """Our contract via torch: full result at padding 0, then crop (top, left, bottom, right)."""
-    t, l, bo, r = pads
-    y = F.conv_transpose2d(torch.from_numpy(x.astype(np.float64)), torch.from_numpy(w.astype(np.float64)),
-                           None if b is None else torch.from_numpy(b.astype(np.float64)),
-                           stride=stride, padding=0, output_padding=out_pad, groups=groups,
-                           dilation=dilation).numpy()
-    return y[:, :, t:y.shape[2] - bo, l:y.shape[3] - r]
 
 
 def main():
@@ -77,21 +67,11 @@ def main():
                     flags += ["--output-padding", f"{oph},{opw}"]
             else:
                 flags += ["--padding", str(mode), "--output-padding", f"{oph},{opw}"]
-                pads = []
-                for k, s, d, op, axis in ((kh, sh, dh, oph, "h"), (kw, sw, dw, opw, "w")):
-                    total = d * (k - 1) + 1 + op - s
-                    if total >= 0:
-                        lo, hi = total // 2, total - total // 2
-                        pads.append((lo, hi) if mode == "same" else (hi, lo))
-                    else:
-                        pads.append((0, 0))
-                        if axis == "h":
-                            oph = op - total
-                        else:
-                            opw = op - total
-                pads = [pads[0][0], pads[1][0], pads[0][1], pads[1][1]]
+                pbh, peh, oph = same_pads(kh, sh, dh, oph, mode)
+                pbw, pew, opw = same_pads(kw, sw, dw, opw, mode)
+                pads = [pbh, pbw, peh, pew]
             try:
-                expected = reference(x, w, b, (sh, sw), (dh, dw), g, pads, (oph, opw))
+                expected = tconv_reference(x, w, b, (sh, sw), (dh, dw), g, pads, (oph, opw))
             except RuntimeError:
                 continue  # torch refuses (e.g. output_padding >= dilation and stride)
             if expected.shape[2] < 1 or expected.shape[3] < 1:

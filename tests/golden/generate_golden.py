@@ -18,30 +18,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from contract import same_pads, tconv_reference
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
 
 def pair(v):
     return [v, v] if isinstance(v, int) else list(v)
-
-
-def tconv_reference(x, w, b, stride, dilation, groups, pads, out_pad):
-    """Full transposed convolution at padding 0, cropped by (top, left, bottom, right)."""
-    t, l, bo, r = pads
-    y = F.conv_transpose2d(torch.from_numpy(x.astype(np.float64)), torch.from_numpy(w.astype(np.float64)),
-                           None if b is None else torch.from_numpy(b.astype(np.float64)),
-                           stride=stride, padding=0, output_padding=out_pad, groups=groups,
-                           dilation=dilation).numpy()
-    return y[:, :, t:y.shape[2] - bo, l:y.shape[3] - r]
-
-
-def same_pads(k, s, d, op, mode):
-    """ONNX auto_pad for ConvTranspose, per axis: (pad_begin, pad_end, effective output_padding)."""
-    total = d * (k - 1) + 1 + op - s
-    if total < 0:
-        return 0, 0, op - total
-    lo, hi = total // 2, total - total // 2
-    return (lo, hi, op) if mode == "same_upper" else (hi, lo, op)
 
 
 def make_case(rng, name, note, cin=1, cout=1, groups=1, size=(5, 5), kernel=3, stride=1,
