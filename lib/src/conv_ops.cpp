@@ -48,6 +48,12 @@ std::vector<std::string> conv_transpose2d_impl_names() {
   return names_of(ConvKind::kConvTranspose2d);
 }
 
+bool conv_transpose2d_impl_applicable(std::string_view name, const ConvParams& params) {
+  for (const detail::Impl& impl : detail::impl_list(ConvKind::kConvTranspose2d))
+    if (impl.name == name) return impl.applicable(params);
+  return false;
+}
+
 // --- Conv2d -----------------------------------------------------------------
 
 Conv2d Conv2d::create(const ConvParams& params, Weights weights, const OpOptions& options) {

@@ -1,8 +1,12 @@
 // Planning: validate once, pick the impl; running: check the input, allocate, run.
 #include "plan.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "tconv/error.hpp"
 
@@ -64,6 +68,40 @@ Problem make_problem(const Plan& plan, const Shape3& src) {
   return pb;
 }
 
+int thread_count(const OpOptions& options) {
+  if (options.threads > 0) return options.threads;
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// Splits the output rows (items oc * oh + oy) into contiguous static bands,
+// one per thread, each with its own 64-byte aligned workspace. Every item is
+// computed whole by one thread, so the result does not depend on the split.
+void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorView dst) {
+  const std::int64_t items = std::int64_t{pb.dst.c} * pb.dst.h;
+  const int threads = static_cast<int>(std::min<std::int64_t>(thread_count(plan.options), items));
+  const std::size_t per_thread =
+      plan.impl->workspace_bytes ? (plan.impl->workspace_bytes(pb) + 63) / 64 * 64 : 0;
+  std::vector<std::byte> storage(per_thread * static_cast<std::size_t>(threads) + 64);
+  const auto base = reinterpret_cast<std::uintptr_t>(storage.data());
+  std::byte* aligned = storage.data() + ((64 - base % 64) % 64);
+  auto band = [&](int t) {
+    const std::int64_t begin = items * t / threads;
+    const std::int64_t end = items * (t + 1) / threads;
+    plan.impl->run(pb, plan.weights, src, dst,
+                   {aligned + per_thread * static_cast<std::size_t>(t), per_thread}, begin, end);
+  };
+  std::vector<std::thread> workers;
+  workers.reserve(static_cast<std::size_t>(threads));
+  try {
+    for (int t = 1; t < threads; ++t) workers.emplace_back(band, t);
+  } catch (...) {
+    for (auto& w : workers) w.join();
+    throw;
+  }
+  band(0);
+  for (auto& w : workers) w.join();
+}
+
 }  // namespace
 
 Plan make_plan(ConvKind kind, const ConvParams& params, Weights weights, const OpOptions& options) {
@@ -73,6 +111,9 @@ Plan make_plan(ConvKind kind, const ConvParams& params, Weights weights, const O
     throw InvalidArgument(op_name(kind) + " max_output_elements " +
                           std::to_string(options.max_output_elements) +
                           ": must be in [1, 2^31]");
+  if (options.threads < 0 || options.threads > 256)
+    throw InvalidArgument(op_name(kind) + " threads " + std::to_string(options.threads) +
+                          ": must be in [0, 256] (0: all cores)");
   Plan plan;
   plan.kind = kind;
   plan.params = params;
@@ -85,7 +126,7 @@ Plan make_plan(ConvKind kind, const ConvParams& params, Weights weights, const O
 Tensor run_plan(const Plan& plan, ConstTensorView src) {
   const Problem pb = make_problem(plan, src.shape);
   Tensor dst(pb.dst);
-  plan.impl->run(pb, plan.weights, src, dst.view());
+  execute(plan, pb, src, dst.view());
   return dst;
 }
 
@@ -100,7 +141,7 @@ void run_plan(const Plan& plan, ConstTensorView src, TensorView dst) {
   const float* d_end = dst.data + dst.shape.elements();
   if (s_begin < d_end && d_begin < s_end)
     throw InvalidArgument(op_name(plan.kind) + " output: must not overlap the input");
-  plan.impl->run(pb, plan.weights, src, dst);
+  execute(plan, pb, src, dst);
 }
 
 }  // namespace tconv::detail

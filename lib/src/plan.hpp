@@ -2,6 +2,8 @@
 // impl registry interface (oneDNN's implementation list idea).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -18,15 +20,22 @@ struct Problem {
   Shape3 dst;
 };
 
-/// Computes dst from src. Impls never validate, never allocate and never throw:
-/// every rule was checked when the op was planned and the input resolved.
+/// Computes the work items [begin, end) of dst from src. Every impl's items
+/// are the output rows (oc, oy) in order, item = oc * oh + oy, so the
+/// caller can split them over threads; an item is always computed whole by
+/// one call, which keeps results independent of the split. Impls never
+/// validate, never allocate and never throw: every rule was checked when the
+/// op was planned and the input resolved; scratch memory comes in
+/// `workspace` (workspace_bytes(problem) bytes, 64-byte aligned, per thread).
 using RunFn = void (*)(const Problem& problem, const Weights& weights, ConstTensorView src,
-                       TensorView dst) noexcept;
+                       TensorView dst, std::span<std::byte> workspace, std::int64_t begin,
+                       std::int64_t end) noexcept;
 
 /// One registered implementation.
 struct Impl {
-  std::string_view name;                                ///< tconv2d_<dtype>_<algo>[_<isa>]
+  std::string_view name;                                  ///< tconv2d_<dtype>_<algo>[_<isa>]
   bool (*applicable)(const ConvParams& params) noexcept;  ///< Accepts the problem (and CPU).
+  std::size_t (*workspace_bytes)(const Problem& problem) noexcept;  ///< Per thread; may be null.
   RunFn run;
 };
 

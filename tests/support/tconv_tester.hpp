@@ -48,8 +48,9 @@ class TConvTester {
   [[nodiscard]] bool output_is_empty() const;
 
   /// `impl` and the reference agree on random data within a tolerance that
-  /// grows with the number of products per output.
-  void test_against_reference(std::string_view impl) const;
+  /// grows with the number of products per output. Returns false (with a
+  /// warning) when the impl does not run this problem on this CPU.
+  bool test_against_reference(std::string_view impl) const;
   /// <conv2d(x, W), y> == <x, conv_transpose2d(y, W)> for random x, y.
   void test_adjoint() const;
 

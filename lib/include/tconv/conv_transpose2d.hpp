@@ -69,4 +69,9 @@ class ConvTranspose2d {
 /// reference "tconv2d_f32_ref" is always last.
 [[nodiscard]] std::vector<std::string> conv_transpose2d_impl_names();
 
+/// Whether the impl called `name` accepts `params` on this CPU (false for an
+/// unknown name). Tests use it to skip, loudly, impls the CPU cannot run.
+[[nodiscard]] bool conv_transpose2d_impl_applicable(std::string_view name,
+                                                    const ConvParams& params);
+
 }  // namespace tconv

@@ -1,0 +1,153 @@
+// Phase (sub-pixel) decomposition, vectorised along the output row.
+//
+// Included by one translation unit per ISA, which defines TCONV_PHASE_FN (the
+// function name) and TCONV_TARGET (a GCC target attribute, or nothing). The
+// ISA comes from the attribute, not from file flags, so inline functions of
+// shared headers are never emitted with instructions the CPU may lack. No zero insertion
+// and no scatter: output column ox receives input column ix through tap kx iff
+//   ox + pad_left == ix * sw + kx * dw,
+// so for the columns of one phase, ox = ox0 + j * sw (j = 0, 1, ...), a tap
+// kx contributes iff (ox0 + pad_left - kx * dw) is divisible by sw, and then
+//   ix = q + j  with  q = (ox0 + pad_left - kx * dw) / sw,
+// i.e. each (row tap ky, column tap kx, input channel) term is one weight
+// times a contiguous input row segment. Rows work the same way: row tap ky
+// contributes to output row oy iff (oy + pad_top - ky * dh) is divisible by
+// sh. Per output row and phase the terms are collected once, then summed
+// into a contiguous accumulator eight at a time (vectorised over j), and
+// the accumulator is written to every sw-th output column. Terms are
+// clipped only at the edges, where q + j leaves [0, iw).
+#include <cstdint>
+
+#include "impl/impls.hpp"
+
+namespace tconv::detail {
+
+namespace {
+
+struct Term {
+  const float* row;  // input row (ic, iy)
+  float weight;
+  int q;             // ix = q + j
+  int j_begin;       // first j with 0 <= q + j
+  int j_end;         // one past the last j with q + j < iw (and j < n)
+};
+
+static_assert(sizeof(Term) <= 32, "tconv2d_f32_phase_workspace() reserves 32 bytes a term");
+
+constexpr int min_int(int a, int b) { return a < b ? a : b; }
+constexpr int max_int(int a, int b) { return a > b ? a : b; }
+
+constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
+}
+
+// acc[j] += sum over terms of weight * row[q + j] for j in [j_lo, j_hi),
+// which every term covers.
+TCONV_TARGET inline void accumulate_block(float* __restrict acc, const Term* terms, int count, int j_lo,
+                             int j_hi) noexcept {
+  int t = 0;
+  for (; t + 8 <= count; t += 8) {
+    const float* __restrict r0 = terms[t].row + terms[t].q;
+    const float* __restrict r1 = terms[t + 1].row + terms[t + 1].q;
+    const float* __restrict r2 = terms[t + 2].row + terms[t + 2].q;
+    const float* __restrict r3 = terms[t + 3].row + terms[t + 3].q;
+    const float* __restrict r4 = terms[t + 4].row + terms[t + 4].q;
+    const float* __restrict r5 = terms[t + 5].row + terms[t + 5].q;
+    const float* __restrict r6 = terms[t + 6].row + terms[t + 6].q;
+    const float* __restrict r7 = terms[t + 7].row + terms[t + 7].q;
+    const float w0 = terms[t].weight, w1 = terms[t + 1].weight, w2 = terms[t + 2].weight,
+                w3 = terms[t + 3].weight, w4 = terms[t + 4].weight, w5 = terms[t + 5].weight,
+                w6 = terms[t + 6].weight, w7 = terms[t + 7].weight;
+    for (int j = j_lo; j < j_hi; ++j)
+      acc[j] += ((w0 * r0[j] + w1 * r1[j]) + (w2 * r2[j] + w3 * r3[j])) +
+                ((w4 * r4[j] + w5 * r5[j]) + (w6 * r6[j] + w7 * r7[j]));
+  }
+  for (; t < count; ++t) {
+    const float* __restrict r = terms[t].row + terms[t].q;
+    const float w = terms[t].weight;
+    for (int j = j_lo; j < j_hi; ++j) acc[j] += w * r[j];
+  }
+}
+
+}  // namespace
+
+TCONV_TARGET void TCONV_PHASE_FN(const Problem& pb, const Weights& wei, ConstTensorView src, TensorView dst,
+                    std::span<std::byte> workspace, std::int64_t begin,
+                    std::int64_t end) noexcept {
+  const ConvParams& p = pb.params;
+  const int icg = p.in_channels / p.groups;
+  const int ocg = p.out_channels / p.groups;
+  const int kh = p.kernel.h;
+  const int kw = p.kernel.w;
+  const int sh = p.stride.h;
+  const int sw = p.stride.w;
+  const int ih = pb.src.h;
+  const int iw = pb.src.w;
+  const int ow = pb.dst.w;
+  const float* weights = wei.values.data();
+  const float* biases = wei.bias.empty() ? nullptr : wei.bias.data();
+  const float* src_data = src.data;
+  float* dst_data = dst.data;
+  // Workspace: terms first, then the accumulator (64-byte aligned).
+  auto* terms = reinterpret_cast<Term*>(&workspace[0]);
+  const std::size_t terms_bytes = (static_cast<std::size_t>(kh) * kw * icg * 32 + 63) / 64 * 64;
+  auto* acc = reinterpret_cast<float*>(&workspace[0] + terms_bytes);
+
+  for (std::int64_t item = begin; item < end; ++item) {  // item = oc * oh + oy
+    const int oc = static_cast<int>(item / pb.dst.h);
+    const int oy = static_cast<int>(item % pb.dst.h);
+    const int g = oc / ocg;
+    const int ocl = oc % ocg;
+    const float bias = biases != nullptr ? biases[oc] : 0.0f;
+    float* out_row = dst_data + (static_cast<std::ptrdiff_t>(oc) * pb.dst.h + oy) * ow;
+
+    for (int ox0 = 0; ox0 < min_int(sw, ow); ++ox0) {
+      const int n = (ow - ox0 + sw - 1) / sw;  // columns ox0, ox0 + sw, ... < ow
+      int count = 0;
+      int j_lo = 0;  // range every term covers
+      int j_hi = n;
+      for (int ky = 0; ky < kh; ++ky) {
+        const int y = oy + p.pad_begin.h - ky * p.dilation.h;
+        if (y < 0 || y % sh != 0 || y / sh >= ih) continue;
+        const int iy = y / sh;
+        for (int kx = 0; kx < kw; ++kx) {
+          const std::int64_t x = std::int64_t{ox0} + p.pad_begin.w - std::int64_t{kx} * p.dilation.w;
+          if (x - floor_div(x, sw) * sw != 0) continue;
+          const auto q = static_cast<int>(floor_div(x, sw));
+          const int jb = max_int(0, -q);
+          const int je = min_int(n, iw - q);
+          if (jb >= je) continue;  // this tap never lands inside the input
+          j_lo = max_int(j_lo, jb);
+          j_hi = min_int(j_hi, je);
+          for (int icl = 0; icl < icg; ++icl) {
+            const int ic = g * icg + icl;
+            const std::size_t w_index =
+                ((static_cast<std::size_t>(ic) * ocg + ocl) * kh + ky) * kw + kx;
+            const float* in_row = src_data + (static_cast<std::ptrdiff_t>(ic) * ih + iy) * iw;
+            terms[count++] = {in_row, weights[w_index], q, jb, je};
+          }
+        }
+      }
+      for (int j = 0; j < n; ++j) acc[j] = bias;
+      if (j_lo < j_hi) {
+        accumulate_block(acc, terms, count, j_lo, j_hi);
+        // Edges: each term over its own clipped range outside [j_lo, j_hi).
+        for (int t = 0; t < count; ++t) {
+          const Term& term = terms[t];
+          const float* r = term.row + term.q;
+          for (int j = term.j_begin; j < min_int(j_lo, term.j_end); ++j) acc[j] += term.weight * r[j];
+          for (int j = max_int(j_hi, term.j_begin); j < term.j_end; ++j) acc[j] += term.weight * r[j];
+        }
+      } else {
+        for (int t = 0; t < count; ++t) {
+          const Term& term = terms[t];
+          const float* r = term.row + term.q;
+          for (int j = term.j_begin; j < term.j_end; ++j) acc[j] += term.weight * r[j];
+        }
+      }
+      for (int j = 0; j < n; ++j) out_row[ox0 + j * sw] = acc[j];
+    }
+  }
+}
+
+}  // namespace tconv::detail
