@@ -26,6 +26,13 @@ namespace {
 
 constexpr std::uint64_t kMaxInputBytes = std::uint64_t{1} << 30;
 
+OpOptions op_options(const UpsampleOptions& opt) {
+  OpOptions options;
+  options.force_impl = opt.force_impl;
+  options.threads = opt.threads;
+  return options;
+}
+
 bool is_npy(std::span<const unsigned char> bytes) {
   return bytes.size() >= 6 && std::memcmp(bytes.data(), "\x93NUMPY", 6) == 0;
 }
@@ -66,8 +73,8 @@ void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> byte
                     static_cast<int>(x.shape[rank - 1])};
 
   Layer layer = make_layer(opt.layer, item.c);
-  const ConvTranspose2d op =
-      ConvTranspose2d::create(layer.params, std::move(layer.weights), {opt.force_impl});
+  const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights),
+                                                     op_options(opt));
   const Border border = border_of(opt.layer, Border::kZero);
   const Shape3 out_shape = op.output_shape(item);
   check_output(opt.input, output, opt.overwrite);
@@ -102,8 +109,8 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   const int channels = image.pixels.shape().c;
 
   Layer layer = make_layer(opt.layer, channels);
-  const ConvTranspose2d op =
-      ConvTranspose2d::create(layer.params, std::move(layer.weights), {opt.force_impl});
+  const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights),
+                                                     op_options(opt));
   const Border border = border_of(opt.layer, Border::kReplicate);
   const Shape3 out_shape = op.output_shape(image.pixels.shape());
   if (out_shape.c != 1 && out_shape.c != 3 && out_shape.c != 4)
@@ -142,6 +149,9 @@ void setup_upsample(CLI::App& app) {
                  "Output file; default <stem>_x<scale>.<ext> beside the input");
   app.add_flag("--overwrite", opt->overwrite, "Replace an existing output file");
   app.add_option("--impl", opt->force_impl, "Force an implementation (e.g. tconv2d_f32_ref)");
+  app.add_option("-t,--threads", opt->threads, "Threads (0: all cores); results do not depend on it")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
   add_layer_flags(app, opt->layer);
   app.callback([opt] { run_upsample(*opt); });
 }

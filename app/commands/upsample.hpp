@@ -17,6 +17,7 @@ struct UpsampleOptions {
   std::string output;  ///< -o; default: "<stem>_x<scale>.<ext>" beside the input.
   bool overwrite = false;
   std::string force_impl;  ///< --impl: run this impl (for testing and benchmarks).
+  int threads = 0;         ///< --threads: 0 = all cores.
   LayerFlags layer;
 };
 

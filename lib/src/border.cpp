@@ -58,14 +58,14 @@ int border_index(Border border, std::int64_t i, int n) {
   return static_cast<int>(m < n ? m : period - m);
 }
 
-Tensor run_extended(const ConvTranspose2d& op, ConstTensorView src, Border border) {
+void run_extended(const ConvTranspose2d& op, ConstTensorView src, TensorView dst, Border border) {
   const ConvParams r = op.params().resolved(ConvKind::kConvTranspose2d, src.shape);
   const Shape3 out = op.output_shape(src.shape);
   const Margins my =
       margins(src.shape.h, out.h, r.kernel.h, r.stride.h, r.dilation.h, r.pad_begin.h);
   const Margins mx =
       margins(src.shape.w, out.w, r.kernel.w, r.stride.w, r.dilation.w, r.pad_begin.w);
-  if (my.begin == 0 && my.end == 0 && mx.begin == 0 && mx.end == 0) return op.run(src);
+  if (my.begin == 0 && my.end == 0 && mx.begin == 0 && mx.end == 0) return op.run(src, dst);
 
   Tensor extended(
       Shape3{src.shape.c, src.shape.h + my.begin + my.end, src.shape.w + mx.begin + mx.end});
@@ -80,13 +80,13 @@ Tensor run_extended(const ConvTranspose2d& op, ConstTensorView src, Border borde
   widened.pad_begin = {r.pad_begin.h + my.begin * r.stride.h, r.pad_begin.w + mx.begin * r.stride.w};
   widened.pad_end = {r.pad_end.h + my.end * r.stride.h, r.pad_end.w + mx.end * r.stride.w};
   const ConvTranspose2d extended_op = ConvTranspose2d::create(widened, op.weights(), op.options());
-  return extended_op.run(extended.view());
+  extended_op.run(extended.view(), dst);
 }
 
-Tensor run_normalized(const ConvTranspose2d& op, ConstTensorView src) {
+void run_normalized(const ConvTranspose2d& op, ConstTensorView src, TensorView dst) {
   Weights unbiased{op.weights().shape, op.weights().values, {}};
   const ConvTranspose2d weighted = ConvTranspose2d::create(op.params(), std::move(unbiased), op.options());
-  Tensor out = weighted.run(src);
+  weighted.run(src, dst);
   Tensor ones(src.shape);
   std::fill(ones.span().begin(), ones.span().end(), 1.0f);
   const Tensor response = weighted.run(ones.view());
@@ -120,25 +120,40 @@ Tensor run_normalized(const ConvTranspose2d& op, ConstTensorView src) {
     }
   }
   const auto& bias = op.weights().bias;
-  const std::int64_t plane = std::int64_t{out.shape().h} * out.shape().w;
-  auto values = out.span();
+  const std::int64_t plane = std::int64_t{dst.shape.h} * dst.shape.w;
+  const auto values = dst.span();
   for (std::size_t i = 0; i < values.size(); ++i) {
     values[i] = unreached[i] ? 0.0f : values[i] / resp[i];
     if (!bias.empty()) values[i] += bias[static_cast<std::size_t>(static_cast<std::int64_t>(i) / plane)];
   }
-  return out;
 }
 
 }  // namespace
 
-Tensor run_with_border(const ConvTranspose2d& op, ConstTensorView src, Border border) {
+void run_with_border(const ConvTranspose2d& op, ConstTensorView src, TensorView dst,
+                     Border border) {
+  const Shape3 expected = op.output_shape(src.shape);
+  if (dst.shape != expected)
+    throw ShapeMismatch("conv_transpose2d output " + to_string(dst.shape) + ": expected " +
+                        to_string(expected) + " for input " + to_string(src.shape));
   switch (border) {
-    case Border::kZero: return op.run(src);
+    case Border::kZero: return op.run(src, dst);
     case Border::kReplicate:
-    case Border::kReflect: return run_extended(op, src, border);
-    case Border::kNormalize: return run_normalized(op, src);
+    case Border::kReflect: return run_extended(op, src, dst, border);
+    case Border::kNormalize: return run_normalized(op, src, dst);
   }
-  return op.run(src);
+}
+
+Tensor run_with_border(const ConvTranspose2d& op, ConstTensorView src, Border border) {
+  const Shape3 shape = op.output_shape(src.shape);
+  if (shape.elements() > op.options().max_output_elements)
+    throw LimitExceeded("conv_transpose2d output " + to_string(shape) + " (" +
+                        std::to_string(shape.elements()) + " elements) for " +
+                        op.params().to_string() + ": exceeds the limit of " +
+                        std::to_string(op.options().max_output_elements) + " elements");
+  Tensor dst(shape);
+  run_with_border(op, src, dst.view(), border);
+  return dst;
 }
 
 }  // namespace tconv

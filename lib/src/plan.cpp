@@ -77,18 +77,25 @@ int thread_count(const OpOptions& options) {
 // one per thread, each with its own 64-byte aligned workspace. Every item is
 // computed whole by one thread, so the result does not depend on the split.
 void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorView dst) {
-  const std::int64_t items = std::int64_t{pb.dst.c} * pb.dst.h;
-  const int threads = static_cast<int>(std::min<std::int64_t>(thread_count(plan.options), items));
-  const std::size_t per_thread =
-      plan.impl->workspace_bytes ? (plan.impl->workspace_bytes(pb) + 63) / 64 * 64 : 0;
-  std::vector<std::byte> storage(per_thread * static_cast<std::size_t>(threads) + 64);
+  const Impl& impl = *plan.impl;
+  const std::int64_t items =
+      impl.work_items ? impl.work_items(pb) : std::int64_t{pb.dst.c} * pb.dst.h;
+  const int threads = static_cast<int>(
+      std::max<std::int64_t>(1, std::min<std::int64_t>(thread_count(plan.options), items)));
+  auto round64 = [](std::size_t n) { return (n + 63) / 64 * 64; };
+  const std::size_t shared_size = impl.shared_bytes ? round64(impl.shared_bytes(pb)) : 0;
+  const std::size_t per_thread = impl.workspace_bytes ? round64(impl.workspace_bytes(pb)) : 0;
+  std::vector<std::byte> storage(shared_size + per_thread * static_cast<std::size_t>(threads) + 64);
   const auto base = reinterpret_cast<std::uintptr_t>(storage.data());
   std::byte* aligned = storage.data() + ((64 - base % 64) % 64);
+  const std::span<std::byte> shared{aligned, shared_size};
+  if (impl.prepare) impl.prepare(pb, plan.weights, src, shared);
   auto band = [&](int t) {
     const std::int64_t begin = items * t / threads;
     const std::int64_t end = items * (t + 1) / threads;
-    plan.impl->run(pb, plan.weights, src, dst,
-                   {aligned + per_thread * static_cast<std::size_t>(t), per_thread}, begin, end);
+    impl.run(pb, plan.weights, src, dst, shared,
+             {aligned + shared_size + per_thread * static_cast<std::size_t>(t), per_thread}, begin,
+             end);
   };
   std::vector<std::thread> workers;
   workers.reserve(static_cast<std::size_t>(threads));

@@ -20,23 +20,33 @@ struct Problem {
   Shape3 dst;
 };
 
-/// Computes the work items [begin, end) of dst from src. Every impl's items
-/// are the output rows (oc, oy) in order, item = oc * oh + oy, so the
-/// caller can split them over threads; an item is always computed whole by
-/// one call, which keeps results independent of the split. Impls never
-/// validate, never allocate and never throw: every rule was checked when the
-/// op was planned and the input resolved; scratch memory comes in
-/// `workspace` (workspace_bytes(problem) bytes, 64-byte aligned, per thread).
+/// Computes the work items [begin, end) of dst from src. An impl defines
+/// its items (work_items(); by default the output rows (oc, oy) in order,
+/// item = oc * oh + oy) so the caller can split them over threads; an item
+/// is always computed whole by one call, in a fixed order, which keeps
+/// results independent of the split. Impls never validate, never allocate
+/// and never throw: every rule was checked when the op was planned and the
+/// input resolved. Scratch memory comes in `workspace` (workspace_bytes()
+/// bytes per thread) and `shared` (shared_bytes() bytes, filled once per
+/// run by prepare() before the threads start), both 64-byte aligned.
 using RunFn = void (*)(const Problem& problem, const Weights& weights, ConstTensorView src,
-                       TensorView dst, std::span<std::byte> workspace, std::int64_t begin,
+                       TensorView dst, std::span<const std::byte> shared,
+                       std::span<std::byte> workspace, std::int64_t begin,
                        std::int64_t end) noexcept;
+using PrepareFn = void (*)(const Problem& problem, const Weights& weights, ConstTensorView src,
+                           std::span<std::byte> shared) noexcept;
+using SizeFn = std::size_t (*)(const Problem& problem) noexcept;
+using ItemsFn = std::int64_t (*)(const Problem& problem) noexcept;
 
 /// One registered implementation.
 struct Impl {
   std::string_view name;                                  ///< tconv2d_<dtype>_<algo>[_<isa>]
   bool (*applicable)(const ConvParams& params) noexcept;  ///< Accepts the problem (and CPU).
-  std::size_t (*workspace_bytes)(const Problem& problem) noexcept;  ///< Per thread; may be null.
   RunFn run;
+  SizeFn workspace_bytes = nullptr;  ///< Per thread; null: none.
+  SizeFn shared_bytes = nullptr;     ///< Shared by all threads; null: none.
+  PrepareFn prepare = nullptr;       ///< Fills the shared buffer; null: nothing to do.
+  ItemsFn work_items = nullptr;      ///< Null: out_channels * oh.
 };
 
 /// The impls for `kind`, best first; the reference is last and always applicable.

@@ -360,6 +360,24 @@ TEST_CASE("numeric mode is the exact library op", "[cli]") {
   }
 }
 
+TEST_CASE("output files are byte-identical for any thread count and impl path", "[cli][threads]") {
+  TempDir dir;
+  cv::imwrite(dir / kGoodImage, gradient(31, 23, CV_16UC3));
+  for (const std::string& args : {std::string("-t 1"), std::string("-t 2"), std::string("-t 7")}) {
+    const Result r = run(dir / kGoodImage + " -s 3 -k bicubic " + args + " --overwrite -o " + dir / ("out" + args.substr(3) + ".png"));
+    REQUIRE(r.exit_code == 0);
+  }
+  CHECK(read_bytes(dir / "out1.png") == read_bytes(dir / "out2.png"));
+  CHECK(read_bytes(dir / "out1.png") == read_bytes(dir / "out7.png"));
+  // The portable path, forced, gives a valid image of the same size.
+  const Result portable = run(dir / kGoodImage + " -s 3 -k bicubic --impl tconv2d_f32_phase -o " + dir / "portable.png");
+  REQUIRE(portable.exit_code == 0);
+  const cv::Mat a = cv::imread(dir / "out1.png", cv::IMREAD_UNCHANGED);
+  const cv::Mat b = cv::imread(dir / "portable.png", cv::IMREAD_UNCHANGED);
+  REQUIRE(a.size() == b.size());
+  CHECK(cv::norm(a, b, cv::NORM_INF) <= 1.0);  // FMA vs separate multiply-add: at most 1 LSB
+}
+
 TEST_CASE("numeric mode: same padding gives input x stride", "[cli]") {
   TempDir dir;
   write_bytes(dir / "x.npy", tconv::encode_npy({{1, 7, 5}, std::vector<float>(35, 1.0f)}));

@@ -13,9 +13,9 @@ namespace {
 
 // A random problem covering every parameter: groups, per-axis stride and
 // dilation, asymmetric padding, output_padding up to max(stride, dilation) - 1.
-TConvTester random_problem(std::mt19937& rng, int max_side, std::uint32_t seed) {
+TConvTester random_problem(std::mt19937& rng, int max_side, std::uint32_t seed, bool wide = false) {
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-  const int groups = pick(1, 3);
+  const int groups = wide ? 1 : pick(1, 3);
   const int sh = pick(1, 4);
   const int sw = pick(1, 4);
   const int dh = pick(1, 3);
@@ -23,8 +23,12 @@ TConvTester random_problem(std::mt19937& rng, int max_side, std::uint32_t seed) 
   const int kh = pick(1, 5);
   const int kw = pick(1, 5);
   TConvTester t;
-  t.input(groups * pick(1, 3), pick(1, max_side), pick(1, max_side))
-      .output_channels(groups * pick(1, 3))
+  // Wide problems: channel counts straddling the 8- and 16-lane register tiles.
+  static constexpr int kWideChannels[] = {8, 9, 15, 16, 17, 24, 31, 33};
+  const int ic = wide ? kWideChannels[pick(0, 7)] : groups * pick(1, 3);
+  const int oc = wide ? kWideChannels[pick(0, 7)] : groups * pick(1, 3);
+  t.input(ic, pick(1, max_side), pick(1, max_side))
+      .output_channels(oc)
       .groups(groups)
       .kernel(kh, kw)
       .stride(sh, sw)
@@ -46,10 +50,11 @@ TEST_CASE("impls match the reference on structured shapes", "[impl][property]") 
   const int s = GENERATE(1, 2, 3);
   const int pad = GENERATE(0, 1, 2);
   const int groups = GENERATE(1, 3);
+  const int channels = GENERATE(3, 18);  // few, and wide enough for the register tiles
   if (pad >= k) return;  // would crop more than the kernel adds
-  (void)TConvTester()
-      .input(3, 7, 5)
-      .output_channels(groups == 3 ? 3 : 4)
+  const bool ran = TConvTester()
+      .input(channels, 7, 5)
+      .output_channels(groups == 3 ? channels : channels + 1)
       .groups(groups)
       .kernel(k, k)
       .stride(s)
@@ -57,19 +62,41 @@ TEST_CASE("impls match the reference on structured shapes", "[impl][property]") 
       .bias(true)
       .seed(static_cast<std::uint32_t>(k * 100 + s * 10 + pad))
       .test_against_reference(impl);
+  if (!ran)
+    WARN("impl " << impl << " does not take g" << groups << " c" << channels << " k" << k << " s" << s
+                 << " on this CPU (problem or ISA)");
+}
+
+// Runs `trials` random problems through `impl`; every impl must run at least
+// `min_checked` of them unless the CPU cannot run it at all (then it warns).
+void check_random_problems(const std::string& impl, bool wide, int trials, int min_checked) {
+  std::mt19937 rng(wide ? 99 : 2024);
+  int checked = 0;
+  int not_applicable = 0;
+  for (int trial = 0; trial < trials; ++trial) {
+    const TConvTester t = random_problem(rng, wide ? 13 : 9, static_cast<std::uint32_t>(trial), wide);
+    if (t.output_is_empty()) continue;
+    if (t.test_against_reference(impl))
+      ++checked;
+    else
+      ++not_applicable;
+  }
+  INFO("impl " << impl << ": " << checked << " problems checked, " << not_applicable
+               << " not applicable");
+  if (checked == 0)
+    WARN("impl " << impl << " ran none of these problems on this CPU");
+  else
+    REQUIRE(checked >= min_checked);
 }
 
 TEST_CASE("impls match the reference on random problems", "[impl][property]") {
   const std::string impl = GENERATE(from_range(tconv::conv_transpose2d_impl_names()));
-  std::mt19937 rng(2024);
-  int checked = 0;
-  for (int trial = 0; trial < 150; ++trial) {
-    const TConvTester t = random_problem(rng, 9, static_cast<std::uint32_t>(trial));
-    if (t.output_is_empty()) continue;
-    if (!t.test_against_reference(impl)) return;  // the CPU cannot run this impl (warned)
-    ++checked;
-  }
-  REQUIRE(checked >= 100);
+  check_random_problems(impl, false, 150, 20);
+}
+
+TEST_CASE("impls match the reference on wide random problems", "[impl][property]") {
+  const std::string impl = GENERATE(from_range(tconv::conv_transpose2d_impl_names()));
+  check_random_problems(impl, true, 60, 40);
 }
 
 TEST_CASE("adjoint identity holds on random parameter sets", "[property][adjoint]") {

@@ -142,3 +142,15 @@ TEST_CASE("factory arguments are validated", "[factories][params]") {
   REQUIRE_THROWS_WITH(tconv::make_upsampler(Interpolation::kBilinear, {2, 2}, 0),
                       "upsampler channels 0: must be in [1, 65536]");
 }
+
+TEST_CASE("run_with_border into a caller's output checks its shape", "[border]") {
+  tconv::Layer layer = tconv::make_upsampler(Interpolation::kBilinear, {2, 2}, 1);
+  const auto op = tconv::ConvTranspose2d::create(layer.params, std::move(layer.weights));
+  const Tensor src = constant({1, 4, 5}, 0.5f);
+  Tensor wrong(Shape3{1, 8, 9});
+  REQUIRE_THROWS_AS(tconv::run_with_border(op, src.view(), wrong.view(), Border::kReplicate),
+                    tconv::ShapeMismatch);
+  Tensor right(Shape3{1, 8, 10});
+  tconv::run_with_border(op, src.view(), right.view(), Border::kReplicate);
+  for (float v : right.span()) REQUIRE(v == Approx(0.5f));
+}

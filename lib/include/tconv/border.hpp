@@ -40,4 +40,9 @@ enum class Border {
 [[nodiscard]] Tensor run_with_border(const ConvTranspose2d& op, ConstTensorView src,
                                      Border border);
 
+/// The same, writing into caller-owned `dst` of exactly op.output_shape(src)
+/// (ShapeMismatch otherwise); it must not overlap src.
+void run_with_border(const ConvTranspose2d& op, ConstTensorView src, TensorView dst,
+                     Border border);
+
 }  // namespace tconv

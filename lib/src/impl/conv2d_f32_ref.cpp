@@ -9,7 +9,8 @@
 namespace tconv::detail {
 
 void conv2d_f32_ref(const Problem& pb, const Weights& wei, ConstTensorView src, TensorView dst,
-                    std::span<std::byte> /*workspace*/, std::int64_t begin,
+                    std::span<const std::byte> /*shared*/,
+                     std::span<std::byte> /*workspace*/, std::int64_t begin,
                     std::int64_t end) noexcept {
   const ConvParams& p = pb.params;
   const int icg = p.in_channels / p.groups;

@@ -7,16 +7,27 @@ namespace tconv::detail {
 
 #define TCONV_DECLARE_IMPL(name)                                                              \
   void name(const Problem& problem, const Weights& weights, ConstTensorView src, TensorView dst, \
-            std::span<std::byte> workspace, std::int64_t begin, std::int64_t end) noexcept
+            std::span<const std::byte> shared, std::span<std::byte> workspace,                 \
+            std::int64_t begin, std::int64_t end) noexcept
 
 TCONV_DECLARE_IMPL(tconv2d_f32_ref);
 TCONV_DECLARE_IMPL(conv2d_f32_ref);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase_avx2);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase_avx512);
+TCONV_DECLARE_IMPL(tconv2d_f32_phase_gemm);
+TCONV_DECLARE_IMPL(tconv2d_f32_phase_gemm_avx2);
 
 /// Per-thread workspace of the phase impls (the same for every ISA).
 std::size_t tconv2d_f32_phase_workspace(const Problem& problem) noexcept;
+
+/// Shared buffer, per-thread workspace, work items (output rows) and input
+/// and weight packing of the phase_gemm impls (the same for every ISA).
+std::size_t tconv2d_f32_phase_gemm_shared(const Problem& problem) noexcept;
+std::size_t tconv2d_f32_phase_gemm_workspace(const Problem& problem) noexcept;
+std::int64_t tconv2d_f32_phase_gemm_items(const Problem& problem) noexcept;
+void tconv2d_f32_phase_gemm_prepare(const Problem& problem, const Weights& weights,
+                                    ConstTensorView src, std::span<std::byte> shared) noexcept;
 
 #undef TCONV_DECLARE_IMPL
 

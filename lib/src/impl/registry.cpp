@@ -27,18 +27,30 @@ bool cpu_has_avx512(const ConvParams&) noexcept {
 #endif
 }
 
+// Dense layers wide enough to fill 16-channel register tiles.
+bool wide(const ConvParams& p) noexcept {
+  return p.groups == 1 && p.in_channels >= 8 && p.out_channels >= 8;
+}
+bool wide_avx2(const ConvParams& p) noexcept { return wide(p) && cpu_has_avx2(p); }
+
 constexpr Impl kTConv2dImpls[] = {
     // Best first; ISA-specific entries above their portable fallback.
-    {"tconv2d_f32_phase_avx512", &cpu_has_avx512, &tconv2d_f32_phase_workspace,
-     &tconv2d_f32_phase_avx512},
-    {"tconv2d_f32_phase_avx2", &cpu_has_avx2, &tconv2d_f32_phase_workspace,
-     &tconv2d_f32_phase_avx2},
-    {"tconv2d_f32_phase", &always, &tconv2d_f32_phase_workspace, &tconv2d_f32_phase},
-    {"tconv2d_f32_ref", &always, nullptr, &tconv2d_f32_ref},  // must stay last
+    {"tconv2d_f32_phase_gemm_avx2", &wide_avx2, &tconv2d_f32_phase_gemm_avx2,
+     &tconv2d_f32_phase_gemm_workspace, &tconv2d_f32_phase_gemm_shared,
+     &tconv2d_f32_phase_gemm_prepare, &tconv2d_f32_phase_gemm_items},
+    {"tconv2d_f32_phase_avx512", &cpu_has_avx512, &tconv2d_f32_phase_avx512,
+     &tconv2d_f32_phase_workspace},
+    {"tconv2d_f32_phase_avx2", &cpu_has_avx2, &tconv2d_f32_phase_avx2,
+     &tconv2d_f32_phase_workspace},
+    {"tconv2d_f32_phase_gemm", &wide, &tconv2d_f32_phase_gemm, &tconv2d_f32_phase_gemm_workspace,
+     &tconv2d_f32_phase_gemm_shared, &tconv2d_f32_phase_gemm_prepare,
+     &tconv2d_f32_phase_gemm_items},
+    {"tconv2d_f32_phase", &always, &tconv2d_f32_phase, &tconv2d_f32_phase_workspace},
+    {"tconv2d_f32_ref", &always, &tconv2d_f32_ref},  // must stay last
 };
 
 constexpr Impl kConv2dImpls[] = {
-    {"conv2d_f32_ref", &always, nullptr, &conv2d_f32_ref},  // must stay last
+    {"conv2d_f32_ref", &always, &conv2d_f32_ref},  // must stay last
 };
 
 }  // namespace

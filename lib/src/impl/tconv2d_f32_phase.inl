@@ -17,6 +17,7 @@
 // the accumulator is written to every sw-th output column. Terms are
 // clipped only at the edges, where q + j leaves [0, iw).
 #include <cstdint>
+#include <cstring>
 
 #include "impl/impls.hpp"
 
@@ -39,6 +40,35 @@ constexpr int max_int(int a, int b) { return a > b ? a : b; }
 
 constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
+}
+
+typedef float PhaseVec8 __attribute__((vector_size(32)));
+
+TCONV_TARGET inline PhaseVec8 load_vec(const float* p) noexcept {
+  PhaseVec8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+TCONV_TARGET inline void store_vec(float* p, PhaseVec8 v) noexcept { std::memcpy(p, &v, sizeof v); }
+
+// Register tile: 64 consecutive columns j in eight 8-float accumulators; every
+// term adds weight * row[q + j .. q + j + 64). Returns the first j not done.
+TCONV_TARGET inline int accumulate_tiles(float* acc, const Term* terms, int count, int j_lo,
+                                         int j_hi) noexcept {
+  constexpr int kTile = 64;
+  int j0 = j_lo;
+  for (; j0 + kTile <= j_hi; j0 += kTile) {
+    PhaseVec8 a[8];
+    for (int v = 0; v < 8; ++v) a[v] = load_vec(acc + j0 + 8 * v);
+    for (int t = 0; t < count; ++t) {
+      const float* r = terms[t].row + terms[t].q + j0;
+      const float w = terms[t].weight;
+      for (int v = 0; v < 8; ++v) a[v] += w * load_vec(r + 8 * v);
+    }
+    for (int v = 0; v < 8; ++v) store_vec(acc + j0 + 8 * v, a[v]);
+  }
+  return j0;
 }
 
 // acc[j] += sum over terms of weight * row[q + j] for j in [j_lo, j_hi),
@@ -72,7 +102,8 @@ TCONV_TARGET inline void accumulate_block(float* __restrict acc, const Term* ter
 }  // namespace
 
 TCONV_TARGET void TCONV_PHASE_FN(const Problem& pb, const Weights& wei, ConstTensorView src, TensorView dst,
-                    std::span<std::byte> workspace, std::int64_t begin,
+                    std::span<const std::byte> /*shared*/, std::span<std::byte> workspace,
+                    std::int64_t begin,
                     std::int64_t end) noexcept {
   const ConvParams& p = pb.params;
   const int icg = p.in_channels / p.groups;
@@ -106,31 +137,35 @@ TCONV_TARGET void TCONV_PHASE_FN(const Problem& pb, const Weights& wei, ConstTen
       int count = 0;
       int j_lo = 0;  // range every term covers
       int j_hi = n;
+      // Terms ordered row tap, channel, column tap: consecutive terms read
+      // the same input row at shifted offsets, which stays in L1.
       for (int ky = 0; ky < kh; ++ky) {
         const int y = oy + p.pad_begin.h - ky * p.dilation.h;
         if (y < 0 || y % sh != 0 || y / sh >= ih) continue;
         const int iy = y / sh;
-        for (int kx = 0; kx < kw; ++kx) {
-          const std::int64_t x = std::int64_t{ox0} + p.pad_begin.w - std::int64_t{kx} * p.dilation.w;
-          if (x - floor_div(x, sw) * sw != 0) continue;
-          const auto q = static_cast<int>(floor_div(x, sw));
-          const int jb = max_int(0, -q);
-          const int je = min_int(n, iw - q);
-          if (jb >= je) continue;  // this tap never lands inside the input
-          j_lo = max_int(j_lo, jb);
-          j_hi = min_int(j_hi, je);
-          for (int icl = 0; icl < icg; ++icl) {
-            const int ic = g * icg + icl;
+        for (int icl = 0; icl < icg; ++icl) {
+          const int ic = g * icg + icl;
+          const float* in_row = src_data + (static_cast<std::ptrdiff_t>(ic) * ih + iy) * iw;
+          for (int kx = 0; kx < kw; ++kx) {
+            const std::int64_t x =
+                std::int64_t{ox0} + p.pad_begin.w - std::int64_t{kx} * p.dilation.w;
+            if (x - floor_div(x, sw) * sw != 0) continue;
+            const auto q = static_cast<int>(floor_div(x, sw));
+            const int jb = max_int(0, -q);
+            const int je = min_int(n, iw - q);
+            if (jb >= je) continue;  // this tap never lands inside the input
+            j_lo = max_int(j_lo, jb);
+            j_hi = min_int(j_hi, je);
             const std::size_t w_index =
                 ((static_cast<std::size_t>(ic) * ocg + ocl) * kh + ky) * kw + kx;
-            const float* in_row = src_data + (static_cast<std::ptrdiff_t>(ic) * ih + iy) * iw;
             terms[count++] = {in_row, weights[w_index], q, jb, je};
           }
         }
       }
       for (int j = 0; j < n; ++j) acc[j] = bias;
       if (j_lo < j_hi) {
-        accumulate_block(acc, terms, count, j_lo, j_hi);
+        const int j_tiled = accumulate_tiles(acc, terms, count, j_lo, j_hi);
+        accumulate_block(acc, terms, count, j_tiled, j_hi);
         // Edges: each term over its own clipped range outside [j_lo, j_hi).
         for (int t = 0; t < count; ++t) {
           const Term& term = terms[t];

@@ -12,6 +12,7 @@
 namespace tconv::detail {
 
 void tconv2d_f32_ref(const Problem& pb, const Weights& wei, ConstTensorView src, TensorView dst,
+                     std::span<const std::byte> /*shared*/,
                      std::span<std::byte> /*workspace*/, std::int64_t begin,
                      std::int64_t end) noexcept {
   const ConvParams& p = pb.params;

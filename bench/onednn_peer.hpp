@@ -1,0 +1,33 @@
+// oneDNN's deconvolution primitive as a benchmark peer (built only when
+// libdnnl-dev is installed; TCONV_HAVE_ONEDNN says so).
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "tconv/conv_params.hpp"
+#include "tconv/tensor.hpp"
+
+namespace tconv::bench {
+
+/// A oneDNN f32 deconvolution_forward for `params` on `src`, with the
+/// layouts oneDNN prefers (format_tag::any); inputs are reordered once when
+/// it is created, so run() times the primitive alone. Its output is
+/// reordered back to planar for checking by output().
+class OneDnnDeconvolution {
+ public:
+  OneDnnDeconvolution(const ConvParams& params, const Weights& weights, const Tensor& src,
+                      int threads);
+  ~OneDnnDeconvolution();
+  void run();
+  /// The last result in planar CHW.
+  [[nodiscard]] Tensor output();
+  /// oneDNN's implementation name (e.g. "jit:avx2").
+  [[nodiscard]] const char* impl_name() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace tconv::bench

@@ -1,0 +1,273 @@
+// tconv-bench: named transposed-convolution cases, timed against peers in
+// the same run (the reference impl, oneDNN's deconvolution, cv::resize).
+//
+// Each measurement is the median of --reps runs after warm-up runs, with the
+// output preallocated where the API allows. GFLOP/s counts the useful
+// multiply-adds of the layer: 2 * input pixels * in_channels *
+// (out_channels / groups) * kh * kw.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tconv/border.hpp"
+#include "tconv/conv_transpose2d.hpp"
+#include "tconv/factories.hpp"
+#ifdef TCONV_HAVE_ONEDNN
+#include "onednn_peer.hpp"
+#endif
+
+namespace {
+
+using tconv::ConvParams;
+using tconv::Shape3;
+using tconv::Tensor;
+
+struct Case {
+  std::string name;
+  std::string problem;  // what it is, for the table
+  Shape3 input;
+  ConvParams params;
+  bool bilinear = false;  // interpolation weights; cv::resize is a peer
+  bool u8 = false;        // 8-bit image case
+};
+
+ConvParams layer(int ic, int oc, int groups, int k, int s, int pad, int op = 0) {
+  ConvParams p;
+  p.in_channels = ic;
+  p.out_channels = oc;
+  p.groups = groups;
+  p.kernel = {k, k};
+  p.stride = {s, s};
+  p.padding(pad);
+  p.output_padding = {op, op};
+  return p;
+}
+
+std::vector<Case> all_cases() {
+  std::vector<Case> cases = {
+      {"feat64to32_k4s2_256", "f32 64->32 k4 s2 p1, 256x256", {64, 256, 256}, layer(64, 32, 1, 4, 2, 1)},
+      {"rgb3to3_k4s2_1080p", "f32 dense 3->3 k4 s2 p1, 1080x1920", {3, 1080, 1920}, layer(3, 3, 1, 4, 2, 1)},
+      {"fsrcnn56to1_k9s2_256", "f32 56->1 k9 s2 p4 op1, 256x256", {56, 256, 256}, layer(56, 1, 1, 9, 2, 4, 1)},
+      {"unet128to64_k2s2_128", "f32 128->64 k2 s2, 128x128", {128, 128, 128}, layer(128, 64, 1, 2, 2, 0)},
+      {"depthwise3_k8s4_540p", "f32 groups 3 k8 s4 p2, 540x960", {3, 540, 960}, layer(3, 3, 3, 8, 4, 2)},
+  };
+  tconv::Layer bilinear = tconv::make_upsampler(tconv::Interpolation::kBilinear, {2, 2}, 3);
+  cases.push_back({"rgb_bilinear_x2_f32_1080p", "f32 RGB bilinear x2 (replicate), 1080x1920",
+                   {3, 1080, 1920}, bilinear.params, true, false});
+  cases.push_back({"rgb_bilinear_x2_u8_1080p", "u8 RGB bilinear x2 (replicate), 1080x1920 -> 2160x3840",
+                   {3, 1080, 1920}, bilinear.params, true, true});
+  return cases;
+}
+
+double median_ms(int warmup, int reps, const std::function<void()>& fn) {
+  for (int i = 0; i < warmup; ++i) fn();
+  std::vector<double> ms;
+  for (int i = 0; i < std::max(1, reps); ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms.size() % 2 ? ms[ms.size() / 2] : 0.5 * (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]);
+}
+
+Tensor random_tensor(Shape3 shape, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> v(static_cast<std::size_t>(shape.elements()));
+  for (float& x : v) x = dist(rng);
+  return Tensor(shape, std::move(v));
+}
+
+tconv::Weights random_weights(const ConvParams& p) {
+  tconv::Weights w;
+  w.shape = p.weight_shape(tconv::ConvKind::kConvTranspose2d);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> dist(-0.1f, 0.1f);
+  w.values.resize(static_cast<std::size_t>(w.shape.elements()));
+  for (float& x : w.values) x = dist(rng);
+  w.bias.assign(static_cast<std::size_t>(p.out_channels), 0.01f);
+  return w;
+}
+
+float max_abs_diff(const Tensor& a, const Tensor& b) {
+  float worst = 0.0f;
+  for (std::size_t i = 0; i < a.span().size(); ++i) worst = std::max(worst, std::abs(a.span()[i] - b.span()[i]));
+  return worst;
+}
+
+// Interleaved HWC Mat from a planar tensor (for cv::resize).
+cv::Mat to_mat(const Tensor& t, int depth) {
+  const Shape3 s = t.shape();
+  cv::Mat m(s.h, s.w, CV_MAKETYPE(depth, s.c));
+  for (int y = 0; y < s.h; ++y)
+    for (int x = 0; x < s.w; ++x)
+      for (int c = 0; c < s.c; ++c) {
+        const float v = t.at(c, y, x);
+        if (depth == CV_8U)
+          m.ptr<std::uint8_t>(y)[x * s.c + c] = static_cast<std::uint8_t>(std::lround(v * 255.0f));
+        else
+          m.ptr<float>(y)[x * s.c + c] = v;
+      }
+  return m;
+}
+
+struct Result {
+  std::string name;
+  std::string impl;
+  double median = 0;
+  double gflops = 0;
+  std::optional<double> onednn, cv_resize, reference;
+  std::string note;
+};
+
+std::string ms_text(const std::optional<double>& v) {
+  if (!v) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", *v);
+  return buf;
+}
+
+std::string ratio_text(double ours, const std::optional<double>& peer) {
+  if (!peer) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", ours / *peer);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tconv-bench: transposed convolution against its peers, medians of repeated runs"};
+  std::vector<std::string> names;
+  int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int reps = 10;
+  int reference_reps = 1;
+  bool json = false;
+  bool list = false;
+  app.add_option("--case", names, "Run only these cases (repeatable); default: all");
+  app.add_option("--threads", threads, "Threads for every library")->capture_default_str()->check(CLI::Range(1, 256));
+  app.add_option("--reps", reps, "Timed runs per measurement (after 2 warm-up runs)")->capture_default_str()->check(CLI::Range(1, 1000));
+  app.add_option("--reference-reps", reference_reps, "Timed runs of the slow reference impl (0: skip it)")->capture_default_str()->check(CLI::Range(0, 100));
+  app.add_flag("--json", json, "Print one JSON array instead of a table");
+  app.add_flag("--list", list, "List the cases and exit");
+  CLI11_PARSE(app, argc, argv);
+
+  std::vector<Case> cases = all_cases();
+  if (list) {
+    for (const Case& c : cases) std::printf("%-28s %s\n", c.name.c_str(), c.problem.c_str());
+    return 0;
+  }
+  if (!names.empty()) {
+    for (const std::string& n : names)
+      if (std::none_of(cases.begin(), cases.end(), [&](const Case& c) { return c.name == n; })) {
+        std::fprintf(stderr, "tconv-bench: unknown case %s (see --list)\n", n.c_str());
+        return 2;
+      }
+    std::erase_if(cases, [&](const Case& c) { return std::find(names.begin(), names.end(), c.name) == names.end(); });
+  }
+
+  std::vector<Result> results;
+  for (const Case& c : cases) {
+    Result r;
+    r.name = c.name;
+    const Tensor src = random_tensor(c.input, 1);
+    const tconv::Weights weights = c.bilinear ? tconv::make_upsampler(tconv::Interpolation::kBilinear, {2, 2}, 3).weights
+                                              : random_weights(c.params);
+    tconv::OpOptions options;
+    options.threads = threads;
+    const auto op = tconv::ConvTranspose2d::create(c.params, weights, options);
+    r.impl = std::string(op.impl_name());
+    const Shape3 out_shape = op.output_shape(c.input);
+    const double macs = static_cast<double>(c.input.h) * c.input.w * c.params.in_channels *
+                        (c.params.out_channels / c.params.groups) * c.params.kernel.h * c.params.kernel.w;
+    Tensor dst(out_shape);
+    if (c.bilinear) {
+      // The image path: replicate border, into a preallocated output.
+      Tensor out(out_shape);
+      r.median = median_ms(2, reps, [&] { tconv::run_with_border(op, src.view(), out.view(), tconv::Border::kReplicate); });
+      const int depth = c.u8 ? CV_8U : CV_32F;
+      const cv::Mat in = to_mat(src, depth);
+      cv::Mat resized(out_shape.h, out_shape.w, CV_MAKETYPE(depth, 3));
+      cv::setNumThreads(threads);
+      r.cv_resize = median_ms(2, reps, [&] { cv::resize(in, resized, resized.size(), 0, 0, cv::INTER_LINEAR); });
+      if (c.u8) {
+        // Our u8 figure includes the conversions a float engine needs.
+        Tensor in_f(c.input);
+        r.median = median_ms(2, reps, [&] {
+          for (int y = 0; y < c.input.h; ++y)
+            for (int x = 0; x < c.input.w; ++x)
+              for (int ch = 0; ch < 3; ++ch) in_f.at(ch, y, x) = in.ptr<std::uint8_t>(y)[x * 3 + ch] * (1.0f / 255.0f);
+          tconv::run_with_border(op, in_f.view(), out.view(), tconv::Border::kReplicate);
+          for (int y = 0; y < out_shape.h; ++y) {
+            std::uint8_t* row = resized.ptr<std::uint8_t>(y);
+            for (int x = 0; x < out_shape.w; ++x)
+              for (int ch = 0; ch < 3; ++ch)
+                row[x * 3 + ch] = static_cast<std::uint8_t>(std::nearbyint(std::clamp(out.at(ch, y, x), 0.0f, 1.0f) * 255.0f));
+          }
+        });
+        r.note = "float engine + u8 conversions (no fused u8 path yet)";
+      }
+      r.gflops = 2.0 * macs / (r.median * 1e6);
+    } else {
+      r.median = median_ms(2, reps, [&] { op.run(src.view(), dst.view()); });
+      r.gflops = 2.0 * macs / (r.median * 1e6);
+#ifdef TCONV_HAVE_ONEDNN
+      try {
+        tconv::bench::OneDnnDeconvolution peer(c.params, weights, src, threads);
+        r.onednn = median_ms(2, reps, [&] { peer.run(); });
+        const float diff = max_abs_diff(peer.output(), dst);
+        if (!(diff < 1e-3f)) r.note = "oneDNN result differs by " + std::to_string(diff);
+        if (!json) std::fprintf(stderr, "%s: oneDNN impl %s\n", c.name.c_str(), peer.impl_name());
+      } catch (const std::exception& e) {
+        r.note = std::string("oneDNN failed: ") + e.what();
+      }
+#endif
+    }
+    if (reference_reps > 0 && !c.u8) {
+      tconv::OpOptions ref_options = options;
+      ref_options.force_impl = "tconv2d_f32_ref";
+      const auto ref = tconv::ConvTranspose2d::create(c.params, weights, ref_options);
+      Tensor ref_dst(out_shape);
+      r.reference = median_ms(0, reference_reps, [&] { ref.run(src.view(), ref_dst.view()); });
+      op.run(src.view(), dst.view());
+      const float diff = max_abs_diff(ref_dst, dst);
+      if (!(diff < 1e-3f)) r.note += " reference differs by " + std::to_string(diff);
+    }
+    if (!json)
+      std::fprintf(stderr, "%s: %.2f ms (%s)\n", c.name.c_str(), r.median, r.impl.c_str());
+    results.push_back(r);
+  }
+
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+    for (const Result& r : results)
+      out.push_back({{"case", r.name}, {"threads", threads}, {"impl", r.impl}, {"median_ms", r.median},
+                     {"gflops", r.gflops},
+                     {"peers", {{"onednn", opt(r.onednn)}, {"cv_resize", opt(r.cv_resize)}, {"reference", opt(r.reference)}}},
+                     {"note", r.note}});
+    std::printf("%s\n", out.dump(1).c_str());
+    return 0;
+  }
+  std::printf("threads %d, median of %d runs (reference: %d)\n", threads, reps, reference_reps);
+  std::printf("%-28s %-26s %9s %8s %9s %7s %9s %7s %11s %s\n", "case", "impl", "ms", "GFLOP/s", "oneDNN",
+              "ratio", "cv", "ratio", "reference", "note");
+  for (const Result& r : results)
+    std::printf("%-28s %-26s %9.2f %8.1f %9s %7s %9s %7s %11s %s\n", r.name.c_str(), r.impl.c_str(), r.median,
+                r.gflops, ms_text(r.onednn).c_str(), ratio_text(r.median, r.onednn).c_str(),
+                ms_text(r.cv_resize).c_str(), ratio_text(r.median, r.cv_resize).c_str(),
+                ms_text(r.reference).c_str(), r.note.c_str());
+  return 0;
+}
