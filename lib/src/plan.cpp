@@ -2,6 +2,7 @@
 #include "plan.hpp"
 
 #include <algorithm>
+#include <barrier>
 #include <cmath>
 #include <memory>
 #include <thread>
@@ -89,8 +90,12 @@ void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorVie
   const auto base = reinterpret_cast<std::uintptr_t>(storage.data());
   std::byte* aligned = storage.data() + ((64 - base % 64) % 64);
   const std::span<std::byte> shared{aligned, shared_size};
-  if (impl.prepare) impl.prepare(pb, plan.weights, src, shared);
+  std::barrier prepared(threads);
   auto band = [&](int t) {
+    if (impl.prepare) {
+      impl.prepare(pb, plan.weights, src, shared, t, threads);
+      prepared.arrive_and_wait();
+    }
     const std::int64_t begin = items * t / threads;
     const std::int64_t end = items * (t + 1) / threads;
     impl.run(pb, plan.weights, src, dst, shared,

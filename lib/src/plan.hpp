@@ -27,14 +27,16 @@ struct Problem {
 /// results independent of the split. Impls never validate, never allocate
 /// and never throw: every rule was checked when the op was planned and the
 /// input resolved. Scratch memory comes in `workspace` (workspace_bytes()
-/// bytes per thread) and `shared` (shared_bytes() bytes, filled once per
-/// run by prepare() before the threads start), both 64-byte aligned.
+/// bytes per thread) and `shared` (shared_bytes() bytes, filled by
+/// prepare() before any thread runs), both 64-byte aligned. prepare() runs
+/// on every thread with its index `part` of `parts`, each filling its share,
+/// and all of them finish before the first run() starts.
 using RunFn = void (*)(const Problem& problem, const Weights& weights, ConstTensorView src,
                        TensorView dst, std::span<const std::byte> shared,
                        std::span<std::byte> workspace, std::int64_t begin,
                        std::int64_t end) noexcept;
 using PrepareFn = void (*)(const Problem& problem, const Weights& weights, ConstTensorView src,
-                           std::span<std::byte> shared) noexcept;
+                           std::span<std::byte> shared, int part, int parts) noexcept;
 using SizeFn = std::size_t (*)(const Problem& problem) noexcept;
 using ItemsFn = std::int64_t (*)(const Problem& problem) noexcept;
 

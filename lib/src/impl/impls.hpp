@@ -27,7 +27,8 @@ std::size_t tconv2d_f32_phase_gemm_shared(const Problem& problem) noexcept;
 std::size_t tconv2d_f32_phase_gemm_workspace(const Problem& problem) noexcept;
 std::int64_t tconv2d_f32_phase_gemm_items(const Problem& problem) noexcept;
 void tconv2d_f32_phase_gemm_prepare(const Problem& problem, const Weights& weights,
-                                    ConstTensorView src, std::span<std::byte> shared) noexcept;
+                                    ConstTensorView src, std::span<std::byte> shared, int part,
+                                    int parts) noexcept;
 
 #undef TCONV_DECLARE_IMPL
 
