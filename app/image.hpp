@@ -37,15 +37,16 @@ void unpremultiply_alpha(Tensor& pixels);
 void require_finite(const Tensor& pixels, const std::string& what);
 
 /// Integer sample for a value scaled to [0, 1]: clamped in float first, then
-/// rounded to nearest (ties to even), so the conversion is defined for every
-/// finite value. `max_value` is 255 or 65535.
-[[nodiscard]] inline float quantize(float value, float max_value) noexcept;
+/// rounded to nearest with ties to even, so the conversion is defined for
+/// every finite value. `max_value` is 255 or 65535.
+[[nodiscard]] inline float quantize(float value, float max_value) noexcept {
+  float scaled = value * max_value;
+  scaled = scaled < 0.0f ? 0.0f : (scaled > max_value ? max_value : scaled);
+  // For 0 <= x < 2^23, (x + 2^23) - 2^23 is x rounded to nearest, ties to
+  // even, in the default rounding mode; without -ffast-math the compiler
+  // keeps both operations, and the pixel loop needs no libm call.
+  constexpr float kRound = 8388608.0f;
+  return (scaled + kRound) - kRound;
+}
 
 }  // namespace tconv::app
-
-#include <cmath>
-
-inline float tconv::app::quantize(float value, float max_value) noexcept {
-  const float scaled = value * max_value;
-  return std::nearbyint(scaled < 0.0f ? 0.0f : (scaled > max_value ? max_value : scaled));
-}

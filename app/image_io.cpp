@@ -81,17 +81,18 @@ Image to_image(const cv::Mat& decoded, const std::string& what) {
 template <typename T>
 void fill_interleaved(const Tensor& pixels, cv::Mat& mat, float max_value) {
   const Shape3 s = pixels.shape();
+  const ConstTensorView view = pixels.view();
   for (int y = 0; y < s.h; ++y) {
     T* row = mat.ptr<T>(y);
     for (int plane = 0; plane < s.c; ++plane) {
       const int to = opencv_channel(plane, s.c);
-      const float* in = pixels.view().row(plane, y);
-      for (int x = 0; x < s.w; ++x) {
-        const std::size_t at = static_cast<std::size_t>(x) * s.c + to;
-        if constexpr (std::is_same_v<T, float>)
-          row[at] = in[x];
-        else
-          row[at] = static_cast<T>(quantize(in[x], max_value));
+      const float* in = view.row(plane, y);
+      T* out = row + to;
+      if constexpr (std::is_same_v<T, float>) {
+        for (int x = 0; x < s.w; ++x) out[static_cast<std::ptrdiff_t>(x) * s.c] = in[x];
+      } else {
+        for (int x = 0; x < s.w; ++x)
+          out[static_cast<std::ptrdiff_t>(x) * s.c] = static_cast<T>(quantize(in[x], max_value));
       }
     }
   }
@@ -182,6 +183,7 @@ std::vector<unsigned char> encode_image(const Image& image, ImageFormat format,
     }
     std::vector<int> params;
     if (format == ImageFormat::kJpeg) params = {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
+    if (format == ImageFormat::kPng) params = {cv::IMWRITE_PNG_COMPRESSION, options.png_compression};
     if (format == ImageFormat::kWebp) params = {cv::IMWRITE_WEBP_QUALITY, options.jpeg_quality};
     // OpenCV 4.6 writes 3-channel float TIFF with lossy SGILOG compression
     // by default; LZW is lossless for every sample type.

@@ -32,6 +32,10 @@ enum class ImageFormat { kPng, kJpeg, kTiff, kWebp, kBmp };
 /// Encoder settings.
 struct EncodeOptions {
   int jpeg_quality = 95;  ///< 0..100 (also WebP quality when lossy).
+  /// zlib level 0..9. Measured on a 4096x3072 upsampled photo (whole
+  /// command): 1: 4.9 MB 1.2 s; 3: 4.3 MB 1.4 s; 6: 3.4 MB 2.4 s; 9: 3.0 MB
+  /// 19.9 s. 3 is the default trade-off.
+  int png_compression = 3;
 };
 
 /// Encodes in `format`, converting the sample type when the format cannot

@@ -125,7 +125,10 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   if (alpha) unpremultiply_alpha(result.pixels);
 
   SampleType written{};
-  const auto encoded = encode_image(result, *format, {}, &written);
+  EncodeOptions encode;
+  encode.jpeg_quality = opt.quality;
+  encode.png_compression = opt.png_compression;
+  const auto encoded = encode_image(result, *format, encode, &written);
   if (written != image.type)
     spdlog::warn("{}: {} cannot hold {} samples; wrote {}", output.string(), to_string(*format),
                  to_string(image.type), to_string(written));
@@ -149,6 +152,13 @@ void setup_upsample(CLI::App& app) {
                  "Output file; default <stem>_x<scale>.<ext> beside the input");
   app.add_flag("--overwrite", opt->overwrite, "Replace an existing output file");
   app.add_option("--impl", opt->force_impl, "Force an implementation (e.g. tconv2d_f32_ref)");
+  app.add_option("--quality", opt->quality, "JPEG and WebP quality 0-100")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100));
+  app.add_option("--png-compression", opt->png_compression,
+                 "PNG zlib level 0-9: 1 fastest, 6 about 20% smaller but 1.7x slower than 3, 9 very slow")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 9));
   app.add_option("-t,--threads", opt->threads, "Threads (0: all cores); results do not depend on it")
       ->capture_default_str()
       ->check(CLI::Range(0, 256));

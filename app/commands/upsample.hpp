@@ -18,6 +18,8 @@ struct UpsampleOptions {
   bool overwrite = false;
   std::string force_impl;  ///< --impl: run this impl (for testing and benchmarks).
   int threads = 0;         ///< --threads: 0 = all cores.
+  int quality = 95;        ///< --quality: JPEG/WebP quality.
+  int png_compression = 3; ///< --png-compression: zlib level.
   LayerFlags layer;
 };
 
