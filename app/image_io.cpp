@@ -183,7 +183,9 @@ std::vector<unsigned char> encode_image(const Image& image, ImageFormat format,
     }
     std::vector<int> params;
     if (format == ImageFormat::kJpeg) params = {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
-    if (format == ImageFormat::kPng) params = {cv::IMWRITE_PNG_COMPRESSION, options.png_compression};
+    if (format == ImageFormat::kPng)
+      params = {cv::IMWRITE_PNG_COMPRESSION, options.png_compression, cv::IMWRITE_PNG_STRATEGY,
+                cv::IMWRITE_PNG_STRATEGY_RLE};
     if (format == ImageFormat::kWebp) params = {cv::IMWRITE_WEBP_QUALITY, options.jpeg_quality};
     // OpenCV 4.6 writes 3-channel float TIFF with lossy SGILOG compression
     // by default; LZW is lossless for every sample type.
