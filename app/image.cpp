@@ -17,12 +17,10 @@ const char* to_string(SampleType type) noexcept {
   return "?";
 }
 
-std::string describe(const Image& image) {
+std::string describe(const Shape3& s, SampleType type) {
   static const char* const kLayouts[] = {"", "gray", "gray+alpha", "RGB", "RGBA"};
-  const Shape3 s = image.pixels.shape();
   const char* layout = s.c >= 1 && s.c <= 4 ? kLayouts[s.c] : "?";
-  return std::to_string(s.w) + "x" + std::to_string(s.h) + " " + layout + " " +
-         to_string(image.type);
+  return std::to_string(s.w) + "x" + std::to_string(s.h) + " " + layout + " " + to_string(type);
 }
 
 void premultiply_alpha(Tensor& pixels) {

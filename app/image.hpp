@@ -23,8 +23,11 @@ struct Image {
   [[nodiscard]] bool has_alpha() const noexcept { return pixels.shape().c == 4; }
 };
 
-/// "512x384 RGB 8-bit", for logs.
-[[nodiscard]] std::string describe(const Image& image);
+/// "512x384 RGB 8-bit" for a c x h x w image, for logs.
+[[nodiscard]] std::string describe(const Shape3& shape, SampleType type);
+[[nodiscard]] inline std::string describe(const Image& image) {
+  return describe(image.pixels.shape(), image.type);
+}
 
 /// Multiplies colour channels by alpha (alpha clamped to [0, 1] first) so
 /// that transparent pixels carry no colour into their neighbours.

@@ -20,21 +20,12 @@ bool starts_with(std::span<const unsigned char> bytes, std::size_t offset, std::
          std::memcmp(bytes.data() + offset, magic.data(), magic.size()) == 0;
 }
 
-float scale_of(SampleType type) {
-  switch (type) {
-    case SampleType::kU8: return 255.0f;
-    case SampleType::kU16: return 65535.0f;
-    case SampleType::kF32: return 1.0f;
-  }
-  return 1.0f;
-}
-
 // OpenCV interleaves B, G, R, A; our planes are R, G, B, A.
 int opencv_channel(int plane, int channels) {
   return channels >= 3 && plane < 3 ? 2 - plane : plane;
 }
 
-Image to_image(const cv::Mat& decoded, const std::string& what) {
+RawImage to_raw(const cv::Mat& decoded, const std::string& what) {
   cv::Mat mat = decoded;
   SampleType type{};
   switch (mat.depth()) {
@@ -49,7 +40,7 @@ Image to_image(const cv::Mat& decoded, const std::string& what) {
       throw InputError(what + ": unsupported sample type (OpenCV depth " +
                        std::to_string(mat.depth()) + "); supported: 8-bit, 16-bit, float");
   }
-  if (mat.channels() == 2) {  // gray + alpha: expand to RGBA so OpenCV can write it back
+  if (mat.channels() == 2) {  // gray + alpha: expand to BGRA so OpenCV can write it back
     cv::Mat planes[2];
     cv::split(mat, planes);
     const cv::Mat bgra[] = {planes[0], planes[0], planes[0], planes[1]};
@@ -58,24 +49,30 @@ Image to_image(const cv::Mat& decoded, const std::string& what) {
   const int channels = mat.channels();
   if (channels != 1 && channels != 3 && channels != 4)
     throw InputError(what + ": unsupported channel count " + std::to_string(channels));
+  RawImage raw{mat.rows, mat.cols, channels, type, {}};
+  const std::size_t row_bytes = static_cast<std::size_t>(mat.cols) * mat.elemSize();
+  raw.bytes.resize(row_bytes * static_cast<std::size_t>(mat.rows));
+  for (int y = 0; y < mat.rows; ++y)
+    std::memcpy(raw.bytes.data() + row_bytes * static_cast<std::size_t>(y), mat.ptr(y), row_bytes);
+  return raw;
+}
 
-  Image image{Tensor(Shape3{channels, mat.rows, mat.cols}), type};
-  const float inv = 1.0f / scale_of(type);
-  for (int y = 0; y < mat.rows; ++y) {
-    for (int plane = 0; plane < channels; ++plane) {
-      const int from = opencv_channel(plane, channels);
-      float* out = image.pixels.view().row(plane, y);
-      for (int x = 0; x < mat.cols; ++x) {
-        const std::size_t at = static_cast<std::size_t>(x) * channels + from;
-        switch (type) {
-          case SampleType::kU8: out[x] = mat.ptr<std::uint8_t>(y)[at] * inv; break;
-          case SampleType::kU16: out[x] = mat.ptr<std::uint16_t>(y)[at] * inv; break;
-          case SampleType::kF32: out[x] = mat.ptr<float>(y)[at]; break;
-        }
-      }
+cv::Mat mat_of(const RawImage& raw) {
+  const int depth = raw.type == SampleType::kU8 ? CV_8U : raw.type == SampleType::kU16 ? CV_16U : CV_32F;
+  return cv::Mat(raw.height, raw.width, CV_MAKETYPE(depth, raw.channels),
+                 const_cast<unsigned char*>(raw.bytes.data()));
+}
+
+template <typename T>
+void deinterleave(const RawImage& raw, Tensor& pixels, float inv) {
+  const auto* samples = reinterpret_cast<const T*>(raw.bytes.data());
+  const int c = raw.channels;
+  for (int y = 0; y < raw.height; ++y)
+    for (int plane = 0; plane < c; ++plane) {
+      const T* in = samples + static_cast<std::size_t>(y) * raw.width * c + opencv_channel(plane, c);
+      float* out = pixels.view().row(plane, y);
+      for (int x = 0; x < raw.width; ++x) out[x] = static_cast<float>(in[static_cast<std::size_t>(x) * c]) * inv;
     }
-  }
-  return image;
 }
 
 template <typename T>
@@ -98,7 +95,7 @@ void fill_interleaved(const Tensor& pixels, cv::Mat& mat, float max_value) {
   }
 }
 
-SampleType storable_type(ImageFormat format, SampleType type) {
+SampleType storable_type(ImageFormat format, SampleType type) noexcept {
   switch (format) {
     case ImageFormat::kTiff: return type;
     case ImageFormat::kPng: return type == SampleType::kF32 ? SampleType::kU16 : type;
@@ -143,7 +140,25 @@ const char* to_string(ImageFormat format) noexcept {
   return "?";
 }
 
+bool can_store(ImageFormat format, SampleType type) noexcept {
+  return storable_type(format, type) == type;
+}
+
+Image to_planar(const RawImage& raw) {
+  Image image{Tensor(raw.shape()), raw.type};
+  switch (raw.type) {
+    case SampleType::kU8: deinterleave<std::uint8_t>(raw, image.pixels, 1.0f / 255.0f); break;
+    case SampleType::kU16: deinterleave<std::uint16_t>(raw, image.pixels, 1.0f / 65535.0f); break;
+    case SampleType::kF32: deinterleave<float>(raw, image.pixels, 1.0f); break;
+  }
+  return image;
+}
+
 Image decode_image(std::span<const unsigned char> bytes, const std::string& what) {
+  return to_planar(decode_raw(bytes, what));
+}
+
+RawImage decode_raw(std::span<const unsigned char> bytes, const std::string& what) {
   if (!sniff_format(bytes))
     throw InputError(what + ": not a PNG, JPEG, TIFF, WebP or BMP file");
   cv::Mat decoded;
@@ -155,7 +170,37 @@ Image decode_image(std::span<const unsigned char> bytes, const std::string& what
     throw InputError(what + ": cannot decode: " + e.err);
   }
   if (decoded.empty()) throw InputError(what + ": cannot decode (corrupt or truncated file)");
-  return to_image(decoded, what);
+  return to_raw(decoded, what);
+}
+
+std::vector<int> encoder_params(ImageFormat format, const EncodeOptions& options) {
+  std::vector<int> params;
+  if (format == ImageFormat::kJpeg) params = {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
+  if (format == ImageFormat::kWebp) params = {cv::IMWRITE_WEBP_QUALITY, options.jpeg_quality};
+  // OpenCV 4.6 writes 3-channel float TIFF with lossy SGILOG compression
+  // by default; LZW is lossless for every sample type.
+  if (format == ImageFormat::kTiff) params = {cv::IMWRITE_TIFF_COMPRESSION, 5};
+  if (format == ImageFormat::kPng)
+    params = {cv::IMWRITE_PNG_COMPRESSION, options.png_compression, cv::IMWRITE_PNG_STRATEGY,
+              cv::IMWRITE_PNG_STRATEGY_RLE};
+  return params;
+}
+
+std::vector<unsigned char> encode_mat(const cv::Mat& mat, ImageFormat format,
+                                      const EncodeOptions& options) {
+  std::vector<unsigned char> bytes;
+  try {
+    if (!cv::imencode(std::string(".") + to_string(format), mat, bytes, encoder_params(format, options)))
+      throw InputError(std::string("encode ") + to_string(format) + ": the encoder failed");
+  } catch (const cv::Exception& e) {
+    throw InputError(std::string("encode ") + to_string(format) + ": " + e.err);
+  }
+  return bytes;
+}
+
+std::vector<unsigned char> encode_raw(const RawImage& raw, ImageFormat format,
+                                      const EncodeOptions& options) {
+  return encode_mat(mat_of(raw), format, options);
 }
 
 std::vector<unsigned char> encode_image(const Image& image, ImageFormat format,
@@ -164,38 +209,22 @@ std::vector<unsigned char> encode_image(const Image& image, ImageFormat format,
   if (converted) *converted = type;
   if (type != SampleType::kF32) require_finite(image.pixels, "encode");
   const Shape3 s = image.pixels.shape();
-  std::vector<unsigned char> bytes;
-  try {
-    cv::Mat mat;
-    switch (type) {
-      case SampleType::kU8:
-        mat.create(s.h, s.w, CV_8UC(s.c));
-        fill_interleaved<std::uint8_t>(image.pixels, mat, 255.0f);
-        break;
-      case SampleType::kU16:
-        mat.create(s.h, s.w, CV_16UC(s.c));
-        fill_interleaved<std::uint16_t>(image.pixels, mat, 65535.0f);
-        break;
-      case SampleType::kF32:
-        mat.create(s.h, s.w, CV_32FC(s.c));
-        fill_interleaved<float>(image.pixels, mat, 1.0f);
-        break;
-    }
-    std::vector<int> params;
-    if (format == ImageFormat::kJpeg) params = {cv::IMWRITE_JPEG_QUALITY, options.jpeg_quality};
-    if (format == ImageFormat::kPng)
-      params = {cv::IMWRITE_PNG_COMPRESSION, options.png_compression, cv::IMWRITE_PNG_STRATEGY,
-                cv::IMWRITE_PNG_STRATEGY_RLE};
-    if (format == ImageFormat::kWebp) params = {cv::IMWRITE_WEBP_QUALITY, options.jpeg_quality};
-    // OpenCV 4.6 writes 3-channel float TIFF with lossy SGILOG compression
-    // by default; LZW is lossless for every sample type.
-    if (format == ImageFormat::kTiff) params = {cv::IMWRITE_TIFF_COMPRESSION, 5};
-    if (!cv::imencode(std::string(".") + to_string(format), mat, bytes, params))
-      throw InputError(std::string("encode ") + to_string(format) + ": the encoder failed");
-  } catch (const cv::Exception& e) {
-    throw InputError(std::string("encode ") + to_string(format) + ": " + e.err);
+  cv::Mat mat;
+  switch (type) {
+    case SampleType::kU8:
+      mat.create(s.h, s.w, CV_8UC(s.c));
+      fill_interleaved<std::uint8_t>(image.pixels, mat, 255.0f);
+      break;
+    case SampleType::kU16:
+      mat.create(s.h, s.w, CV_16UC(s.c));
+      fill_interleaved<std::uint16_t>(image.pixels, mat, 65535.0f);
+      break;
+    case SampleType::kF32:
+      mat.create(s.h, s.w, CV_32FC(s.c));
+      fill_interleaved<float>(image.pixels, mat, 1.0f);
+      break;
   }
-  return bytes;
+  return encode_mat(mat, format, options);
 }
 
 }  // namespace tconv::app

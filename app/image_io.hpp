@@ -24,6 +24,28 @@ enum class ImageFormat { kPng, kJpeg, kTiff, kWebp, kBmp };
 /// "png", "jpeg", ...
 [[nodiscard]] const char* to_string(ImageFormat format) noexcept;
 
+/// A decoded image as the codec gives it: interleaved samples, colour in
+/// B, G, R[, A] order, rows without padding. Gray+alpha is expanded to 4
+/// channels and float64 narrowed to float32, as in decode_image().
+struct RawImage {
+  int height = 0;
+  int width = 0;
+  int channels = 0;
+  SampleType type = SampleType::kU8;
+  std::vector<unsigned char> bytes;  ///< height * width * channels samples
+  [[nodiscard]] Shape3 shape() const noexcept { return {channels, height, width}; }
+};
+
+/// Decodes like decode_image() but keeps the samples interleaved and in
+/// their own type (for the fused integer path). Throws InputError.
+[[nodiscard]] RawImage decode_raw(std::span<const unsigned char> bytes, const std::string& what);
+
+/// The planar float image of `raw` (RGB order, integers scaled to [0, 1]).
+[[nodiscard]] Image to_planar(const RawImage& raw);
+
+/// Whether `format` stores `type` samples as they are.
+[[nodiscard]] bool can_store(ImageFormat format, SampleType type) noexcept;
+
 /// Decodes PNG, JPEG, TIFF, WebP or BMP bytes (8/16-bit or float; gray,
 /// gray+alpha, RGB, RGBA; palettes expanded). `what` names the source in
 /// messages. Throws InputError for an unknown format or undecodable data.
@@ -40,6 +62,11 @@ struct EncodeOptions {
   /// and the fastest here.
   int png_compression = 3;
 };
+
+/// Encodes interleaved samples as they are; requires can_store(format, raw.type).
+/// Throws InputError on a codec failure.
+[[nodiscard]] std::vector<unsigned char> encode_raw(const RawImage& raw, ImageFormat format,
+                                                    const EncodeOptions& options);
 
 /// Encodes in `format`, converting the sample type when the format cannot
 /// hold it (16-bit or float to 8-bit for JPEG/WebP/BMP, float to 16-bit for

@@ -97,6 +97,15 @@ Border border_of(const LayerFlags& flags, Border fallback) {
   return *border;
 }
 
+std::optional<Interpolation> interpolation_of(const LayerFlags& f) {
+  if (!f.weights.empty()) return std::nullopt;
+  const std::string name = f.kernel.empty() ? "bilinear" : f.kernel;
+  const auto kind = parse_interpolation(name);
+  if (!kind)
+    throw UsageError("--kernel " + name + ": unknown kernel (bilinear, nearest, bicubic, lanczos3)");
+  return kind;
+}
+
 Layer make_layer(const LayerFlags& f, int channels) {
   const Size2 scale = scale_of(f);
   if (f.weights.empty()) {
@@ -106,11 +115,7 @@ Layer make_layer(const LayerFlags& f, int channels) {
           std::pair{&f.output_size, "--output-size"}})
       if (!value->empty()) throw UsageError(std::string(flag) + " applies only with --weights");
     if (f.groups != 1) throw UsageError("--groups applies only with --weights");
-    const std::string name = f.kernel.empty() ? "bilinear" : f.kernel;
-    const auto kind = parse_interpolation(name);
-    if (!kind)
-      throw UsageError("--kernel " + name + ": unknown kernel (bilinear, nearest, bicubic, lanczos3)");
-    return make_upsampler(*kind, scale, channels);
+    return make_upsampler(*interpolation_of(f), scale, channels);
   }
   if (!f.kernel.empty()) throw UsageError("--kernel and --weights exclude each other");
   if (!f.scale_given) throw UsageError("--weights needs -s, the stride of the layer");

@@ -45,6 +45,10 @@ void add_layer_flags(CLI::App& cmd, LayerFlags& flags);
 /// The border named by --border, or `fallback` when none was given.
 [[nodiscard]] Border border_of(const LayerFlags& flags, Border fallback);
 
+/// The interpolation kernel the flags name, or nullopt with --weights.
+/// Throws UsageError for an unknown name.
+[[nodiscard]] std::optional<Interpolation> interpolation_of(const LayerFlags& flags);
+
 /// The layer the flags describe, for an input with `channels` channels:
 /// the interpolation kernel by the scale, or the raw weights (read from
 /// .npy) with the geometry flags. Throws UsageError for contradictory or

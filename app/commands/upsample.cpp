@@ -17,6 +17,7 @@
 #include "tconv/error.hpp"
 #include "tconv/conv_transpose2d.hpp"
 #include "tconv/npy.hpp"
+#include "tconv/resample.hpp"
 
 namespace tconv::app {
 
@@ -31,6 +32,13 @@ OpOptions op_options(const UpsampleOptions& opt) {
   options.force_impl = opt.force_impl;
   options.threads = opt.threads;
   return options;
+}
+
+// The samples of `raw` as T (std::uint8_t or std::uint16_t, const for input).
+template <typename T>
+InterleavedView<T> view_of(std::conditional_t<std::is_const_v<T>, const RawImage&, RawImage&> raw) {
+  return {reinterpret_cast<T*>(raw.bytes.data()), raw.height, raw.width, raw.channels,
+          static_cast<std::ptrdiff_t>(raw.width) * raw.channels};
 }
 
 bool is_npy(std::span<const unsigned char> bytes) {
@@ -110,38 +118,62 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
     spdlog::debug("{}: {:.1f} ms", what, std::chrono::duration<double, std::milli>(now - last).count());
     last = now;
   };
-  Image image = decode_image(bytes, opt.input);
+  RawImage raw = decode_raw(bytes, opt.input);
   lap("decode");
-  const int channels = image.pixels.shape().c;
+  const std::string input_description = describe(raw.shape(), raw.type);
 
-  Layer layer = make_layer(opt.layer, channels);
+  Layer layer = make_layer(opt.layer, raw.channels);
   const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights),
                                                      op_options(opt));
   const Border border = border_of(opt.layer, Border::kReplicate);
-  const Shape3 out_shape = op.output_shape(image.pixels.shape());
+  const Shape3 out_shape = op.output_shape(raw.shape());
   if (out_shape.c != 1 && out_shape.c != 3 && out_shape.c != 4)
     throw UsageError("--weights " + opt.layer.weights + ": " + std::to_string(out_shape.c) +
                      " output channels cannot be stored as an image (1, 3 or 4)");
+  if (out_shape.elements() > op.options().max_output_elements)
+    throw LimitExceeded("output " + describe(out_shape, raw.type) + ": more than " +
+                        std::to_string(op.options().max_output_elements) + " samples");
   check_output(opt.input, output, opt.overwrite);
-
-  // Colour is interpolated premultiplied, so transparent pixels add no colour.
-  const bool alpha = image.has_alpha() && out_shape.c == 4;
-  if (alpha) premultiply_alpha(image.pixels);
-  Image result{run_with_border(op, image.pixels.view(), border), image.type};
-  const std::string input_description = describe(image);
-  image.pixels = Tensor();  // the float input is not needed any more: lower peak memory
-  if (alpha) unpremultiply_alpha(result.pixels);
-  lap("upsample");
-
-  SampleType written{};
   EncodeOptions encode;
   encode.jpeg_quality = opt.quality;
   encode.png_compression = opt.png_compression;
-  const auto encoded = encode_image(result, *format, encode, &written);
+
+  // Fused integer path: an interpolation kernel on an 8/16-bit image without
+  // alpha goes from decoded samples to encoded samples with no float image.
+  const auto kind = interpolation_of(opt.layer);
+  const bool fused = kind && opt.force_impl.empty() && raw.type != SampleType::kF32 &&
+                     raw.channels != 4 && border != Border::kNormalize &&
+                     can_store(*format, raw.type);
+  std::vector<unsigned char> encoded;
+  if (fused) {
+    RawImage result{out_shape.h, out_shape.w, raw.channels, raw.type, {}};
+    const std::size_t sample = raw.type == SampleType::kU8 ? 1 : 2;
+    result.bytes.resize(static_cast<std::size_t>(out_shape.elements()) * sample);
+    const Size2 factor = scale_of(opt.layer);
+    if (raw.type == SampleType::kU8)
+      upsample_interleaved(*kind, factor, border, view_of<const std::uint8_t>(raw), view_of<std::uint8_t>(result), opt.threads);
+    else
+      upsample_interleaved(*kind, factor, border, view_of<const std::uint16_t>(raw), view_of<std::uint16_t>(result), opt.threads);
+    raw = RawImage();  // lower peak memory
+    lap("upsample (fused integer path)");
+    encoded = encode_raw(result, *format, encode);
+  } else {
+    Image image = to_planar(raw);
+    raw = RawImage();
+    // Colour is interpolated premultiplied, so transparent pixels add no colour.
+    const bool alpha = image.has_alpha() && out_shape.c == 4;
+    if (alpha) premultiply_alpha(image.pixels);
+    Image result{run_with_border(op, image.pixels.view(), border), image.type};
+    image.pixels = Tensor();  // lower peak memory
+    if (alpha) unpremultiply_alpha(result.pixels);
+    lap("upsample");
+    SampleType written{};
+    encoded = encode_image(result, *format, encode, &written);
+    if (written != result.type)
+      spdlog::warn("{}: {} cannot hold {} samples; wrote {}", output.string(), to_string(*format),
+                   to_string(result.type), to_string(written));
+  }
   lap("encode");
-  if (written != image.type)
-    spdlog::warn("{}: {} cannot hold {} samples; wrote {}", output.string(), to_string(*format),
-                 to_string(image.type), to_string(written));
   write_file_atomic(output, encoded, opt.overwrite);
   lap("write");
   const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
@@ -149,8 +181,8 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
                       .count();
   spdlog::info("{} ({}) -> {} ({}x{}) in {:.0f} ms", opt.input, input_description, output.string(),
                out_shape.w, out_shape.h, ms);
-  spdlog::debug("{} with {}, border {}", op.params().to_string(), op.impl_name(),
-                to_string(border));
+  spdlog::debug("{} with {}, border {}", op.params().to_string(),
+                fused ? std::string_view("the fused integer path") : op.impl_name(), to_string(border));
 }
 
 }  // namespace

@@ -61,15 +61,15 @@ double kernel_value(Interpolation kind, double u) {
   return 0.0;
 }
 
-struct Taps1d {
-  int pad = 0;
-  std::vector<double> weights;
-};
+}  // namespace
 
 // One axis: taps t in [0, k), output o receives input i through tap t iff
 // o + pad == i * f + t, so output phase r = o mod f uses the taps with
 // t == (r + pad) mod f; each such set is normalised to sum 1.
-Taps1d make_taps(Interpolation kind, int f) {
+Taps1d interpolation_taps(Interpolation kind, int f) {
+  if (f < 1 || f > kMaxFactor)
+    throw InvalidArgument("upsampler factor " + std::to_string(f) + ": factor must be in [1, " +
+                          std::to_string(kMaxFactor) + "]");
   // Largest k with k == f (mod 2) and k - 1 < 2 f R, i.e. k <= 2 f R.
   int k = f * radius_x2(kind);
   if ((k - f) % 2 != 0) --k;
@@ -89,8 +89,6 @@ Taps1d make_taps(Interpolation kind, int f) {
   return taps;
 }
 
-}  // namespace
-
 Layer make_upsampler(Interpolation kind, Size2 factor, int channels) {
   if (factor.h < 1 || factor.w < 1 || factor.h > kMaxFactor || factor.w > kMaxFactor)
     throw InvalidArgument("upsampler factor " + to_string(factor) + ": factor must be in [1, " +
@@ -98,8 +96,8 @@ Layer make_upsampler(Interpolation kind, Size2 factor, int channels) {
   if (channels < 1 || channels > kMaxChannels)
     throw InvalidArgument("upsampler channels " + std::to_string(channels) +
                           ": must be in [1, " + std::to_string(kMaxChannels) + "]");
-  const Taps1d th = make_taps(kind, factor.h);
-  const Taps1d tw = make_taps(kind, factor.w);
+  const Taps1d th = interpolation_taps(kind, factor.h);
+  const Taps1d tw = interpolation_taps(kind, factor.w);
   const int kh = static_cast<int>(th.weights.size());
   const int kw = static_cast<int>(tw.weights.size());
 

@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "tconv/conv_params.hpp"
 #include "tconv/tensor.hpp"
@@ -38,6 +39,17 @@ enum class Interpolation {
 
 /// Largest upsampling factor the factories accept per axis.
 inline constexpr int kMaxFactor = 1024;
+
+/// The 1-D taps of an interpolation kernel along one axis with stride
+/// `factor`: output o receives input i through tap t iff o + pad == i * factor + t.
+/// make_upsampler()'s 2-D weights are the outer product of two of these.
+struct Taps1d {
+  int pad = 0;                  ///< (k - factor) / 2
+  std::vector<double> weights;  ///< k taps; those serving one output phase sum to 1
+};
+
+/// The taps of `kind` for `factor` in [1, kMaxFactor] (InvalidArgument otherwise).
+[[nodiscard]] Taps1d interpolation_taps(Interpolation kind, int factor);
 
 /// The parameters and weights of one layer, ready for ConvTranspose2d::create().
 struct Layer {

@@ -59,14 +59,15 @@ TCONV_TARGET inline int accumulate_tiles(float* acc, const Term* terms, int coun
   constexpr int kTile = 64;
   int j0 = j_lo;
   for (; j0 + kTile <= j_hi; j0 += kTile) {
-    PhaseVec8 a[8];
-    for (int v = 0; v < 8; ++v) a[v] = load_vec(acc + j0 + 8 * v);
+    constexpr int kVecs = kTile / 8;
+    PhaseVec8 a[kVecs];
+    for (int v = 0; v < kVecs; ++v) a[v] = load_vec(acc + j0 + 8 * v);
     for (int t = 0; t < count; ++t) {
       const float* r = terms[t].row + terms[t].q + j0;
       const float w = terms[t].weight;
-      for (int v = 0; v < 8; ++v) a[v] += w * load_vec(r + 8 * v);
+      for (int v = 0; v < kVecs; ++v) a[v] += w * load_vec(r + 8 * v);
     }
-    for (int v = 0; v < 8; ++v) store_vec(acc + j0 + 8 * v, a[v]);
+    for (int v = 0; v < kVecs; ++v) store_vec(acc + j0 + 8 * v, a[v]);
   }
   return j0;
 }

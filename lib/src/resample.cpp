@@ -1,0 +1,178 @@
+// Separable interpolating upsampling of interleaved integer images (see
+// tconv/resample.hpp).
+#include "tconv/resample.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tconv/error.hpp"
+
+namespace tconv {
+
+namespace {
+
+// One output coordinate's contributions: `count` entries of (input index,
+// weight), input indices already mapped through the border (zero border:
+// out-of-range taps dropped).
+struct AxisTable {
+  int taps = 0;                    // entries per output coordinate (padded with weight 0)
+  std::vector<int> index;          // [out][taps]
+  std::vector<float> weight;       // [out][taps]
+};
+
+int map_index(Border border, std::int64_t i, int n) {
+  if (i >= 0 && i < n) return static_cast<int>(i);
+  if (border == Border::kReplicate) return i < 0 ? 0 : n - 1;
+  if (border == Border::kZero) return -1;
+  if (n == 1) return 0;
+  const std::int64_t period = 2 * std::int64_t{n} - 2;  // reflect-101
+  std::int64_t m = i % period;
+  if (m < 0) m += period;
+  return static_cast<int>(m < n ? m : period - m);
+}
+
+// Output o receives input i through tap t iff o + pad == i * f + t, i.e. the
+// taps t = r, r + f, ... with r = (o + pad) mod f, and i = (o + pad - t) / f.
+AxisTable make_table(const Taps1d& taps, int f, int in, int out, Border border) {
+  const int k = static_cast<int>(taps.weights.size());
+  AxisTable table;
+  table.taps = (k + f - 1) / f;
+  table.index.assign(static_cast<std::size_t>(out) * table.taps, 0);
+  table.weight.assign(static_cast<std::size_t>(out) * table.taps, 0.0f);
+  for (int o = 0; o < out; ++o) {
+    const int r = (o + taps.pad) % f;
+    int e = 0;
+    for (int t = r; t < k; t += f) {
+      const int mapped = map_index(border, (std::int64_t{o} + taps.pad - t) / f, in);
+      if (mapped < 0) continue;
+      const std::size_t at = static_cast<std::size_t>(o) * table.taps + e++;
+      table.index[at] = mapped;
+      table.weight[at] = static_cast<float>(taps.weights[static_cast<std::size_t>(t)]);
+    }
+  }
+  return table;
+}
+
+// Clamped to [0, max], rounded to nearest with ties to even:
+// (x + 2^23) - 2^23 rounds for 0 <= x < 2^23 in the default rounding mode.
+template <typename T>
+inline T to_sample(float sum) {
+  constexpr float kMax = T(~T{0});
+  constexpr float kRound = 8388608.0f;
+  sum = sum < 0.0f ? 0.0f : (sum > kMax ? kMax : sum);
+  return static_cast<T>((sum + kRound) - kRound);
+}
+
+// Horizontal pass with the channel count known at compile time.
+template <typename T, int C>
+void horizontal(const AxisTable& xs, const float* tmp, T* out, int width) {
+  const int taps = xs.taps;
+  for (int ox = 0; ox < width; ++ox) {
+    const int* index = xs.index.data() + static_cast<std::size_t>(ox) * taps;
+    const float* weight = xs.weight.data() + static_cast<std::size_t>(ox) * taps;
+    float sum[C] = {};
+    for (int e = 0; e < taps; ++e) {
+      const float w = weight[e];
+      const float* p = tmp + static_cast<std::size_t>(index[e]) * C;
+      for (int ch = 0; ch < C; ++ch) sum[ch] += w * p[ch];
+    }
+    for (int ch = 0; ch < C; ++ch) out[static_cast<std::size_t>(ox) * C + ch] = to_sample<T>(sum[ch]);
+  }
+}
+
+template <typename T>
+void horizontal_any(const AxisTable& xs, const float* tmp, T* out, int width, int c) {
+  for (int ox = 0; ox < width; ++ox) {
+    const int* index = xs.index.data() + static_cast<std::size_t>(ox) * xs.taps;
+    const float* weight = xs.weight.data() + static_cast<std::size_t>(ox) * xs.taps;
+    for (int ch = 0; ch < c; ++ch) {
+      float sum = 0.0f;
+      for (int e = 0; e < xs.taps; ++e) sum += weight[e] * tmp[static_cast<std::size_t>(index[e]) * c + ch];
+      out[static_cast<std::size_t>(ox) * c + ch] = to_sample<T>(sum);
+    }
+  }
+}
+
+template <typename T>
+void upsample_rows(const AxisTable& ys, const AxisTable& xs, InterleavedView<const T> src,
+                   InterleavedView<T> dst, std::vector<float>& tmp, int row_begin, int row_end) {
+  const int c = src.channels;
+  const std::size_t in_row = static_cast<std::size_t>(src.width) * c;
+  for (int oy = row_begin; oy < row_end; ++oy) {
+    // Vertical pass: tmp = sum over row taps of weight * input row.
+    std::fill(tmp.begin(), tmp.end(), 0.0f);
+    for (int e = 0; e < ys.taps; ++e) {
+      const std::size_t at = static_cast<std::size_t>(oy) * ys.taps + e;
+      const float w = ys.weight[at];
+      if (w == 0.0f) continue;
+      const T* in = src.data + ys.index[at] * src.row_stride;
+      for (std::size_t i = 0; i < in_row; ++i) tmp[i] += w * static_cast<float>(in[i]);
+    }
+    T* out = dst.data + oy * dst.row_stride;
+    switch (c) {
+      case 1: horizontal<T, 1>(xs, tmp.data(), out, dst.width); break;
+      case 3: horizontal<T, 3>(xs, tmp.data(), out, dst.width); break;
+      case 4: horizontal<T, 4>(xs, tmp.data(), out, dst.width); break;
+      default: horizontal_any<T>(xs, tmp.data(), out, dst.width, c); break;
+    }
+  }
+}
+
+template <typename T>
+void upsample(Interpolation kind, Size2 factor, Border border, InterleavedView<const T> src,
+              InterleavedView<T> dst, int threads) {
+  if (border == Border::kNormalize)
+    throw InvalidArgument("upsample_interleaved border normalize: not supported (use zero, "
+                          "replicate or reflect, or the float path)");
+  if (src.height < 1 || src.width < 1 || src.channels < 1 ||
+      src.row_stride < std::ptrdiff_t{src.width} * src.channels)
+    throw ShapeMismatch("upsample_interleaved input " + std::to_string(src.width) + "x" +
+                        std::to_string(src.height) + "x" + std::to_string(src.channels) +
+                        ": empty or inconsistent stride");
+  if (std::int64_t{dst.height} != std::int64_t{src.height} * factor.h ||
+      std::int64_t{dst.width} != std::int64_t{src.width} * factor.w || dst.channels != src.channels ||
+      dst.row_stride < std::ptrdiff_t{dst.width} * dst.channels)
+    throw ShapeMismatch("upsample_interleaved output " + std::to_string(dst.width) + "x" +
+                        std::to_string(dst.height) + "x" + std::to_string(dst.channels) +
+                        ": expected the input times factor " + to_string(factor));
+  const AxisTable ys = make_table(interpolation_taps(kind, factor.h), factor.h, src.height, dst.height, border);
+  const AxisTable xs = make_table(interpolation_taps(kind, factor.w), factor.w, src.width, dst.width, border);
+
+  const int count = std::clamp(threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency()), 1,
+                               std::max(1, dst.height));
+  // One vertical-pass row buffer per thread, allocated before any thread starts.
+  std::vector<std::vector<float>> rows(static_cast<std::size_t>(count),
+                                       std::vector<float>(static_cast<std::size_t>(src.width) * src.channels));
+  auto band = [&](int t) {
+    upsample_rows(ys, xs, src, dst, rows[static_cast<std::size_t>(t)], static_cast<int>(std::int64_t{dst.height} * t / count),
+                  static_cast<int>(std::int64_t{dst.height} * (t + 1) / count));
+  };
+  std::vector<std::thread> workers;
+  try {
+    for (int t = 1; t < count; ++t) workers.emplace_back(band, t);
+  } catch (...) {
+    for (auto& w : workers) w.join();
+    throw;
+  }
+  band(0);
+  for (auto& w : workers) w.join();
+}
+
+}  // namespace
+
+void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
+                          InterleavedView<const std::uint8_t> src, InterleavedView<std::uint8_t> dst,
+                          int threads) {
+  upsample(kind, factor, border, src, dst, threads);
+}
+
+void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
+                          InterleavedView<const std::uint16_t> src,
+                          InterleavedView<std::uint16_t> dst, int threads) {
+  upsample(kind, factor, border, src, dst, threads);
+}
+
+}  // namespace tconv
