@@ -21,6 +21,15 @@ struct AxisTable {
   int taps = 0;                    // entries per output coordinate (padded with weight 0)
   std::vector<int> index;          // [out][taps]
   std::vector<float> weight;       // [out][taps]
+  // Output phase r (o = j * f + r) away from the border: every tap reads
+  // input j + offset[e] with the same weight[e] for all j in [j_begin, j_end).
+  struct Phase {
+    std::vector<int> offset;
+    std::vector<float> weight;
+    int j_begin = 0;
+    int j_end = 0;
+  };
+  std::vector<Phase> phases;
 };
 
 int map_index(Border border, std::int64_t i, int n) {
@@ -53,6 +62,23 @@ AxisTable make_table(const Taps1d& taps, int f, int in, int out, Border border) 
       table.weight[at] = static_cast<float>(taps.weights[static_cast<std::size_t>(t)]);
     }
   }
+  // Phase r uses taps t == (r + pad) mod f with input offset (r + pad - t) / f.
+  table.phases.resize(static_cast<std::size_t>(f));
+  for (int r = 0; r < f; ++r) {
+    AxisTable::Phase& phase = table.phases[static_cast<std::size_t>(r)];
+    const int first = (r + taps.pad) % f;
+    int lo = 0;
+    int hi = (out - r + f - 1) / f;  // outputs r, r + f, ... < out
+    for (int t = first; t < k; t += f) {
+      const int offset = (r + taps.pad - t) / f;  // exact: t == r + pad (mod f)
+      phase.offset.push_back(offset);
+      phase.weight.push_back(static_cast<float>(taps.weights[static_cast<std::size_t>(t)]));
+      lo = std::max(lo, -offset);      // j + offset >= 0
+      hi = std::min(hi, in - offset);  // j + offset < in
+    }
+    phase.j_begin = lo;
+    phase.j_end = std::max(lo, hi);
+  }
   return table;
 }
 
@@ -62,24 +88,49 @@ template <typename T>
 inline T to_sample(float sum) {
   constexpr float kMax = T(~T{0});
   constexpr float kRound = 8388608.0f;
-  sum = sum < 0.0f ? 0.0f : (sum > kMax ? kMax : sum);
-  return static_cast<T>((sum + kRound) - kRound);
+  sum = std::min(std::max(sum, 0.0f), kMax);
+  return static_cast<T>(static_cast<int>((sum + kRound) - kRound));
 }
 
-// Horizontal pass with the channel count known at compile time.
+// Horizontal pass with the channel count known at compile time. Interior
+// outputs go phase by phase with constant weights (vectorised over the
+// interleaved samples into `phase_row`); the few border outputs use the
+// per-output table.
 template <typename T, int C>
-void horizontal(const AxisTable& xs, const float* tmp, T* out, int width) {
-  const int taps = xs.taps;
-  for (int ox = 0; ox < width; ++ox) {
-    const int* index = xs.index.data() + static_cast<std::size_t>(ox) * taps;
-    const float* weight = xs.weight.data() + static_cast<std::size_t>(ox) * taps;
-    float sum[C] = {};
-    for (int e = 0; e < taps; ++e) {
-      const float w = weight[e];
-      const float* p = tmp + static_cast<std::size_t>(index[e]) * C;
-      for (int ch = 0; ch < C; ++ch) sum[ch] += w * p[ch];
+void horizontal(const AxisTable& xs, const float* tmp, float* __restrict phase_row, T* out,
+                int width) {
+  const int f = static_cast<int>(xs.phases.size());
+  for (int r = 0; r < f; ++r) {
+    const AxisTable::Phase& phase = xs.phases[static_cast<std::size_t>(r)];
+    const std::size_t begin = static_cast<std::size_t>(phase.j_begin) * C;
+    const std::size_t end = static_cast<std::size_t>(phase.j_end) * C;
+    for (std::size_t i = begin; i < end; ++i) phase_row[i] = 0.0f;
+    for (std::size_t e = 0; e < phase.offset.size(); ++e) {
+      const float w = phase.weight[e];
+      const float* src = tmp + static_cast<std::ptrdiff_t>(phase.offset[e]) * C;
+      for (std::size_t i = begin; i < end; ++i) phase_row[i] += w * src[i];
     }
-    for (int ch = 0; ch < C; ++ch) out[static_cast<std::size_t>(ox) * C + ch] = to_sample<T>(sum[ch]);
+    for (int j = phase.j_begin; j < phase.j_end; ++j) {
+      T* o = out + (static_cast<std::size_t>(j) * f + r) * C;
+      const float* v = phase_row + static_cast<std::size_t>(j) * C;
+      for (int ch = 0; ch < C; ++ch) o[ch] = to_sample<T>(v[ch]);
+    }
+    // Border outputs of this phase: j outside [j_begin, j_end).
+    for (int ox = r; ox < width; ox += f) {
+      const int j = ox / f;
+      if (j >= phase.j_begin && j < phase.j_end) {
+        ox = phase.j_end * f + r - f;  // skip the interior
+        continue;
+      }
+      const int* index = xs.index.data() + static_cast<std::size_t>(ox) * xs.taps;
+      const float* weight = xs.weight.data() + static_cast<std::size_t>(ox) * xs.taps;
+      float sum[C] = {};
+      for (int e = 0; e < xs.taps; ++e) {
+        const float* p = tmp + static_cast<std::size_t>(index[e]) * C;
+        for (int ch = 0; ch < C; ++ch) sum[ch] += weight[e] * p[ch];
+      }
+      for (int ch = 0; ch < C; ++ch) out[static_cast<std::size_t>(ox) * C + ch] = to_sample<T>(sum[ch]);
+    }
   }
 }
 
@@ -98,7 +149,8 @@ void horizontal_any(const AxisTable& xs, const float* tmp, T* out, int width, in
 
 template <typename T>
 void upsample_rows(const AxisTable& ys, const AxisTable& xs, InterleavedView<const T> src,
-                   InterleavedView<T> dst, std::vector<float>& tmp, int row_begin, int row_end) {
+                   InterleavedView<T> dst, std::vector<float>& tmp, std::vector<float>& phase_row,
+                   int row_begin, int row_end) {
   const int c = src.channels;
   const std::size_t in_row = static_cast<std::size_t>(src.width) * c;
   for (int oy = row_begin; oy < row_end; ++oy) {
@@ -113,9 +165,9 @@ void upsample_rows(const AxisTable& ys, const AxisTable& xs, InterleavedView<con
     }
     T* out = dst.data + oy * dst.row_stride;
     switch (c) {
-      case 1: horizontal<T, 1>(xs, tmp.data(), out, dst.width); break;
-      case 3: horizontal<T, 3>(xs, tmp.data(), out, dst.width); break;
-      case 4: horizontal<T, 4>(xs, tmp.data(), out, dst.width); break;
+      case 1: horizontal<T, 1>(xs, tmp.data(), phase_row.data(), out, dst.width); break;
+      case 3: horizontal<T, 3>(xs, tmp.data(), phase_row.data(), out, dst.width); break;
+      case 4: horizontal<T, 4>(xs, tmp.data(), phase_row.data(), out, dst.width); break;
       default: horizontal_any<T>(xs, tmp.data(), out, dst.width, c); break;
     }
   }
@@ -143,11 +195,14 @@ void upsample(Interpolation kind, Size2 factor, Border border, InterleavedView<c
 
   const int count = std::clamp(threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency()), 1,
                                std::max(1, dst.height));
-  // One vertical-pass row buffer per thread, allocated before any thread starts.
-  std::vector<std::vector<float>> rows(static_cast<std::size_t>(count),
-                                       std::vector<float>(static_cast<std::size_t>(src.width) * src.channels));
+  // Per thread: the vertical-pass row and one phase row (at most as long as
+  // the input row), allocated before any thread starts.
+  const std::vector<float> row(static_cast<std::size_t>(src.width) * src.channels);
+  std::vector<std::vector<float>> rows(static_cast<std::size_t>(count), row);
+  std::vector<std::vector<float>> phase_rows(static_cast<std::size_t>(count), row);
   auto band = [&](int t) {
-    upsample_rows(ys, xs, src, dst, rows[static_cast<std::size_t>(t)], static_cast<int>(std::int64_t{dst.height} * t / count),
+    upsample_rows(ys, xs, src, dst, rows[static_cast<std::size_t>(t)],
+                  phase_rows[static_cast<std::size_t>(t)], static_cast<int>(std::int64_t{dst.height} * t / count),
                   static_cast<int>(std::int64_t{dst.height} * (t + 1) / count));
   };
   std::vector<std::thread> workers;
