@@ -2,13 +2,12 @@
 #include "plan.hpp"
 
 #include <algorithm>
-#include <barrier>
 #include <cmath>
 #include <memory>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "parallel.hpp"
 #include "tconv/error.hpp"
 
 namespace tconv::detail {
@@ -69,11 +68,6 @@ Problem make_problem(const Plan& plan, const Shape3& src) {
   return pb;
 }
 
-int thread_count(const OpOptions& options) {
-  if (options.threads > 0) return options.threads;
-  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
 // Splits the output rows (items oc * oh + oy) into contiguous static bands,
 // one per thread, each with its own 64-byte aligned workspace. Every item is
 // computed whole by one thread, so the result does not depend on the split.
@@ -81,8 +75,7 @@ void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorVie
   const Impl& impl = *plan.impl;
   const std::int64_t items =
       impl.work_items ? impl.work_items(pb) : std::int64_t{pb.dst.c} * pb.dst.h;
-  const int threads = static_cast<int>(
-      std::max<std::int64_t>(1, std::min<std::int64_t>(thread_count(plan.options), items)));
+  const int threads = thread_count(plan.options.threads, items);
   auto round64 = [](std::size_t n) { return (n + 63) / 64 * 64; };
   const std::size_t shared_size = impl.shared_bytes ? round64(impl.shared_bytes(pb)) : 0;
   const std::size_t per_thread = impl.workspace_bytes ? round64(impl.workspace_bytes(pb)) : 0;
@@ -90,28 +83,16 @@ void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorVie
   const auto base = reinterpret_cast<std::uintptr_t>(storage.data());
   std::byte* aligned = storage.data() + ((64 - base % 64) % 64);
   const std::span<std::byte> shared{aligned, shared_size};
-  std::barrier prepared(threads);
-  auto band = [&](int t) {
-    if (impl.prepare) {
-      impl.prepare(pb, plan.weights, src, shared, t, threads);
-      prepared.arrive_and_wait();
-    }
+  // Packing (prepare) finishes on every thread before any band runs.
+  if (impl.prepare)
+    parallel_for(threads, [&](int t) { impl.prepare(pb, plan.weights, src, shared, t, threads); });
+  parallel_for(threads, [&](int t) {
     const std::int64_t begin = items * t / threads;
     const std::int64_t end = items * (t + 1) / threads;
     impl.run(pb, plan.weights, src, dst, shared,
              {aligned + shared_size + per_thread * static_cast<std::size_t>(t), per_thread}, begin,
              end);
-  };
-  std::vector<std::thread> workers;
-  workers.reserve(static_cast<std::size_t>(threads));
-  try {
-    for (int t = 1; t < threads; ++t) workers.emplace_back(band, t);
-  } catch (...) {
-    for (auto& w : workers) w.join();
-    throw;
-  }
-  band(0);
-  for (auto& w : workers) w.join();
+  });
 }
 
 }  // namespace

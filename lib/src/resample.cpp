@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "parallel.hpp"
 #include "tconv/error.hpp"
 
 namespace tconv {
@@ -193,27 +193,18 @@ void upsample(Interpolation kind, Size2 factor, Border border, InterleavedView<c
   const AxisTable ys = make_table(interpolation_taps(kind, factor.h), factor.h, src.height, dst.height, border);
   const AxisTable xs = make_table(interpolation_taps(kind, factor.w), factor.w, src.width, dst.width, border);
 
-  const int count = std::clamp(threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency()), 1,
-                               std::max(1, dst.height));
+  const int count = detail::thread_count(threads, dst.height);
   // Per thread: the vertical-pass row and one phase row (at most as long as
   // the input row), allocated before any thread starts.
   const std::vector<float> row(static_cast<std::size_t>(src.width) * src.channels);
   std::vector<std::vector<float>> rows(static_cast<std::size_t>(count), row);
   std::vector<std::vector<float>> phase_rows(static_cast<std::size_t>(count), row);
-  auto band = [&](int t) {
+  detail::parallel_for(count, [&](int t) {
     upsample_rows(ys, xs, src, dst, rows[static_cast<std::size_t>(t)],
-                  phase_rows[static_cast<std::size_t>(t)], static_cast<int>(std::int64_t{dst.height} * t / count),
+                  phase_rows[static_cast<std::size_t>(t)],
+                  static_cast<int>(std::int64_t{dst.height} * t / count),
                   static_cast<int>(std::int64_t{dst.height} * (t + 1) / count));
-  };
-  std::vector<std::thread> workers;
-  try {
-    for (int t = 1; t < count; ++t) workers.emplace_back(band, t);
-  } catch (...) {
-    for (auto& w : workers) w.join();
-    throw;
-  }
-  band(0);
-  for (auto& w : workers) w.join();
+  });
 }
 
 }  // namespace
