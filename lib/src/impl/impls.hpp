@@ -18,8 +18,12 @@ TCONV_DECLARE_IMPL(tconv2d_f32_phase_avx512);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase_gemm);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase_gemm_avx2);
 
-/// Per-thread workspace of the phase impls (the same for every ISA).
+/// Per-thread workspace, shared padded input and its preparation of the
+/// phase impls (the same for every ISA).
 std::size_t tconv2d_f32_phase_workspace(const Problem& problem) noexcept;
+std::size_t tconv2d_f32_phase_shared(const Problem& problem) noexcept;
+void tconv2d_f32_phase_prepare(const Problem& problem, const Weights& weights, ConstTensorView src,
+                               std::span<std::byte> shared, int part, int parts) noexcept;
 
 /// Shared buffer, per-thread workspace, work items (output rows) and input
 /// and weight packing of the phase_gemm impls (the same for every ISA).

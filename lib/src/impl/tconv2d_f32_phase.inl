@@ -14,23 +14,25 @@
 // contributes to output row oy iff (oy + pad_top - ky * dh) is divisible by
 // sh. Per output row and phase the terms are collected once, then summed
 // into a contiguous accumulator eight at a time (vectorised over j), and
-// the accumulator is written to every sw-th output column. Terms are
-// clipped only at the edges, where q + j leaves [0, iw).
+// the accumulator is written to every sw-th output column. Columns where
+// q + j leaves [0, iw) read zeros from a padded copy of the input
+// (prepare(), only when some tap reaches past an edge), so no term is clipped.
 #include <cstdint>
 #include <cstring>
 
 #include "impl/impls.hpp"
+#include "impl/tconv2d_f32_phase.hpp"
 
 namespace tconv::detail {
 
 namespace {
 
 struct Term {
-  const float* row;  // input row (ic, iy)
+  const float* row;  // input row (ic, iy), column 0
   float weight;
   int q;             // ix = q + j
-  int j_begin;       // first j with 0 <= q + j
-  int j_end;         // one past the last j with q + j < iw (and j < n)
+  int j_begin;       // first j of the term's range
+  int j_end;         // one past its last j
 };
 
 static_assert(sizeof(Term) <= 32, "tconv2d_f32_phase_workspace() reserves 32 bytes a term");
@@ -102,10 +104,10 @@ TCONV_TARGET inline void accumulate_block(float* __restrict acc, const Term* ter
 
 }  // namespace
 
-TCONV_TARGET void TCONV_PHASE_FN(const Problem& pb, const Weights& wei, ConstTensorView src, TensorView dst,
-                    std::span<const std::byte> /*shared*/, std::span<std::byte> workspace,
-                    std::int64_t begin,
-                    std::int64_t end) noexcept {
+TCONV_TARGET void TCONV_PHASE_FN(const Problem& pb, const Weights& wei, ConstTensorView src,
+                                 TensorView dst, std::span<const std::byte> shared,
+                                 std::span<std::byte> workspace, std::int64_t begin,
+                                 std::int64_t end) noexcept {
   const ConvParams& p = pb.params;
   const int icg = p.in_channels / p.groups;
   const int ocg = p.out_channels / p.groups;
@@ -114,16 +116,23 @@ TCONV_TARGET void TCONV_PHASE_FN(const Problem& pb, const Weights& wei, ConstTen
   const int sh = p.stride.h;
   const int sw = p.stride.w;
   const int ih = pb.src.h;
-  const int iw = pb.src.w;
   const int ow = pb.dst.w;
   const float* weights = wei.values.data();
   const float* biases = wei.bias.empty() ? nullptr : wei.bias.data();
-  const float* src_data = src.data;
+  // Input rows: the zero-padded copy prepare() made when columns can fall
+  // outside the input, else the input itself; either way every tap's
+  // columns q + j, j in [0, n), are readable and the padding reads as zero.
+  const PhasePadding pad = phase_padding(pb);
+  const float* rows = pad.copied ? reinterpret_cast<const float*>(&shared[0]) : src.data;
   float* dst_data = dst.data;
-  // Workspace: terms first, then the accumulator (64-byte aligned).
+  // Workspace: terms, the accumulator, the column taps (64-byte aligned).
   auto* terms = reinterpret_cast<Term*>(&workspace[0]);
   const std::size_t terms_bytes = (static_cast<std::size_t>(kh) * kw * icg * 32 + 63) / 64 * 64;
   auto* acc = reinterpret_cast<float*>(&workspace[0] + terms_bytes);
+  const std::size_t acc_bytes =
+      (static_cast<std::size_t>((ow + sw - 1) / sw) * sizeof(float) + 63) / 64 * 64;
+  auto* column_kx = reinterpret_cast<int*>(&workspace[0] + terms_bytes + acc_bytes);
+  int* column_q = column_kx + kw;
 
   for (std::int64_t item = begin; item < end; ++item) {  // item = oc * oh + oy
     const int oc = static_cast<int>(item / pb.dst.h);
@@ -135,9 +144,15 @@ TCONV_TARGET void TCONV_PHASE_FN(const Problem& pb, const Weights& wei, ConstTen
 
     for (int ox0 = 0; ox0 < min_int(sw, ow); ++ox0) {
       const int n = (ow - ox0 + sw - 1) / sw;  // columns ox0, ox0 + sw, ... < ow
+      // Column taps of this phase: kx with (ox0 + pad_left - kx * dw) divisible by sw.
+      int column_taps = 0;
+      for (int kx = 0; kx < kw; ++kx) {
+        const std::int64_t x = std::int64_t{ox0} + p.pad_begin.w - std::int64_t{kx} * p.dilation.w;
+        if (x - floor_div(x, sw) * sw != 0) continue;
+        column_kx[column_taps] = kx;
+        column_q[column_taps++] = static_cast<int>(floor_div(x, sw));
+      }
       int count = 0;
-      int j_lo = 0;  // range every term covers
-      int j_hi = n;
       // Terms ordered row tap, channel, column tap: consecutive terms read
       // the same input row at shifted offsets, which stays in L1.
       for (int ky = 0; ky < kh; ++ky) {
@@ -146,41 +161,16 @@ TCONV_TARGET void TCONV_PHASE_FN(const Problem& pb, const Weights& wei, ConstTen
         const int iy = y / sh;
         for (int icl = 0; icl < icg; ++icl) {
           const int ic = g * icg + icl;
-          const float* in_row = src_data + (static_cast<std::ptrdiff_t>(ic) * ih + iy) * iw;
-          for (int kx = 0; kx < kw; ++kx) {
-            const std::int64_t x =
-                std::int64_t{ox0} + p.pad_begin.w - std::int64_t{kx} * p.dilation.w;
-            if (x - floor_div(x, sw) * sw != 0) continue;
-            const auto q = static_cast<int>(floor_div(x, sw));
-            const int jb = max_int(0, -q);
-            const int je = min_int(n, iw - q);
-            if (jb >= je) continue;  // this tap never lands inside the input
-            j_lo = max_int(j_lo, jb);
-            j_hi = min_int(j_hi, je);
-            const std::size_t w_index =
-                ((static_cast<std::size_t>(ic) * ocg + ocl) * kh + ky) * kw + kx;
-            terms[count++] = {in_row, weights[w_index], q, jb, je};
-          }
+          const float* in_row = rows + static_cast<std::ptrdiff_t>(ic) * pad.plane +
+                                static_cast<std::ptrdiff_t>(iy) * pad.row_length + pad.left;
+          const float* w = weights + ((static_cast<std::size_t>(ic) * ocg + ocl) * kh + ky) * kw;
+          for (int e = 0; e < column_taps; ++e)
+            terms[count++] = {in_row, w[column_kx[e]], column_q[e], 0, n};
         }
       }
       for (int j = 0; j < n; ++j) acc[j] = bias;
-      if (j_lo < j_hi) {
-        const int j_tiled = accumulate_tiles(acc, terms, count, j_lo, j_hi);
-        accumulate_block(acc, terms, count, j_tiled, j_hi);
-        // Edges: each term over its own clipped range outside [j_lo, j_hi).
-        for (int t = 0; t < count; ++t) {
-          const Term& term = terms[t];
-          const float* r = term.row + term.q;
-          for (int j = term.j_begin; j < min_int(j_lo, term.j_end); ++j) acc[j] += term.weight * r[j];
-          for (int j = max_int(j_hi, term.j_begin); j < term.j_end; ++j) acc[j] += term.weight * r[j];
-        }
-      } else {
-        for (int t = 0; t < count; ++t) {
-          const Term& term = terms[t];
-          const float* r = term.row + term.q;
-          for (int j = term.j_begin; j < term.j_end; ++j) acc[j] += term.weight * r[j];
-        }
-      }
+      const int j_tiled = accumulate_tiles(acc, terms, count, 0, n);
+      accumulate_block(acc, terms, count, j_tiled, n);
       for (int j = 0; j < n; ++j) out_row[ox0 + j * sw] = acc[j];
     }
   }
