@@ -12,11 +12,12 @@
 // i.e. each (row tap ky, column tap kx, input channel) term is one weight
 // times a contiguous input row segment. Rows work the same way: row tap ky
 // contributes to output row oy iff (oy + pad_top - ky * dh) is divisible by
-// sh. Per output row and phase the terms are collected once, then summed
-// into a contiguous accumulator eight at a time (vectorised over j), and
-// the accumulator is written to every sw-th output column. Columns where
-// q + j leaves [0, iw) read zeros from a padded copy of the input
-// (prepare(), only when some tap reaches past an edge), so no term is clipped.
+// sh. Per output row and column phase the terms are collected once, then
+// summed into a contiguous accumulator in 64-column register tiles
+// (vectorised over j), and the phases' accumulators are interleaved into
+// the output row. Columns where q + j leaves [0, iw) read zeros from a
+// padded copy of the input made by prepare(), so no term is clipped; the
+// copy also skews channel planes (see PhasePadding).
 #include <cstdint>
 #include <cstring>
 
@@ -129,8 +130,9 @@ TCONV_TARGET void TCONV_PHASE_FN(const Problem& pb, const Weights& wei, ConstTen
   auto* terms = reinterpret_cast<Term*>(&workspace[0]);
   const std::size_t terms_bytes = (static_cast<std::size_t>(kh) * kw * icg * 32 + 63) / 64 * 64;
   auto* acc = reinterpret_cast<float*>(&workspace[0] + terms_bytes);
+  const int n_max = (ow + sw - 1) / sw;  // columns of phase 0, the longest
   const std::size_t acc_bytes =
-      (static_cast<std::size_t>((ow + sw - 1) / sw) * sizeof(float) + 63) / 64 * 64;
+      (static_cast<std::size_t>(n_max) * min_int(sw, ow) * sizeof(float) + 63) / 64 * 64;
   auto* column_kx = reinterpret_cast<int*>(&workspace[0] + terms_bytes + acc_bytes);
   int* column_q = column_kx + kw;
 
@@ -168,10 +170,29 @@ TCONV_TARGET void TCONV_PHASE_FN(const Problem& pb, const Weights& wei, ConstTen
             terms[count++] = {in_row, w[column_kx[e]], column_q[e], 0, n};
         }
       }
-      for (int j = 0; j < n; ++j) acc[j] = bias;
-      const int j_tiled = accumulate_tiles(acc, terms, count, 0, n);
-      accumulate_block(acc, terms, count, j_tiled, n);
-      for (int j = 0; j < n; ++j) out_row[ox0 + j * sw] = acc[j];
+      float* phase_acc = acc + static_cast<std::ptrdiff_t>(ox0) * n_max;
+      for (int j = 0; j < n; ++j) phase_acc[j] = bias;
+      const int j_tiled = accumulate_tiles(phase_acc, terms, count, 0, n);
+      accumulate_block(phase_acc, terms, count, j_tiled, n);
+    }
+    // Interleave the phases into the output row: out[j * sw + r] = acc[r][j].
+    if (sw == 1) {
+      for (int ox = 0; ox < ow; ++ox) out_row[ox] = acc[ox];
+    } else if (sw == 2) {
+      const float* even = acc;
+      const float* odd = acc + n_max;
+      const int pairs = ow / 2;
+      for (int j = 0; j < pairs; ++j) {
+        out_row[2 * j] = even[j];
+        out_row[2 * j + 1] = odd[j];
+      }
+      if (ow % 2 != 0) out_row[ow - 1] = even[pairs];
+    } else {
+      for (int ox0 = 0; ox0 < min_int(sw, ow); ++ox0) {
+        const float* phase_acc = acc + static_cast<std::ptrdiff_t>(ox0) * n_max;
+        const int n = (ow - ox0 + sw - 1) / sw;
+        for (int j = 0; j < n; ++j) out_row[ox0 + j * sw] = phase_acc[j];
+      }
     }
   }
 }
