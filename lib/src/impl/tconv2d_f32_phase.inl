@@ -32,14 +32,11 @@ struct Term {
   const float* row;  // input row (ic, iy), column 0
   float weight;
   int q;             // ix = q + j
-  int j_begin;       // first j of the term's range
-  int j_end;         // one past its last j
 };
 
 static_assert(sizeof(Term) <= 32, "tconv2d_f32_phase_workspace() reserves 32 bytes a term");
 
 constexpr int min_int(int a, int b) { return a < b ? a : b; }
-constexpr int max_int(int a, int b) { return a > b ? a : b; }
 
 constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
@@ -167,7 +164,7 @@ TCONV_TARGET void TCONV_PHASE_FN(const Problem& pb, const Weights& wei, ConstTen
                                 static_cast<std::ptrdiff_t>(iy) * pad.row_length + pad.left;
           const float* w = weights + ((static_cast<std::size_t>(ic) * ocg + ocl) * kh + ky) * kw;
           for (int e = 0; e < column_taps; ++e)
-            terms[count++] = {in_row, w[column_kx[e]], column_q[e], 0, n};
+            terms[count++] = {in_row, w[column_kx[e]], column_q[e]};
         }
       }
       float* phase_acc = acc + static_cast<std::ptrdiff_t>(ox0) * n_max;
