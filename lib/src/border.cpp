@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "index_math.hpp"
 #include "tconv/error.hpp"
 
 namespace tconv {
@@ -29,10 +30,6 @@ std::optional<Border> parse_border(std::string_view name) noexcept {
 
 namespace {
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
-}
-
 struct Margins {
   int begin = 0;
   int end = 0;
@@ -42,8 +39,8 @@ struct Margins {
 // t in [0, k), so outputs [0, out) read inputs
 //   i in [ceil((pad_begin - d (k - 1)) / s), floor((out - 1 + pad_begin) / s)].
 Margins margins(int in, int out, int k, int s, int d, int pad_begin) {
-  const std::int64_t lo = -floor_div(-(pad_begin - std::int64_t{d} * (k - 1)), s);
-  const std::int64_t hi = floor_div(std::int64_t{out} - 1 + pad_begin, s);
+  const std::int64_t lo = -detail::floor_div(-(pad_begin - std::int64_t{d} * (k - 1)), s);
+  const std::int64_t hi = detail::floor_div(std::int64_t{out} - 1 + pad_begin, s);
   return {static_cast<int>(std::max<std::int64_t>(0, -lo)),
           static_cast<int>(std::max<std::int64_t>(0, hi - (in - 1)))};
 }

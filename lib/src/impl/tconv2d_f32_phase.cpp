@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "impl/impls.hpp"
+#include "index_math.hpp"
 #include "impl/tconv2d_f32_phase.hpp"
 
 #define TCONV_PHASE_FN tconv2d_f32_phase
@@ -10,12 +11,6 @@
 #include "impl/tconv2d_f32_phase.inl"
 
 namespace tconv::detail {
-
-namespace {
-constexpr std::int64_t floor_div_pad(std::int64_t a, std::int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
-}
-}  // namespace
 
 // Column phase ox0 in [0, sw), tap kx reads ix = q + j with
 // q = floor((ox0 + pad_left - kx * dw) / sw) and j < n(ox0) = ceil((ow - ox0) / sw).
@@ -27,8 +22,8 @@ PhasePadding phase_padding(const Problem& pb) noexcept {
   for (int ox0 = 0; ox0 < sw && ox0 < pb.dst.w; ++ox0) {
     const std::int64_t n = (pb.dst.w - ox0 + sw - 1) / sw;
     const std::int64_t q_min =
-        floor_div_pad(std::int64_t{ox0} + p.pad_begin.w - std::int64_t{p.kernel.w - 1} * p.dilation.w, sw);
-    const std::int64_t q_max = floor_div_pad(std::int64_t{ox0} + p.pad_begin.w, sw);
+        floor_div(std::int64_t{ox0} + p.pad_begin.w - std::int64_t{p.kernel.w - 1} * p.dilation.w, sw);
+    const std::int64_t q_max = floor_div(std::int64_t{ox0} + p.pad_begin.w, sw);
     left = std::max(left, -q_min);
     right = std::max(right, q_max + n - pb.src.w);
   }

@@ -22,6 +22,7 @@
 #include <cstring>
 
 #include "impl/impls.hpp"
+#include "index_math.hpp"
 #include "impl/tconv2d_f32_phase.hpp"
 
 namespace tconv::detail {
@@ -37,10 +38,6 @@ struct Term {
 static_assert(sizeof(Term) <= 32, "tconv2d_f32_phase_workspace() reserves 32 bytes a term");
 
 constexpr int min_int(int a, int b) { return a < b ? a : b; }
-
-constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
-}
 
 typedef float PhaseVec8 __attribute__((vector_size(32)));
 
@@ -147,7 +144,7 @@ TCONV_TARGET void TCONV_PHASE_FN(const Problem& pb, const Weights& wei, ConstTen
       int column_taps = 0;
       for (int kx = 0; kx < kw; ++kx) {
         const std::int64_t x = std::int64_t{ox0} + p.pad_begin.w - std::int64_t{kx} * p.dilation.w;
-        if (x - floor_div(x, sw) * sw != 0) continue;
+        if (floor_mod(x, sw) != 0) continue;
         column_kx[column_taps] = kx;
         column_q[column_taps++] = static_cast<int>(floor_div(x, sw));
       }

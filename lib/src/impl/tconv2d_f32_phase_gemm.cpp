@@ -10,9 +10,6 @@
 namespace tconv::detail {
 
 namespace {
-constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
-}
 constexpr std::size_t round16(std::size_t n) { return (n + 15) / 16 * 16; }
 }  // namespace
 

@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "impl/impls.hpp"
+#include "index_math.hpp"
 #include "impl/tconv2d_f32_phase_gemm.hpp"
 
 namespace tconv::detail {
@@ -31,10 +32,6 @@ struct GemmTap {
   const float* input;    // packed input at (iy, pad_left + q), channel 0
   const float* weights;  // packed weights at (ky, kx), ic 0, oc 0
 };
-
-constexpr std::int64_t floor_div_gemm(std::int64_t a, std::int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
-}
 
 TCONV_TARGET inline Vec8 load8(const float* p) noexcept {
   Vec8 v;
@@ -93,8 +90,8 @@ TCONV_TARGET void TCONV_GEMM_FN(const Problem& pb, const Weights& /*weights*/,
         const int iy = y / sh;
         for (int kx = 0; kx < kw; ++kx) {
           const std::int64_t x = std::int64_t{ox0} + p.pad_begin.w - std::int64_t{kx} * p.dilation.w;
-          if (x - floor_div_gemm(x, sw) * sw != 0) continue;
-          const auto q = static_cast<std::ptrdiff_t>(floor_div_gemm(x, sw));
+          if (floor_mod(x, sw) != 0) continue;
+          const auto q = static_cast<std::ptrdiff_t>(floor_div(x, sw));
           taps[tap_count++] = {
               packed + (static_cast<std::ptrdiff_t>(iy) * layout.iwp + layout.pad_left + q) * ic_count,
               packed_weights + (static_cast<std::ptrdiff_t>(ky) * kw + kx) * ic_count * layout.ocp};
