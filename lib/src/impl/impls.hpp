@@ -22,6 +22,7 @@ TCONV_DECLARE_IMPL(tconv2d_f32_phase_gemm_avx2);
 /// phase impls (the same for every ISA).
 std::size_t tconv2d_f32_phase_workspace(const Problem& problem) noexcept;
 std::size_t tconv2d_f32_phase_shared(const Problem& problem) noexcept;
+std::int64_t tconv2d_f32_phase_items(const Problem& problem) noexcept;
 void tconv2d_f32_phase_prepare(const Problem& problem, const Weights& weights, ConstTensorView src,
                                std::span<std::byte> shared, int part, int parts) noexcept;
 

@@ -39,14 +39,17 @@ constexpr Impl kTConv2dImpls[] = {
      &tconv2d_f32_phase_gemm_workspace, &tconv2d_f32_phase_gemm_shared,
      &tconv2d_f32_phase_gemm_prepare, &tconv2d_f32_phase_gemm_items},
     {"tconv2d_f32_phase_avx512", &cpu_has_avx512, &tconv2d_f32_phase_avx512,
-     &tconv2d_f32_phase_workspace, &tconv2d_f32_phase_shared, &tconv2d_f32_phase_prepare},
+     &tconv2d_f32_phase_workspace, &tconv2d_f32_phase_shared, &tconv2d_f32_phase_prepare,
+     &tconv2d_f32_phase_items},
     {"tconv2d_f32_phase_avx2", &cpu_has_avx2, &tconv2d_f32_phase_avx2,
-     &tconv2d_f32_phase_workspace, &tconv2d_f32_phase_shared, &tconv2d_f32_phase_prepare},
+     &tconv2d_f32_phase_workspace, &tconv2d_f32_phase_shared, &tconv2d_f32_phase_prepare,
+     &tconv2d_f32_phase_items},
     {"tconv2d_f32_phase_gemm", &wide, &tconv2d_f32_phase_gemm, &tconv2d_f32_phase_gemm_workspace,
      &tconv2d_f32_phase_gemm_shared, &tconv2d_f32_phase_gemm_prepare,
      &tconv2d_f32_phase_gemm_items},
     {"tconv2d_f32_phase", &always, &tconv2d_f32_phase, &tconv2d_f32_phase_workspace,
-     &tconv2d_f32_phase_shared, &tconv2d_f32_phase_prepare},
+     &tconv2d_f32_phase_shared, &tconv2d_f32_phase_prepare,
+     &tconv2d_f32_phase_items},
     {"tconv2d_f32_ref", &always, &tconv2d_f32_ref},  // must stay last
 };
 

@@ -61,8 +61,8 @@ void tconv2d_f32_phase_prepare(const Problem& pb, const Weights& /*weights*/, Co
 }
 
 // Terms (one per row tap, column tap and input channel of a group), one
-// accumulator row of ceil(ow / sw) floats per column phase, and two ints per
-// column tap.
+// accumulator row of ceil(ow / sw) floats per column phase and output
+// channel of a block of three, and two ints per column tap.
 std::size_t tconv2d_f32_phase_workspace(const Problem& pb) noexcept {
   const ConvParams& p = pb.params;
   const std::size_t terms = static_cast<std::size_t>(p.kernel.h) * p.kernel.w *
@@ -70,8 +70,15 @@ std::size_t tconv2d_f32_phase_workspace(const Problem& pb) noexcept {
   const std::size_t terms_bytes = (terms * 32 + 63) / 64 * 64;
   const std::size_t columns = static_cast<std::size_t>((pb.dst.w + p.stride.w - 1) / p.stride.w);
   const std::size_t phases = static_cast<std::size_t>(std::min(p.stride.w, pb.dst.w));
-  const std::size_t acc_bytes = (columns * phases * sizeof(float) + 63) / 64 * 64;
+  const std::size_t acc_bytes = (columns * phases * 3 * sizeof(float) + 63) / 64 * 64;  // 3: kChannelBlock
   return terms_bytes + acc_bytes + 2 * static_cast<std::size_t>(p.kernel.w) * sizeof(int);
+}
+
+// Work items: rows of blocks of up to three output channels of a group.
+std::int64_t tconv2d_f32_phase_items(const Problem& pb) noexcept {
+  const ConvParams& p = pb.params;
+  const int ocg = p.out_channels / p.groups;
+  return std::int64_t{p.groups} * ((ocg + 2) / 3) * pb.dst.h;
 }
 
 }  // namespace tconv::detail

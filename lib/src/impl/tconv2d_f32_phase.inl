@@ -29,10 +29,13 @@ namespace tconv::detail {
 
 namespace {
 
+// Output channels computed together: they share every input load.
+constexpr int kChannelBlock = 3;
+
 struct Term {
-  const float* row;  // input row (ic, iy), column 0
-  float weight;
-  int q;             // ix = q + j
+  const float* row;                // input row (ic, iy), column 0
+  int q;                           // ix = q + j
+  float weight[kChannelBlock];     // one per output channel of the block (0 past its end)
 };
 
 static_assert(sizeof(Term) <= 32, "tconv2d_f32_phase_workspace() reserves 32 bytes a term");
@@ -49,51 +52,38 @@ TCONV_TARGET inline PhaseVec8 load_vec(const float* p) noexcept {
 
 TCONV_TARGET inline void store_vec(float* p, PhaseVec8 v) noexcept { std::memcpy(p, &v, sizeof v); }
 
-// Register tile: 64 consecutive columns j in eight 8-float accumulators; every
-// term adds weight * row[q + j .. q + j + 64). Returns the first j not done.
-TCONV_TARGET inline int accumulate_tiles(float* acc, const Term* terms, int count, int j_lo,
-                                         int j_hi) noexcept {
-  constexpr int kTile = 64;
-  int j0 = j_lo;
-  for (; j0 + kTile <= j_hi; j0 += kTile) {
-    constexpr int kVecs = kTile / 8;
-    PhaseVec8 a[kVecs];
-    for (int v = 0; v < kVecs; ++v) a[v] = load_vec(acc + j0 + 8 * v);
+// acc[c][j] += sum over terms of weight[c] * row[q + j] for the M channels of
+// the block and j in [0, n): register tiles of 8 * kVecs columns x M
+// channels (at most 12 vector accumulators), then a plain loop for the rest.
+template <int M>
+TCONV_TARGET inline void accumulate(float* const* acc, const Term* terms, int count,
+                                    int n) noexcept {
+  constexpr int kVecs = M == 1 ? 8 : 4;
+  constexpr int kTile = 8 * kVecs;
+  int j0 = 0;
+  for (; j0 + kTile <= n; j0 += kTile) {
+    PhaseVec8 a[M][kVecs];
+    for (int c = 0; c < M; ++c)
+      for (int v = 0; v < kVecs; ++v) a[c][v] = load_vec(acc[c] + j0 + 8 * v);
     for (int t = 0; t < count; ++t) {
       const float* r = terms[t].row + terms[t].q + j0;
-      const float w = terms[t].weight;
-      for (int v = 0; v < kVecs; ++v) a[v] += w * load_vec(r + 8 * v);
+      PhaseVec8 x[kVecs];
+      for (int v = 0; v < kVecs; ++v) x[v] = load_vec(r + 8 * v);
+      for (int c = 0; c < M; ++c) {
+        const float w = terms[t].weight[c];
+        for (int v = 0; v < kVecs; ++v) a[c][v] += w * x[v];
+      }
     }
-    for (int v = 0; v < kVecs; ++v) store_vec(acc + j0 + 8 * v, a[v]);
+    for (int c = 0; c < M; ++c)
+      for (int v = 0; v < kVecs; ++v) store_vec(acc[c] + j0 + 8 * v, a[c][v]);
   }
-  return j0;
-}
-
-// acc[j] += sum over terms of weight * row[q + j] for j in [j_lo, j_hi),
-// which every term covers.
-TCONV_TARGET inline void accumulate_block(float* __restrict acc, const Term* terms, int count, int j_lo,
-                             int j_hi) noexcept {
-  int t = 0;
-  for (; t + 8 <= count; t += 8) {
-    const float* __restrict r0 = terms[t].row + terms[t].q;
-    const float* __restrict r1 = terms[t + 1].row + terms[t + 1].q;
-    const float* __restrict r2 = terms[t + 2].row + terms[t + 2].q;
-    const float* __restrict r3 = terms[t + 3].row + terms[t + 3].q;
-    const float* __restrict r4 = terms[t + 4].row + terms[t + 4].q;
-    const float* __restrict r5 = terms[t + 5].row + terms[t + 5].q;
-    const float* __restrict r6 = terms[t + 6].row + terms[t + 6].q;
-    const float* __restrict r7 = terms[t + 7].row + terms[t + 7].q;
-    const float w0 = terms[t].weight, w1 = terms[t + 1].weight, w2 = terms[t + 2].weight,
-                w3 = terms[t + 3].weight, w4 = terms[t + 4].weight, w5 = terms[t + 5].weight,
-                w6 = terms[t + 6].weight, w7 = terms[t + 7].weight;
-    for (int j = j_lo; j < j_hi; ++j)
-      acc[j] += ((w0 * r0[j] + w1 * r1[j]) + (w2 * r2[j] + w3 * r3[j])) +
-                ((w4 * r4[j] + w5 * r5[j]) + (w6 * r6[j] + w7 * r7[j]));
-  }
-  for (; t < count; ++t) {
-    const float* __restrict r = terms[t].row + terms[t].q;
-    const float w = terms[t].weight;
-    for (int j = j_lo; j < j_hi; ++j) acc[j] += w * r[j];
+  for (int c = 0; c < M; ++c) {
+    float* __restrict out = acc[c];
+    for (int t = 0; t < count; ++t) {
+      const float* __restrict r = terms[t].row + terms[t].q;
+      const float w = terms[t].weight[c];
+      for (int j = j0; j < n; ++j) out[j] += w * r[j];
+    }
   }
 }
 
@@ -106,39 +96,40 @@ TCONV_TARGET void TCONV_PHASE_FN(const Problem& pb, const Weights& wei, ConstTen
   const ConvParams& p = pb.params;
   const int icg = p.in_channels / p.groups;
   const int ocg = p.out_channels / p.groups;
+  const int blocks = (ocg + kChannelBlock - 1) / kChannelBlock;  // per group
   const int kh = p.kernel.h;
   const int kw = p.kernel.w;
   const int sh = p.stride.h;
   const int sw = p.stride.w;
   const int ih = pb.src.h;
+  const int oh = pb.dst.h;
   const int ow = pb.dst.w;
   const float* weights = wei.values.data();
   const float* biases = wei.bias.empty() ? nullptr : wei.bias.data();
-  // Input rows: the zero-padded copy prepare() made when columns can fall
-  // outside the input, else the input itself; either way every tap's
-  // columns q + j, j in [0, n), are readable and the padding reads as zero.
+  // Input rows: the zero-padded copy prepare() made, or the input itself;
+  // either way every tap's columns q + j, j in [0, n), are readable.
   const PhasePadding pad = phase_padding(pb);
   const float* rows = pad.copied ? reinterpret_cast<const float*>(&shared[0]) : src.data;
   float* dst_data = dst.data;
-  // Workspace: terms, the accumulator, the column taps (64-byte aligned).
+  // Workspace: terms, accumulators [channel][phase][n_max], column taps.
   auto* terms = reinterpret_cast<Term*>(&workspace[0]);
   const std::size_t terms_bytes = (static_cast<std::size_t>(kh) * kw * icg * 32 + 63) / 64 * 64;
-  auto* acc = reinterpret_cast<float*>(&workspace[0] + terms_bytes);
   const int n_max = (ow + sw - 1) / sw;  // columns of phase 0, the longest
+  const int phases = min_int(sw, ow);
+  const std::ptrdiff_t channel_acc = static_cast<std::ptrdiff_t>(n_max) * phases;
+  auto* acc = reinterpret_cast<float*>(&workspace[0] + terms_bytes);
   const std::size_t acc_bytes =
-      (static_cast<std::size_t>(n_max) * min_int(sw, ow) * sizeof(float) + 63) / 64 * 64;
+      (static_cast<std::size_t>(channel_acc) * kChannelBlock * sizeof(float) + 63) / 64 * 64;
   auto* column_kx = reinterpret_cast<int*>(&workspace[0] + terms_bytes + acc_bytes);
   int* column_q = column_kx + kw;
 
-  for (std::int64_t item = begin; item < end; ++item) {  // item = oc * oh + oy
-    const int oc = static_cast<int>(item / pb.dst.h);
-    const int oy = static_cast<int>(item % pb.dst.h);
-    const int g = oc / ocg;
-    const int ocl = oc % ocg;
-    const float bias = biases != nullptr ? biases[oc] : 0.0f;
-    float* out_row = dst_data + (static_cast<std::ptrdiff_t>(oc) * pb.dst.h + oy) * ow;
+  for (std::int64_t item = begin; item < end; ++item) {  // item = (g * blocks + b) * oh + oy
+    const int oy = static_cast<int>(item % oh);
+    const int g = static_cast<int>(item / oh / blocks);
+    const int ocl0 = static_cast<int>(item / oh % blocks) * kChannelBlock;
+    const int m = min_int(kChannelBlock, ocg - ocl0);
 
-    for (int ox0 = 0; ox0 < min_int(sw, ow); ++ox0) {
+    for (int ox0 = 0; ox0 < phases; ++ox0) {
       const int n = (ow - ox0 + sw - 1) / sw;  // columns ox0, ox0 + sw, ... < ow
       // Column taps of this phase: kx with (ox0 + pad_left - kx * dw) divisible by sw.
       int column_taps = 0;
@@ -159,33 +150,52 @@ TCONV_TARGET void TCONV_PHASE_FN(const Problem& pb, const Weights& wei, ConstTen
           const int ic = g * icg + icl;
           const float* in_row = rows + static_cast<std::ptrdiff_t>(ic) * pad.plane +
                                 static_cast<std::ptrdiff_t>(iy) * pad.row_length + pad.left;
-          const float* w = weights + ((static_cast<std::size_t>(ic) * ocg + ocl) * kh + ky) * kw;
-          for (int e = 0; e < column_taps; ++e)
-            terms[count++] = {in_row, w[column_kx[e]], column_q[e]};
+          // weights [ic][ocl][ky][kx]
+          const float* w = weights + ((static_cast<std::size_t>(ic) * ocg + ocl0) * kh + ky) * kw;
+          const std::size_t channel_stride = static_cast<std::size_t>(kh) * kw;
+          for (int e = 0; e < column_taps; ++e) {
+            Term& term = terms[count++];
+            term.row = in_row;
+            term.q = column_q[e];
+            for (int c = 0; c < kChannelBlock; ++c)
+              term.weight[c] = c < m ? w[c * channel_stride + column_kx[e]] : 0.0f;
+          }
         }
       }
-      float* phase_acc = acc + static_cast<std::ptrdiff_t>(ox0) * n_max;
-      for (int j = 0; j < n; ++j) phase_acc[j] = bias;
-      const int j_tiled = accumulate_tiles(phase_acc, terms, count, 0, n);
-      accumulate_block(phase_acc, terms, count, j_tiled, n);
-    }
-    // Interleave the phases into the output row: out[j * sw + r] = acc[r][j].
-    if (sw == 1) {
-      for (int ox = 0; ox < ow; ++ox) out_row[ox] = acc[ox];
-    } else if (sw == 2) {
-      const float* even = acc;
-      const float* odd = acc + n_max;
-      const int pairs = ow / 2;
-      for (int j = 0; j < pairs; ++j) {
-        out_row[2 * j] = even[j];
-        out_row[2 * j + 1] = odd[j];
+      float* block_acc[kChannelBlock];
+      for (int c = 0; c < kChannelBlock; ++c) {
+        block_acc[c] = acc + c * channel_acc + static_cast<std::ptrdiff_t>(ox0) * n_max;
+        const float bias = c < m && biases != nullptr ? biases[g * ocg + ocl0 + c] : 0.0f;
+        for (int j = 0; j < n; ++j) block_acc[c][j] = bias;
       }
-      if (ow % 2 != 0) out_row[ow - 1] = even[pairs];
-    } else {
-      for (int ox0 = 0; ox0 < min_int(sw, ow); ++ox0) {
-        const float* phase_acc = acc + static_cast<std::ptrdiff_t>(ox0) * n_max;
-        const int n = (ow - ox0 + sw - 1) / sw;
-        for (int j = 0; j < n; ++j) out_row[ox0 + j * sw] = phase_acc[j];
+      switch (m) {
+        case 1: accumulate<1>(block_acc, terms, count, n); break;
+        case 2: accumulate<2>(block_acc, terms, count, n); break;
+        default: accumulate<3>(block_acc, terms, count, n); break;
+      }
+    }
+    // Interleave the phases into each output row: out[j * sw + r] = acc[r][j].
+    for (int c = 0; c < m; ++c) {
+      const int oc = g * ocg + ocl0 + c;
+      float* out_row = dst_data + (static_cast<std::ptrdiff_t>(oc) * oh + oy) * ow;
+      const float* channel = acc + c * channel_acc;
+      if (sw == 1) {
+        for (int ox = 0; ox < ow; ++ox) out_row[ox] = channel[ox];
+      } else if (sw == 2) {
+        const float* even = channel;
+        const float* odd = channel + n_max;
+        const int pairs = ow / 2;
+        for (int j = 0; j < pairs; ++j) {
+          out_row[2 * j] = even[j];
+          out_row[2 * j + 1] = odd[j];
+        }
+        if (ow % 2 != 0) out_row[ow - 1] = even[pairs];
+      } else {
+        for (int ox0 = 0; ox0 < phases; ++ox0) {
+          const float* phase_acc = channel + static_cast<std::ptrdiff_t>(ox0) * n_max;
+          const int n = (ow - ox0 + sw - 1) / sw;
+          for (int j = 0; j < n; ++j) out_row[ox0 + j * sw] = phase_acc[j];
+        }
       }
     }
   }
