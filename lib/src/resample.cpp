@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,25 @@ AxisTable make_table(const Taps1d& taps, int f, int in, int out, Border border) 
 
 // Clamped to [0, max], rounded to nearest with ties to even:
 // (x + 2^23) - 2^23 rounds for 0 <= x < 2^23 in the default rounding mode.
+// The same for a contiguous run, vectorisable: for |x| < 2^22, x + 1.5 * 2^23
+// lies in [2^23, 2^24) where the float spacing is 1, so the addition rounds
+// x to nearest (ties to even) and the low bits of the sum hold the integer.
+// Interpolation sums stay far inside that range (|weights| sum to < 3 and
+// samples are < 2^16).
+template <typename T>
+void round_run(const float* __restrict x, T* __restrict out, std::size_t n) {
+  constexpr std::int32_t kMax = T(~T{0});
+  for (std::size_t i = 0; i < n; ++i) {
+    const float shifted = x[i] + 12582912.0f;
+    std::int32_t bits;
+    std::memcpy(&bits, &shifted, sizeof bits);
+    std::int32_t v = bits - 0x4B400000;
+    v = v < 0 ? 0 : v;
+    v = v > kMax ? kMax : v;
+    out[i] = static_cast<T>(v);
+  }
+}
+
 template <typename T>
 inline T to_sample(float sum) {
   constexpr float kMax = T(~T{0});
@@ -97,8 +117,8 @@ inline T to_sample(float sum) {
 // interleaved samples into `phase_row`); the few border outputs use the
 // per-output table.
 template <typename T, int C>
-void horizontal(const AxisTable& xs, const float* tmp, float* __restrict phase_row, T* out,
-                int width) {
+void horizontal(const AxisTable& xs, const float* tmp, float* __restrict phase_row,
+                T* __restrict rounded, T* out, int width) {
   const int f = static_cast<int>(xs.phases.size());
   for (int r = 0; r < f; ++r) {
     const AxisTable::Phase& phase = xs.phases[static_cast<std::size_t>(r)];
@@ -110,10 +130,11 @@ void horizontal(const AxisTable& xs, const float* tmp, float* __restrict phase_r
       const float* src = tmp + static_cast<std::ptrdiff_t>(phase.offset[e]) * C;
       for (std::size_t i = begin; i < end; ++i) phase_row[i] += w * src[i];
     }
+    round_run(phase_row + begin, rounded + begin, end - begin);
     for (int j = phase.j_begin; j < phase.j_end; ++j) {
       T* o = out + (static_cast<std::size_t>(j) * f + r) * C;
-      const float* v = phase_row + static_cast<std::size_t>(j) * C;
-      for (int ch = 0; ch < C; ++ch) o[ch] = to_sample<T>(v[ch]);
+      const T* v = rounded + static_cast<std::size_t>(j) * C;
+      for (int ch = 0; ch < C; ++ch) o[ch] = v[ch];
     }
     // Border outputs of this phase: j outside [j_begin, j_end).
     for (int ox = r; ox < width; ox += f) {
@@ -150,7 +171,7 @@ void horizontal_any(const AxisTable& xs, const float* tmp, T* out, int width, in
 template <typename T>
 void upsample_rows(const AxisTable& ys, const AxisTable& xs, InterleavedView<const T> src,
                    InterleavedView<T> dst, std::vector<float>& tmp, std::vector<float>& phase_row,
-                   int row_begin, int row_end) {
+                   std::vector<T>& rounded, int row_begin, int row_end) {
   const int c = src.channels;
   const std::size_t in_row = static_cast<std::size_t>(src.width) * c;
   for (int oy = row_begin; oy < row_end; ++oy) {
@@ -165,9 +186,9 @@ void upsample_rows(const AxisTable& ys, const AxisTable& xs, InterleavedView<con
     }
     T* out = dst.data + oy * dst.row_stride;
     switch (c) {
-      case 1: horizontal<T, 1>(xs, tmp.data(), phase_row.data(), out, dst.width); break;
-      case 3: horizontal<T, 3>(xs, tmp.data(), phase_row.data(), out, dst.width); break;
-      case 4: horizontal<T, 4>(xs, tmp.data(), phase_row.data(), out, dst.width); break;
+      case 1: horizontal<T, 1>(xs, tmp.data(), phase_row.data(), rounded.data(), out, dst.width); break;
+      case 3: horizontal<T, 3>(xs, tmp.data(), phase_row.data(), rounded.data(), out, dst.width); break;
+      case 4: horizontal<T, 4>(xs, tmp.data(), phase_row.data(), rounded.data(), out, dst.width); break;
       default: horizontal_any<T>(xs, tmp.data(), out, dst.width, c); break;
     }
   }
@@ -199,9 +220,10 @@ void upsample(Interpolation kind, Size2 factor, Border border, InterleavedView<c
   const std::vector<float> row(static_cast<std::size_t>(src.width) * src.channels);
   std::vector<std::vector<float>> rows(static_cast<std::size_t>(count), row);
   std::vector<std::vector<float>> phase_rows(static_cast<std::size_t>(count), row);
+  std::vector<std::vector<T>> rounded_rows(static_cast<std::size_t>(count), std::vector<T>(row.size()));
   detail::parallel_for(count, [&](int t) {
     upsample_rows(ys, xs, src, dst, rows[static_cast<std::size_t>(t)],
-                  phase_rows[static_cast<std::size_t>(t)],
+                  phase_rows[static_cast<std::size_t>(t)], rounded_rows[static_cast<std::size_t>(t)],
                   static_cast<int>(std::int64_t{dst.height} * t / count),
                   static_cast<int>(std::int64_t{dst.height} * (t + 1) / count));
   });
