@@ -154,10 +154,6 @@ Image to_planar(const RawImage& raw) {
   return image;
 }
 
-Image decode_image(std::span<const unsigned char> bytes, const std::string& what) {
-  return to_planar(decode_raw(bytes, what));
-}
-
 RawImage decode_raw(std::span<const unsigned char> bytes, const std::string& what) {
   if (!sniff_format(bytes))
     throw InputError(what + ": not a PNG, JPEG, TIFF, WebP or BMP file");

@@ -26,7 +26,7 @@ enum class ImageFormat { kPng, kJpeg, kTiff, kWebp, kBmp };
 
 /// A decoded image as the codec gives it: interleaved samples, colour in
 /// B, G, R[, A] order, rows without padding. Gray+alpha is expanded to 4
-/// channels and float64 narrowed to float32, as in decode_image().
+/// channels and float64 narrowed to float32.
 struct RawImage {
   int height = 0;
   int width = 0;
@@ -36,8 +36,10 @@ struct RawImage {
   [[nodiscard]] Shape3 shape() const noexcept { return {channels, height, width}; }
 };
 
-/// Decodes like decode_image() but keeps the samples interleaved and in
-/// their own type (for the fused integer path). Throws InputError.
+/// Decodes PNG, JPEG, TIFF, WebP or BMP bytes (8/16-bit or float; gray,
+/// gray+alpha, RGB, RGBA; palettes expanded), keeping the samples interleaved
+/// and in their own type. `what` names the source in messages. Throws
+/// InputError for an unknown format or undecodable data.
 [[nodiscard]] RawImage decode_raw(std::span<const unsigned char> bytes, const std::string& what);
 
 /// The planar float image of `raw` (RGB order, integers scaled to [0, 1]).
@@ -45,11 +47,6 @@ struct RawImage {
 
 /// Whether `format` stores `type` samples as they are.
 [[nodiscard]] bool can_store(ImageFormat format, SampleType type) noexcept;
-
-/// Decodes PNG, JPEG, TIFF, WebP or BMP bytes (8/16-bit or float; gray,
-/// gray+alpha, RGB, RGBA; palettes expanded). `what` names the source in
-/// messages. Throws InputError for an unknown format or undecodable data.
-[[nodiscard]] Image decode_image(std::span<const unsigned char> bytes, const std::string& what);
 
 /// Encoder settings.
 struct EncodeOptions {
