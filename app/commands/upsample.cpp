@@ -34,7 +34,7 @@ OpOptions op_options(const UpsampleOptions& opt) {
   return options;
 }
 
-// The samples of `raw` as T (std::uint8_t or std::uint16_t, const for input).
+// The samples of `raw` as T (std::uint8_t, std::uint16_t or float; const for input).
 template <typename T>
 InterleavedView<T> view_of(std::conditional_t<std::is_const_v<T>, const RawImage&, RawImage&> raw) {
   return {reinterpret_cast<T*>(raw.bytes.data()), raw.height, raw.width, raw.channels,
@@ -138,24 +138,33 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   encode.jpeg_quality = opt.quality;
   encode.png_compression = opt.png_compression;
 
-  // Fused integer path: an interpolation kernel on an 8/16-bit image without
-  // alpha goes from decoded samples to encoded samples with no float image.
+  // Fused path: an interpolation kernel on an image without alpha goes from
+  // decoded samples to encoded samples, interleaved, with no planar float image.
   const auto kind = interpolation_of(opt.layer);
-  const bool fused = kind && opt.force_impl.empty() && raw.type != SampleType::kF32 &&
-                     raw.channels != 4 && border != Border::kNormalize &&
-                     can_store(*format, raw.type);
+  const bool fused = kind && opt.force_impl.empty() && raw.channels != 4 &&
+                     border != Border::kNormalize && can_store(*format, raw.type);
   std::vector<unsigned char> encoded;
   if (fused) {
     RawImage result{out_shape.h, out_shape.w, raw.channels, raw.type, {}};
-    const std::size_t sample = raw.type == SampleType::kU8 ? 1 : 2;
+    const std::size_t sample = raw.type == SampleType::kU8 ? 1 : raw.type == SampleType::kU16 ? 2 : 4;
     result.bytes.resize(static_cast<std::size_t>(out_shape.elements()) * sample);
     const Size2 factor = scale_of(opt.layer);
-    if (raw.type == SampleType::kU8)
-      upsample_interleaved(*kind, factor, border, view_of<const std::uint8_t>(raw), view_of<std::uint8_t>(result), opt.threads);
-    else
-      upsample_interleaved(*kind, factor, border, view_of<const std::uint16_t>(raw), view_of<std::uint16_t>(result), opt.threads);
+    switch (raw.type) {
+      case SampleType::kU8:
+        upsample_interleaved(*kind, factor, border, view_of<const std::uint8_t>(raw),
+                             view_of<std::uint8_t>(result), opt.threads);
+        break;
+      case SampleType::kU16:
+        upsample_interleaved(*kind, factor, border, view_of<const std::uint16_t>(raw),
+                             view_of<std::uint16_t>(result), opt.threads);
+        break;
+      case SampleType::kF32:
+        upsample_interleaved(*kind, factor, border, view_of<const float>(raw),
+                             view_of<float>(result), opt.threads);
+        break;
+    }
     raw = RawImage();  // lower peak memory
-    lap("upsample (fused integer path)");
+    lap("upsample (fused path)");
     encoded = encode_raw(result, *format, encode);
   } else {
     Image image = to_planar(raw);
@@ -182,7 +191,7 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   spdlog::info("{} ({}) -> {} ({}x{}) in {:.0f} ms", opt.input, input_description, output.string(),
                out_shape.w, out_shape.h, ms);
   spdlog::debug("{} with {}, border {}", op.params().to_string(),
-                fused ? std::string_view("the fused integer path") : op.impl_name(), to_string(border));
+                fused ? std::string_view("the fused interleaved path") : op.impl_name(), to_string(border));
 }
 
 }  // namespace

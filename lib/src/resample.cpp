@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "parallel.hpp"
@@ -90,9 +92,22 @@ AxisTable make_table(const Taps1d& taps, int f, int in, int out, Border border) 
 // x to nearest (ties to even) and the low bits of the sum hold the integer.
 // Interpolation sums stay far inside that range (|weights| sum to < 3 and
 // samples are < 2^16).
+// Largest integer sample of T.
+template <typename T>
+constexpr std::int32_t max_sample() {
+  if constexpr (std::is_integral_v<T>)
+    return std::int32_t(std::numeric_limits<T>::max());
+  else
+    return 0;  // float samples are not clamped
+}
+
 template <typename T>
 void round_run(const float* __restrict x, T* __restrict out, std::size_t n) {
-  constexpr std::int32_t kMax = T(~T{0});
+  if constexpr (std::is_same_v<T, float>) {
+    std::memcpy(out, x, n * sizeof(float));  // float samples are stored as computed
+    return;
+  }
+  constexpr std::int32_t kMax = max_sample<T>();
   for (std::size_t i = 0; i < n; ++i) {
     const float shifted = x[i] + 12582912.0f;
     std::int32_t bits;
@@ -106,7 +121,8 @@ void round_run(const float* __restrict x, T* __restrict out, std::size_t n) {
 
 template <typename T>
 inline T to_sample(float sum) {
-  constexpr float kMax = T(~T{0});
+  if constexpr (std::is_same_v<T, float>) return sum;
+  constexpr float kMax = static_cast<float>(max_sample<T>());
   constexpr float kRound = 8388608.0f;
   sum = std::min(std::max(sum, 0.0f), kMax);
   return static_cast<T>(static_cast<int>((sum + kRound) - kRound));
@@ -240,6 +256,12 @@ void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
 void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
                           InterleavedView<const std::uint16_t> src,
                           InterleavedView<std::uint16_t> dst, int threads) {
+  upsample(kind, factor, border, src, dst, threads);
+}
+
+void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
+                          InterleavedView<const float> src, InterleavedView<float> dst,
+                          int threads) {
   upsample(kind, factor, border, src, dst, threads);
 }
 

@@ -109,3 +109,32 @@ TEST_CASE("interleaved path refuses normalize and mismatched shapes", "[resample
                                                 {dst.ptr<std::uint8_t>(), 8, 7, 3, 24}),
                     tconv::ShapeMismatch);
 }
+
+TEST_CASE("interleaved float path equals the planar float op within 1e-5", "[golden][resample]") {
+  const auto kind = GENERATE(tconv::Interpolation::kBilinear, tconv::Interpolation::kBicubic,
+                             tconv::Interpolation::kLanczos3);
+  const auto border = GENERATE(tconv::Border::kZero, tconv::Border::kReplicate, tconv::Border::kReflect);
+  const int c = 3;
+  cv::Mat src(7, 10, CV_32FC3);
+  cv::RNG rng(11);
+  rng.fill(src, cv::RNG::UNIFORM, 0.0, 1.0);
+  const tconv::Size2 f{3, 2};
+  cv::Mat ours(src.rows * f.h, src.cols * f.w, src.type());
+  tconv::upsample_interleaved(kind, f, border,
+                              {src.ptr<float>(), src.rows, src.cols, c, static_cast<std::ptrdiff_t>(src.step1())},
+                              {ours.ptr<float>(), ours.rows, ours.cols, c, static_cast<std::ptrdiff_t>(ours.step1())});
+  tconv::Tensor t(tconv::Shape3{c, src.rows, src.cols});
+  for (int y = 0; y < src.rows; ++y)
+    for (int x = 0; x < src.cols; ++x)
+      for (int ch = 0; ch < c; ++ch) t.at(ch, y, x) = src.ptr<float>(y)[x * c + ch];
+  tconv::Layer layer = tconv::make_upsampler(kind, f, c);
+  const auto op = tconv::ConvTranspose2d::create(layer.params, std::move(layer.weights));
+  const tconv::Tensor expected = tconv::run_with_border(op, t.view(), border);
+  float worst = 0.0f;
+  for (int y = 0; y < ours.rows; ++y)
+    for (int x = 0; x < ours.cols; ++x)
+      for (int ch = 0; ch < c; ++ch)
+        worst = std::max(worst, std::abs(ours.ptr<float>(y)[x * c + ch] - expected.at(ch, y, x)));
+  INFO(tconv::to_string(kind) << " " << tconv::to_string(border));
+  REQUIRE(worst <= 1e-5f);
+}

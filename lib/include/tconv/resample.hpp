@@ -1,4 +1,4 @@
-// tconv/resample.hpp - interpolating upsampling of interleaved 8/16-bit images.
+// tconv/resample.hpp - interpolating upsampling of interleaved 8/16-bit and float images.
 //
 // The same operation as make_upsampler() + run_with_border() (same taps,
 // same pixel-centre geometry, same zero / replicate / reflect borders), but
@@ -42,5 +42,10 @@ void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
 void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
                           InterleavedView<const std::uint16_t> src,
                           InterleavedView<std::uint16_t> dst, int threads = 0);
+/// The same for float samples, stored as computed (no clamping or rounding;
+/// NaN and Inf propagate as in the float path).
+void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
+                          InterleavedView<const float> src, InterleavedView<float> dst,
+                          int threads = 0);
 
 }  // namespace tconv
