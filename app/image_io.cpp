@@ -4,6 +4,8 @@
 #include "image_io.hpp"
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -126,6 +128,81 @@ std::optional<ImageFormat> format_from_extension(std::string_view ext) noexcept 
   if (lower == "tif" || lower == "tiff") return ImageFormat::kTiff;
   if (lower == "webp") return ImageFormat::kWebp;
   if (lower == "bmp") return ImageFormat::kBmp;
+  return std::nullopt;
+}
+
+namespace {
+
+std::uint32_t be16(std::span<const unsigned char> b, std::size_t at) {
+  return (std::uint32_t{b[at]} << 8) | b[at + 1];
+}
+std::uint32_t be32(std::span<const unsigned char> b, std::size_t at) {
+  return (be16(b, at) << 16) | be16(b, at + 2);
+}
+std::uint32_t le16(std::span<const unsigned char> b, std::size_t at) {
+  return b[at] | (std::uint32_t{b[at + 1]} << 8);
+}
+std::uint32_t le24(std::span<const unsigned char> b, std::size_t at) {
+  return le16(b, at) | (std::uint32_t{b[at + 2]} << 16);
+}
+std::uint32_t le32(std::span<const unsigned char> b, std::size_t at) {
+  return le16(b, at) | (le16(b, at + 2) << 16);
+}
+
+std::optional<Size2> size_of(std::int64_t w, std::int64_t h) {
+  if (w < 1 || h < 1 || w > INT32_MAX || h > INT32_MAX) return std::nullopt;
+  return Size2{static_cast<int>(h), static_cast<int>(w)};
+}
+
+// JPEG: the first start-of-frame marker (SOF0-SOF15 but DHT C4, JPG C8, DAC CC)
+// holds precision, height and width.
+std::optional<Size2> jpeg_dimensions(std::span<const unsigned char> b) {
+  std::size_t at = 2;
+  while (at + 9 < b.size()) {
+    if (b[at] != 0xFF) return std::nullopt;
+    const unsigned marker = b[at + 1];
+    if (marker == 0xFF) {
+      ++at;
+      continue;
+    }
+    const std::uint32_t length = be16(b, at + 2);
+    if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC)
+      return size_of(be16(b, at + 7), be16(b, at + 5));
+    if (length < 2) return std::nullopt;
+    at += 2 + length;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<Size2> peek_dimensions(std::span<const unsigned char> b) noexcept {
+  const auto format = sniff_format(b);
+  if (!format) return std::nullopt;
+  switch (*format) {
+    case ImageFormat::kPng:
+      if (b.size() < 24 || std::memcmp(b.data() + 12, "IHDR", 4) != 0) return std::nullopt;
+      return size_of(be32(b, 16), be32(b, 20));
+    case ImageFormat::kBmp: {
+      if (b.size() < 26) return std::nullopt;
+      const auto height = static_cast<std::int32_t>(le32(b, 22));
+      return size_of(static_cast<std::int32_t>(le32(b, 18)),
+                     height < 0 ? -std::int64_t{height} : height);
+    }
+    case ImageFormat::kJpeg: return jpeg_dimensions(b);
+    case ImageFormat::kWebp:
+      if (b.size() < 30) return std::nullopt;
+      if (std::memcmp(b.data() + 12, "VP8X", 4) == 0)
+        return size_of(std::int64_t{le24(b, 24)} + 1, std::int64_t{le24(b, 27)} + 1);
+      if (std::memcmp(b.data() + 12, "VP8L", 4) == 0) {
+        const std::uint32_t bits = le32(b, 21);  // 14-bit width-1, 14-bit height-1
+        return size_of((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1);
+      }
+      if (std::memcmp(b.data() + 12, "VP8 ", 4) == 0)
+        return size_of(le16(b, 26) & 0x3FFF, le16(b, 28) & 0x3FFF);
+      return std::nullopt;
+    case ImageFormat::kTiff: return std::nullopt;
+  }
   return std::nullopt;
 }
 

@@ -21,6 +21,12 @@ enum class ImageFormat { kPng, kJpeg, kTiff, kWebp, kBmp };
 /// Format from a file extension ("png", ".JPG", "tiff", ...), or nullopt.
 [[nodiscard]] std::optional<ImageFormat> format_from_extension(std::string_view ext) noexcept;
 
+/// Width and height declared in the header of PNG, JPEG, WebP or BMP bytes,
+/// read without decoding (nullopt for TIFF, truncated or unrecognised
+/// headers). Lets the caller refuse oversized images before any decoder
+/// allocates from the header's word.
+[[nodiscard]] std::optional<Size2> peek_dimensions(std::span<const unsigned char> bytes) noexcept;
+
 /// "png", "jpeg", ...
 [[nodiscard]] const char* to_string(ImageFormat format) noexcept;
 

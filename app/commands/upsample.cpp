@@ -26,6 +26,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uint64_t kMaxInputBytes = std::uint64_t{1} << 30;
+/// Largest input image accepted, checked from the header before decoding.
+constexpr std::int64_t kMaxInputPixels = std::int64_t{1} << 28;  // 268 Mpx, e.g. 16384 x 16384
 
 OpOptions op_options(const UpsampleOptions& opt) {
   OpOptions options;
@@ -112,6 +114,12 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   if (!format)
     throw UsageError("-o " + output.string() +
                      ": unknown output extension (png, jpg, tif, webp, bmp; npy for .npy input)");
+  // Decoders allocate from the header's word: refuse oversized images first.
+  if (const auto dims = peek_dimensions(bytes);
+      dims && std::int64_t{dims->h} * dims->w > kMaxInputPixels)
+    throw InputError(opt.input + ": header declares " + std::to_string(dims->w) + "x" +
+                     std::to_string(dims->h) + ", more than the limit of " +
+                     std::to_string(kMaxInputPixels) + " pixels");
   const auto started = std::chrono::steady_clock::now();
   auto lap = [last = started](const char* what) mutable {
     const auto now = std::chrono::steady_clock::now();

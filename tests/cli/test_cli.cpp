@@ -12,6 +12,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <random>
 
+#include "image_io.hpp"
 #include "tconv/conv_transpose2d.hpp"
 #include "tconv/npy.hpp"
 
@@ -387,4 +388,39 @@ TEST_CASE("numeric mode: same padding gives input x stride", "[cli]") {
   REQUIRE(r.exit_code == 0);
   const tconv::NpyArray y = tconv::read_npy(dir / "x_x2.npy");
   CHECK(y.shape == std::vector<std::int64_t>{1, 14, 10});
+}
+
+TEST_CASE("image headers are read without decoding", "[cli][limits]") {
+  const cv::Mat img = gradient(23, 37, CV_8UC3);
+  for (const char* ext : {".png", ".jpg", ".bmp", ".webp"}) {
+    for (int lossless : {0, 1}) {
+      if (lossless && std::string(ext) != ".webp") continue;
+      std::vector<unsigned char> bytes;
+      std::vector<int> params;
+      if (lossless) params = {cv::IMWRITE_WEBP_QUALITY, 101};
+      REQUIRE(cv::imencode(ext, img, bytes, params));
+      const auto dims = tconv::app::peek_dimensions(bytes);
+      INFO(ext << (lossless ? " lossless" : ""));
+      REQUIRE(dims.has_value());
+      CHECK(dims->w == 37);
+      CHECK(dims->h == 23);
+    }
+  }
+  std::vector<unsigned char> tiff;
+  REQUIRE(cv::imencode(".tif", img, tiff));
+  CHECK_FALSE(tconv::app::peek_dimensions(tiff).has_value());  // TIFF: left to OpenCV's limits
+}
+
+TEST_CASE("a header declaring a huge image is refused before decoding", "[cli][limits]") {
+  TempDir dir;
+  // 33 bytes: PNG signature + IHDR declaring 100000 x 100000 RGB, no data.
+  std::vector<unsigned char> png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+                                    0x00, 0x01, 0x86, 0xA0, 0x00, 0x01, 0x86, 0xA0, 8, 2, 0, 0, 0, 0, 0, 0, 0};
+  write_bytes(dir / "bomb.png", png);
+  // The message comes from the header check, which runs before any decoder.
+  const Result r = run(dir / "bomb.png -s 2");
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("header declares 100000x100000, more than the limit of 268435456 pixels"));
+  CHECK_FALSE(fs::exists(dir / "bomb_x2.png"));
 }
