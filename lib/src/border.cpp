@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "index_math.hpp"
+#include "plan.hpp"
 #include "tconv/error.hpp"
 
 namespace tconv {
@@ -143,11 +144,7 @@ void run_with_border(const ConvTranspose2d& op, ConstTensorView src, TensorView 
 
 Tensor run_with_border(const ConvTranspose2d& op, ConstTensorView src, Border border) {
   const Shape3 shape = op.output_shape(src.shape);
-  if (shape.elements() > op.options().max_output_elements)
-    throw LimitExceeded("conv_transpose2d output " + to_string(shape) + " (" +
-                        std::to_string(shape.elements()) + " elements) for " +
-                        op.params().to_string() + ": exceeds the limit of " +
-                        std::to_string(op.options().max_output_elements) + " elements");
+  detail::check_output_elements(ConvKind::kConvTranspose2d, op.params(), shape, op.options());
   Tensor dst(shape);
   run_with_border(op, src, dst.view(), border);
   return dst;

@@ -60,17 +60,14 @@ Problem make_problem(const Plan& plan, const Shape3& src) {
   pb.params = plan.params.resolved(plan.kind, src);
   pb.src = src;
   pb.dst = plan.params.output_shape(plan.kind, src);
-  if (pb.dst.elements() > plan.options.max_output_elements)
-    throw LimitExceeded(op_name(plan.kind) + " output " + to_string(pb.dst) + " (" +
-                        std::to_string(pb.dst.elements()) + " elements) for " +
-                        plan.params.to_string() + ": exceeds the limit of " +
-                        std::to_string(plan.options.max_output_elements) + " elements");
+  check_output_elements(plan.kind, plan.params, pb.dst, plan.options);
   return pb;
 }
 
-// Splits the output rows (items oc * oh + oy) into contiguous static bands,
-// one per thread, each with its own 64-byte aligned workspace. Every item is
-// computed whole by one thread, so the result does not depend on the split.
+// Splits the impl's work items (output rows by default) into contiguous
+// static bands, one per thread, each with its own 64-byte aligned workspace.
+// Every item is computed whole by one thread, so the result does not depend
+// on the split.
 void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorView dst) {
   const Impl& impl = *plan.impl;
   const std::int64_t items =
@@ -96,6 +93,15 @@ void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorVie
 }
 
 }  // namespace
+
+void check_output_elements(ConvKind kind, const ConvParams& params, const Shape3& dst,
+                           const OpOptions& options) {
+  if (dst.elements() > options.max_output_elements)
+    throw LimitExceeded(op_name(kind) + " output " + to_string(dst) + " (" +
+                        std::to_string(dst.elements()) + " elements) for " + params.to_string() +
+                        ": exceeds the limit of " + std::to_string(options.max_output_elements) +
+                        " elements");
+}
 
 Plan make_plan(ConvKind kind, const ConvParams& params, Weights weights, const OpOptions& options) {
   params.validate(kind);

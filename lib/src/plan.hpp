@@ -63,6 +63,10 @@ struct Plan {
   const Impl* impl = nullptr;
 };
 
+/// Throws LimitExceeded when an output of `dst` exceeds options.max_output_elements.
+void check_output_elements(ConvKind kind, const ConvParams& params, const Shape3& dst,
+                           const OpOptions& options);
+
 /// Validates params, weights and options (throws), then selects the impl.
 [[nodiscard]] Plan make_plan(ConvKind kind, const ConvParams& params, Weights weights,
                              const OpOptions& options);
