@@ -9,6 +9,8 @@ enum ExitCode : int {
   kExitOk = 0,           ///< Every input was processed.
   kExitInputFailed = 1,  ///< An input could not be read, decoded, computed or written.
   kExitUsage = 2,        ///< Bad flags or parameters; nothing was written.
+  kExitNothingToDo = 3,  ///< No input matched (e.g. an empty directory).
+  kExitQualityGate = 4,  ///< A quality gate (e.g. compare --fail-above) failed.
 };
 
 /// Thrown for a problem with one input or output file (maps to kExitInputFailed).

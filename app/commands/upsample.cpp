@@ -206,8 +206,9 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
 
 void setup_upsample(CLI::App& app) {
   auto opt = std::make_shared<UpsampleOptions>();
-  app.add_option("input", opt->input, "Input image (PNG, JPEG, TIFF, WebP, BMP) or .npy array")
-      ->required();
+  // Not ->required(): the root app also carries subcommands (compare, eval,
+  // ...), and CLI11 would demand the main command's input for them too.
+  app.add_option("input", opt->input, "Input image (PNG, JPEG, TIFF, WebP, BMP) or .npy array");
   app.add_option("-o,--output", opt->output,
                  "Output file; default <stem>_x<scale>.<ext> beside the input");
   app.add_flag("--overwrite", opt->overwrite, "Replace an existing output file");
@@ -223,7 +224,11 @@ void setup_upsample(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
   add_layer_flags(app, opt->layer);
-  app.callback([opt] { run_upsample(*opt); });
+  app.callback([opt, &app] {
+    if (!app.get_subcommands().empty()) return;  // a subcommand ran instead
+    if (opt->input.empty()) throw UsageError("no input given (see --help)");
+    run_upsample(*opt);
+  });
 }
 
 void run_upsample(const UpsampleOptions& opt) {
