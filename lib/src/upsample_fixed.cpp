@@ -133,6 +133,7 @@ std::optional<U8HorizontalPlan> make_u8_horizontal_plan(const FixedTaps& taps, i
   if (cycle > 4096) return std::nullopt;  // tables would outgrow L1
   U8HorizontalPlan plan;
   plan.lanes = lanes;
+  plan.factor = f;
   const int taps_per_output = (k + f - 1) / f;
   plan.pairs = (taps_per_output + 1) / 2;
   plan.cycle_out = static_cast<int>(cycle);
@@ -214,15 +215,6 @@ bool u8_simd_applicable(Interpolation kind, Size2 factor, int channels, int lane
 
 namespace {
 
-// round_half_even(v / 2^shift) for an exact integer v: floor division plus
-// one when the remainder exceeds half, or equals half and the quotient is odd.
-template <typename Acc>
-inline Acc round_shift(Acc v, int shift) {
-  if (shift == 0) return v;
-  const Acc half_minus_one = (Acc{1} << (shift - 1)) - 1;
-  return (v + half_minus_one + ((v >> shift) & 1)) >> shift;
-}
-
 // Rows of horizontally resampled input, one per cache slot, plus which input
 // row each slot holds.
 template <typename H>
@@ -259,19 +251,42 @@ const H* cached_row(RowCache<H>& cache, int iy, const int* keep, int keep_count,
   return row;
 }
 
-// Horizontal pass by the table, for output pixels [ox_begin, ox_end).
+// Horizontal pass by the table, for output pixels [ox_begin, ox_end); C is
+// the channel count when known at compile time, else 0 (read from c).
+template <int C, typename T, typename H>
+void horizontal_table_c(const FixedAxis& xs, const T* in, H* h, int c, int ox_begin, int ox_end) {
+  if constexpr (C > 0) c = C;
+  const int taps = xs.taps;
+  for (int ox = ox_begin; ox < ox_end; ++ox) {
+    const int* index = xs.index.data() + static_cast<std::size_t>(ox) * taps;
+    const std::int32_t* weight = xs.weight.data() + static_cast<std::size_t>(ox) * taps;
+    H sum[C > 0 ? C : 1] = {};
+    H* out = h + static_cast<std::size_t>(ox) * c;
+    if constexpr (C > 0) {
+      for (int e = 0; e < taps; ++e) {
+        const T* p = in + static_cast<std::size_t>(index[e]) * C;
+        for (int ch = 0; ch < C; ++ch) sum[ch] += static_cast<H>(weight[e]) * static_cast<H>(p[ch]);
+      }
+      for (int ch = 0; ch < C; ++ch) out[ch] = sum[ch];
+    } else {
+      for (int ch = 0; ch < c; ++ch) {
+        H acc = 0;
+        for (int e = 0; e < taps; ++e)
+          acc += static_cast<H>(weight[e]) * static_cast<H>(in[static_cast<std::size_t>(index[e]) * c + ch]);
+        out[ch] = acc;
+      }
+    }
+  }
+}
+
 template <typename T, typename H>
 void horizontal_table(const FixedAxis& xs, const T* in, H* h, int c, int ox_begin, int ox_end) {
-  for (int ox = ox_begin; ox < ox_end; ++ox) {
-    const int* index = xs.index.data() + static_cast<std::size_t>(ox) * xs.taps;
-    const std::int32_t* weight = xs.weight.data() + static_cast<std::size_t>(ox) * xs.taps;
-    H* out = h + static_cast<std::size_t>(ox) * c;
-    for (int ch = 0; ch < c; ++ch) {
-      H sum = 0;
-      for (int e = 0; e < xs.taps; ++e)
-        sum += static_cast<H>(weight[e]) * static_cast<H>(in[static_cast<std::size_t>(index[e]) * c + ch]);
-      out[ch] = sum;
-    }
+  switch (c) {
+    case 1: horizontal_table_c<1>(xs, in, h, c, ox_begin, ox_end); break;
+    case 2: horizontal_table_c<2>(xs, in, h, c, ox_begin, ox_end); break;
+    case 3: horizontal_table_c<3>(xs, in, h, c, ox_begin, ox_end); break;
+    case 4: horizontal_table_c<4>(xs, in, h, c, ox_begin, ox_end); break;
+    default: horizontal_table_c<0>(xs, in, h, c, ox_begin, ox_end); break;
   }
 }
 
@@ -293,13 +308,32 @@ RowTaps row_taps(const FixedAxis& ys, int oy) {
   return taps;
 }
 
+// out[i] = clamp(round_half_even(sum_e weight[e] * rows[e][i] / 2^shift)) for
+// Taps taps (0: read taps at run time).
+template <int Taps, typename T, typename H>
+void vertical_portable(const H* const* rows, const std::int32_t* weight, int taps, int shift, T* out,
+                       std::size_t n) {
+  if constexpr (Taps > 0) taps = Taps;
+  constexpr H kMax = static_cast<H>(std::numeric_limits<T>::max());
+  // round_half_even(v / 2^shift) for an exact integer v: floor division plus
+  // one when the remainder exceeds half, or equals half and the quotient is odd.
+  const H half_minus_one = shift > 0 ? (H{1} << (shift - 1)) - 1 : 0;
+  const H odd_mask = shift > 0 ? 1 : 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    H sum = 0;
+    for (int e = 0; e < taps; ++e) sum += static_cast<H>(weight[e]) * rows[e][i];
+    sum = (sum + half_minus_one + ((sum >> shift) & odd_mask)) >> shift;
+    sum = sum < 0 ? 0 : sum;
+    out[i] = static_cast<T>(sum > kMax ? kMax : sum);
+  }
+}
+
 // The portable band: H is int32 or int64 (chosen so no sum overflows).
 template <typename T, typename H>
 void band_portable(const FixedAxis& ys, const FixedAxis& xs, int shift, InterleavedView<const T> src,
                    InterleavedView<T> dst, RowCache<H>& cache, int row_begin, int row_end) {
   const int c = src.channels;
   const std::size_t n = static_cast<std::size_t>(dst.width) * c;
-  constexpr H kMax = static_cast<H>(std::numeric_limits<T>::max());
   auto compute = [&](int iy, H* row) {
     horizontal_table(xs, src.data + iy * src.row_stride, row, c, 0, dst.width);
   };
@@ -309,12 +343,13 @@ void band_portable(const FixedAxis& ys, const FixedAxis& xs, int shift, Interlea
     for (int e = 0; e < taps.count; ++e)
       rows[e] = cached_row(cache, taps.index[e], taps.index, taps.count, oy, compute);
     T* out = dst.data + oy * dst.row_stride;
-    for (std::size_t i = 0; i < n; ++i) {
-      H sum = 0;
-      for (int e = 0; e < taps.count; ++e) sum += static_cast<H>(taps.weight[e]) * rows[e][i];
-      sum = round_shift(sum, shift);
-      sum = sum < 0 ? 0 : sum;
-      out[i] = static_cast<T>(sum > kMax ? kMax : sum);
+    switch (taps.count) {
+      case 0: std::fill(out, out + n, T{0}); break;
+      case 1: vertical_portable<1>(rows, taps.weight, 1, shift, out, n); break;
+      case 2: vertical_portable<2>(rows, taps.weight, 2, shift, out, n); break;
+      case 3: vertical_portable<3>(rows, taps.weight, 3, shift, out, n); break;
+      case 4: vertical_portable<4>(rows, taps.weight, 4, shift, out, n); break;
+      default: vertical_portable<0>(rows, taps.weight, taps.count, shift, out, n); break;
     }
   }
 }
@@ -326,21 +361,34 @@ void band_u8_simd(const FixedAxis& ys, const FixedAxis& xs, int shift, const U8H
                   int row_end) {
   const int c = src.channels;
   const std::size_t n = static_cast<std::size_t>(dst.width) * c;
-  // Cycle k is SIMD-safe when its loads lie in the input row,
-  // k * cycle_in + min_offset >= 0 and k * cycle_in + max_end <= iw * C, and
-  // its outputs in the output row, (k + 1) * cycle_out <= ow * C.
+  // SIMD vectors start at output sample s0, a multiple of the period f * C
+  // (so the plan's lane pattern holds), reading input from s0 / f = m * C
+  // on; the first m with every load at or after the row start is
+  // m = ceil(-min_offset / C). Vector q then reads from input sample
+  // s0 / f + (q / per_cycle) * cycle_in + offset, and runs while those 16-byte
+  // loads end inside the input row and its outputs inside the output row.
   const long in_samples = static_cast<long>(src.width) * c;
-  const long k_begin = plan.min_offset >= 0 ? 0 : (-plan.min_offset + plan.cycle_in - 1) / plan.cycle_in;
-  long k_end = std::min((in_samples - plan.max_end) >= 0 ? (in_samples - plan.max_end) / plan.cycle_in + 1 : 0L,
-                        static_cast<long>(n) / plan.cycle_out);
-  if (k_end < k_begin) k_end = k_begin;
-  // Output pixels covered by SIMD cycles (cycle_out is a multiple of C).
-  const int ox_simd_begin = static_cast<int>(k_begin * plan.cycle_out / c);
-  const int ox_simd_end = static_cast<int>(k_end * plan.cycle_out / c);
+  const long m = plan.min_offset >= 0 ? 0 : (-plan.min_offset + c - 1) / c;
+  const long s0 = m * plan.factor * c;
+  const int lanes = plan.lanes;
+  const int per_cycle = plan.cycle_out / (8 * lanes);
+  long count = 0;
+  for (;; ++count) {
+    const long end_out = s0 + (count + 1) * 8 * lanes;
+    if (end_out > static_cast<long>(n)) break;
+    const long base = m * c + (count / per_cycle) * plan.cycle_in;
+    const int* offset = plan.offset.data() + (count % per_cycle) * lanes;
+    bool inside = true;
+    for (int l = 0; l < lanes; ++l) inside = inside && base + offset[l] + 16 <= in_samples;
+    if (!inside) break;
+  }
+  // Table edges: whole pixels before s0 and from the one the SIMD part ends in.
+  const int ox_simd_begin = static_cast<int>(s0 / c);
+  const int ox_simd_end = static_cast<int>((s0 + count * 8 * lanes) / c);
   auto compute = [&](int iy, std::uint16_t* row) {
     const std::uint8_t* in = src.data + iy * src.row_stride;
-    if (k_end > k_begin) {
-      kernels.horizontal(plan, in, row, k_begin, k_end);
+    if (count > 0) {
+      kernels.horizontal(plan, in + m * c, row + s0, count);
       horizontal_table(xs, in, row, c, 0, ox_simd_begin);
       horizontal_table(xs, in, row, c, ox_simd_end, dst.width);
     } else {

@@ -52,9 +52,11 @@ FixedAxis make_fixed_axis(const FixedTaps& taps, int in, int out, Border border)
 /// cycle_out / factor), the same pattern each time. Lane d of the cycle
 /// loads the 16 input bytes at k * cycle_in + offset[d] and computes its 8
 /// outputs as sum over tap pairs p of pmaddubsw(pshufb(window,
-/// shuffle[d][p]), weight[d][p]).
+/// shuffle[d][p]), weight[d][p]). The pattern repeats every factor * C
+/// output samples, so it may start at any multiple of that.
 struct U8HorizontalPlan {
   int lanes = 0;
+  int factor = 1;
   int pairs = 0;
   int cycle_out = 0;
   int cycle_in = 0;
@@ -75,11 +77,14 @@ std::optional<U8HorizontalPlan> make_u8_horizontal_plan(const FixedTaps& taps, i
 /// Per-ISA 8-bit kernels.
 struct U8Kernels {
   int lanes;
-  /// h[k * cycle_out ...] for cycles k in [k_begin, k_end) of input row `in`.
+  /// Vectors q in [0, count) of the pattern: outputs h[8 lanes q ...] from
+  /// input `in` + (q / per_cycle) * cycle_in + offset (per_cycle = cycle_out
+  /// / (8 lanes)); `in` and `h` point at a multiple of the period.
   void (*horizontal)(const U8HorizontalPlan& plan, const std::uint8_t* in, std::uint16_t* h,
-                     long k_begin, long k_end) noexcept;
+                     long count) noexcept;
   /// out[i] = round_half_even(sum_e weight[e] * rows[e][i] / 2^shift) for i < n,
-  /// 1 <= taps <= 4, the exact sum < 2^16 and shift <= 8.
+  /// 1 <= taps <= 4, the exact sum < 2^16 and shift <= 8. (Non-temporal
+  /// stores measured no faster for a 25 MB output, so the stores are plain.)
   void (*vertical)(const std::uint16_t* const* rows, const std::uint16_t* weight, int taps,
                    int shift, std::uint8_t* out, std::size_t n) noexcept;
 };

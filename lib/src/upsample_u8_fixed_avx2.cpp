@@ -10,6 +10,10 @@
 // lane, so a 64-bit permute restores the order).
 #include <immintrin.h>
 
+#include <algorithm>
+
+#include <cstdint>
+
 #include "upsample_fixed.hpp"
 
 namespace tconv::detail {
@@ -19,16 +23,17 @@ namespace {
 #define TCONV_TARGET __attribute__((target("avx2")))
 
 TCONV_TARGET void horizontal(const U8HorizontalPlan& plan, const std::uint8_t* in,
-                             std::uint16_t* h, long k_begin, long k_end) noexcept {
+                             std::uint16_t* h, long count) noexcept {
   const int vectors = plan.cycle_out / 16;
   const int pairs = plan.pairs;
   const int* offset = plan.offset.data();
   const std::uint8_t* shuffle = plan.shuffle.data();
   const std::int8_t* weight = plan.weight.data();
-  for (long k = k_begin; k < k_end; ++k) {
+  for (long k = 0; k * vectors < count; ++k) {
     const std::uint8_t* base = in + k * plan.cycle_in;
     std::uint16_t* out = h + k * plan.cycle_out;
-    for (int v = 0; v < vectors; ++v) {
+    const int in_cycle = static_cast<int>(std::min<long>(vectors, count - k * vectors));
+    for (int v = 0; v < in_cycle; ++v) {
       const int* off = offset + 2 * v;
       const __m256i window = _mm256_inserti128_si256(
           _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(base + off[0]))),
