@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <thread>
 #include <vector>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -373,4 +374,28 @@ TEST_CASE("fixed-point impls are bit-identical for any thread count", "[resample
       }
     }
   }
+}
+
+TEST_CASE("concurrent and repeated calls share the thread pool safely", "[resample][threads]") {
+  // Several user threads call at once (one gets the pool, the others start
+  // their own threads), each many times with varying thread counts.
+  const cv::Mat src = random_image<std::uint8_t>(37, 61, 3, 21);
+  const cv::Mat want = fused<std::uint8_t>(src, tconv::Interpolation::kBilinear, {2, 2}, tconv::Border::kReplicate, 1);
+  const cv::Mat want_float = fused<std::uint8_t>(src, tconv::Interpolation::kLanczos3, {2, 2}, tconv::Border::kReplicate, 1);
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> callers;
+  for (int c = 0; c < 4; ++c)
+    callers.emplace_back([&, c] {
+      for (int r = 0; r < 40; ++r) {
+        const int threads = 1 + (r + c) % 5;
+        if (cv::norm(fused<std::uint8_t>(src, tconv::Interpolation::kBilinear, {2, 2}, tconv::Border::kReplicate, threads),
+                     want, cv::NORM_INF) != 0.0)
+          ++mismatches[static_cast<std::size_t>(c)];
+        if (cv::norm(fused<std::uint8_t>(src, tconv::Interpolation::kLanczos3, {2, 2}, tconv::Border::kReplicate, threads),
+                     want_float, cv::NORM_INF) != 0.0)
+          ++mismatches[static_cast<std::size_t>(c)];
+      }
+    });
+  for (auto& t : callers) t.join();
+  for (int c = 0; c < 4; ++c) CHECK(mismatches[static_cast<std::size_t>(c)] == 0);
 }
