@@ -111,17 +111,26 @@ TEST_CASE("adjoint identity holds on random parameter sets", "[property][adjoint
   REQUIRE(checked >= 200);
 }
 
+// Two problems: a grouped one for the few-channel impls, a dense wide one
+// (channels straddling the register tiles) for the GEMM impls.
 TEST_CASE("impls give bit-identical results for any thread count", "[impl][threads]") {
   const std::string impl = GENERATE(from_range(tconv::conv_transpose2d_impl_names()));
+  const bool wide = GENERATE(false, true);
   TConvTester t;
-  t.input(6, 23, 17).output_channels(4).groups(2).kernel(5, 4).stride(3, 2).padding(2, 1, 1, 0)
-      .dilation(1, 2).output_padding(1, 1).bias(true).seed(42);
+  if (wide)
+    t.input(20, 21, 19).output_channels(37).kernel(4, 3).stride(2, 3).padding(1, 2, 0, 1)
+        .output_padding(1, 0).bias(true).seed(43);
+  else
+    t.input(6, 23, 17).output_channels(4).groups(2).kernel(5, 4).stride(3, 2).padding(2, 1, 1, 0)
+        .dilation(1, 2).output_padding(1, 1).bias(true).seed(42);
   const tconv::ConvParams p = t.params();
   if (!tconv::conv_transpose2d_impl_applicable(impl, p)) {
-    WARN("impl " << impl << " does not run on this CPU: skipped");
+    WARN("impl " << impl << " does not take " << (wide ? "the wide" : "the grouped")
+                 << " problem on this CPU: skipped");
     return;
   }
-  const tconv::Tensor src = tconv::test::random_tensor({6, 23, 17}, 9);
+  const tconv::Shape3 shape = wide ? tconv::Shape3{20, 21, 19} : tconv::Shape3{6, 23, 17};
+  const tconv::Tensor src = tconv::test::random_tensor(shape, 9);
   tconv::OpOptions one;
   one.force_impl = impl;
   one.threads = 1;
