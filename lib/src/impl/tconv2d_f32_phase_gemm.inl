@@ -53,17 +53,18 @@ TCONV_TARGET inline GemmVec load_vec(const float* p) noexcept {
 
 TCONV_TARGET inline void store_vec(float* p, GemmVec v) noexcept { std::memcpy(p, &v, sizeof v); }
 
+// A tile of P <= kPixels pixels x V vectors of channels:
 // acc[m][h] = bias[oc0 + h*L ..] + sum over taps, ic of
 //   w[ic][oc0 + h*L .. + L] * in[(j + m) * ic_count + ic],
 // stored to row[(ox0 + (j + m) * sw) * ocp + oc0 + h*L ..] for m < m_end.
-template <int V>
+template <int V, int P>
 TCONV_TARGET inline void micro_kernel(const GemmTap* taps, int tap_count, int ic_count, int ocp,
                                       int j, int oc0, const float* bias, float* row, int sw,
                                       int m_end) noexcept {
-  GemmVec acc[kPixels][V];
+  GemmVec acc[P][V];
   for (int h = 0; h < V; ++h) {
     const GemmVec b = load_vec(bias + oc0 + h * kLanes);
-    for (int m = 0; m < kPixels; ++m) acc[m][h] = b;
+    for (int m = 0; m < P; ++m) acc[m][h] = b;
   }
   for (int t = 0; t < tap_count; ++t) {
     const float* in = taps[t].input + static_cast<std::ptrdiff_t>(j) * ic_count;
@@ -71,7 +72,7 @@ TCONV_TARGET inline void micro_kernel(const GemmTap* taps, int tap_count, int ic
     for (int ic = 0; ic < ic_count; ++ic) {
       GemmVec wv[V];
       for (int h = 0; h < V; ++h) wv[h] = load_vec(w + static_cast<std::ptrdiff_t>(ic) * ocp + h * kLanes);
-      for (int m = 0; m < kPixels; ++m) {
+      for (int m = 0; m < P; ++m) {
         const float x = in[m * ic_count + ic];
         for (int h = 0; h < V; ++h) acc[m][h] += wv[h] * x;
       }
@@ -79,10 +80,27 @@ TCONV_TARGET inline void micro_kernel(const GemmTap* taps, int tap_count, int ic
   }
   const std::ptrdiff_t pixel_stride = static_cast<std::ptrdiff_t>(sw) * ocp;
   float* out = row + static_cast<std::ptrdiff_t>(j) * pixel_stride + oc0;
-  for (int m = 0; m < kPixels; ++m) {
+  for (int m = 0; m < P; ++m) {
     if (m >= m_end) break;
     for (int h = 0; h < V; ++h) store_vec(out + m * pixel_stride + h * kLanes, acc[m][h]);
   }
+}
+
+// The tile at pixel j with m_end valid pixels: full tiles use the whole
+// register tile, the row's last tile the smallest of 2, 4, kPixels / 2 or
+// kPixels pixels that covers it (the same sums in the same order).
+template <int V>
+TCONV_TARGET inline void tile(const GemmTap* taps, int tap_count, int ic_count, int ocp, int j,
+                              int oc0, const float* bias, float* row, int sw, int m_end) noexcept {
+  constexpr int kHalf = kPixels / 2 > 4 ? kPixels / 2 : kPixels;
+  if (m_end <= 2)
+    micro_kernel<V, 2>(taps, tap_count, ic_count, ocp, j, oc0, bias, row, sw, m_end);
+  else if (m_end <= 4)
+    micro_kernel<V, 4>(taps, tap_count, ic_count, ocp, j, oc0, bias, row, sw, m_end);
+  else if (m_end <= kHalf)
+    micro_kernel<V, kHalf>(taps, tap_count, ic_count, ocp, j, oc0, bias, row, sw, m_end);
+  else
+    micro_kernel<V, kPixels>(taps, tap_count, ic_count, ocp, j, oc0, bias, row, sw, m_end);
 }
 
 // One stage of an in-register transpose: for rows i with bit B clear,
@@ -183,9 +201,9 @@ TCONV_TARGET void TCONV_GEMM_FN(const Problem& pb, const Weights& /*weights*/,
         for (int j = 0; j < n; j += kPixels) {
           const int m_end = n - j < kPixels ? n - j : kPixels;
           if (half)
-            micro_kernel<1>(taps, tap_count, ic_count, ocp, j, oc0, bias, phase_row, sw, m_end);
+            tile<1>(taps, tap_count, ic_count, ocp, j, oc0, bias, phase_row, sw, m_end);
           else
-            micro_kernel<2>(taps, tap_count, ic_count, ocp, j, oc0, bias, phase_row, sw, m_end);
+            tile<2>(taps, tap_count, ic_count, ocp, j, oc0, bias, phase_row, sw, m_end);
         }
       }
     }
