@@ -32,9 +32,13 @@ bool wide(const ConvParams& p) noexcept {
   return p.groups == 1 && p.in_channels >= 8 && p.out_channels >= 8;
 }
 bool wide_avx2(const ConvParams& p) noexcept { return wide(p) && cpu_has_avx2(p); }
+bool wide_avx512(const ConvParams& p) noexcept { return wide(p) && cpu_has_avx512(p); }
 
 constexpr Impl kTConv2dImpls[] = {
     // Best first; ISA-specific entries above their portable fallback.
+    {"tconv2d_f32_phase_gemm_avx512", &wide_avx512, &tconv2d_f32_phase_gemm_avx512,
+     &tconv2d_f32_phase_gemm_workspace, &tconv2d_f32_phase_gemm_shared,
+     &tconv2d_f32_phase_gemm_prepare, &tconv2d_f32_phase_gemm_items},
     {"tconv2d_f32_phase_gemm_avx2", &wide_avx2, &tconv2d_f32_phase_gemm_avx2,
      &tconv2d_f32_phase_gemm_workspace, &tconv2d_f32_phase_gemm_shared,
      &tconv2d_f32_phase_gemm_prepare, &tconv2d_f32_phase_gemm_items},

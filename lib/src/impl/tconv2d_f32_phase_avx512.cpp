@@ -3,6 +3,7 @@
 // for the generic vector code; clang (the fuzz build) has no such target
 // option and uses the vector width the types ask for.
 #define TCONV_PHASE_FN tconv2d_f32_phase_avx512
+#define TCONV_PHASE_LANES 16
 #if defined(__clang__)
 #define TCONV_TARGET __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
 #else
