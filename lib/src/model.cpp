@@ -54,7 +54,7 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   return shape.empty() ? "scalar" : s;
 }
 
-struct Layer {
+struct NetLayer {
   Op op = Op::kRelu;
   std::optional<Conv2d> conv;
   std::optional<ConvTranspose2d> tconv;
@@ -152,7 +152,7 @@ class Builder {
     }
   }
 
-  Layer conv(const JsonValue& j, int channels) {
+  NetLayer conv(const JsonValue& j, int channels) {
     const bool transposed = op_ == Op::kConvTranspose2d;
     if (transposed)
       check_keys(j, {"weight", "bias", "stride", "padding", "dilation", "groups", "output_padding"});
@@ -240,7 +240,7 @@ class Builder {
     }
     const ConvKind kind = transposed ? ConvKind::kConvTranspose2d : ConvKind::kConv2d;
     if (const auto why = p.first_violation(kind)) fail_layer(*why);
-    Layer layer;
+    NetLayer layer;
     layer.op = op_;
     layer.in_channels = channels;
     layer.out_channels = p.out_channels;
@@ -262,7 +262,7 @@ class Builder {
     return layer;
   }
 
-  Layer layer(const JsonValue& j, int channels) {
+  NetLayer layer(const JsonValue& j, int channels) {
     if (!j.is_object()) fail("layer " + std::to_string(index_) + ": must be an object with \"op\"");
     const JsonValue* op = j.find("op");
     if (op == nullptr || !op->is_string())
@@ -276,7 +276,7 @@ class Builder {
            "clamp)");
     op_ = found->op;
     if (op_ == Op::kConv2d || op_ == Op::kConvTranspose2d) return conv(j, channels);
-    Layer l;
+    NetLayer l;
     l.op = op_;
     l.in_channels = l.out_channels = channels;
     l.macs_per_pixel = 0;
@@ -325,7 +325,7 @@ class Builder {
     return l;
   }
 
-  std::vector<Layer> layers(int channels) {
+  std::vector<NetLayer> layers(int channels) {
     const std::string& text = meta("tconv.layers", "the JSON list of layers");
     JsonValue list;
     try {
@@ -334,7 +334,7 @@ class Builder {
       fail(std::string("tconv.layers is not valid JSON: ") + e.what());
     }
     if (!list.is_array() || list.items.empty()) fail("tconv.layers must be a non-empty JSON list");
-    std::vector<Layer> out;
+    std::vector<NetLayer> out;
     for (const JsonValue& j : list.items) {
       out.push_back(layer(j, channels));
       channels = out.back().out_channels;
@@ -353,8 +353,8 @@ class Builder {
 
 // Spatial output size of the layers for an h x w input, or nullopt when
 // some layer cannot take the size.
-std::optional<Size2> spatial_output(const std::vector<Layer>& layers, Shape3 s) {
-  for (const Layer& l : layers) {
+std::optional<Size2> spatial_output(const std::vector<NetLayer>& layers, Shape3 s) {
+  for (const NetLayer& l : layers) {
     try {
       if (l.conv) s = l.conv->output_shape(s);
       else if (l.tconv) s = l.tconv->output_shape(s);
@@ -367,7 +367,7 @@ std::optional<Size2> spatial_output(const std::vector<Layer>& layers, Shape3 s) 
 }
 
 // Applies an elementwise or reshaping layer to x (in place where possible).
-Tensor apply(const Layer& l, Tensor x) {
+Tensor apply(const NetLayer& l, Tensor x) {
   if (l.conv) return l.conv->run(x.view());
   if (l.tconv) return l.tconv->run(x.view());
   const Shape3 s = x.shape();
@@ -446,8 +446,6 @@ void require_channels(ConstTensorView t, int c, const char* what) {
 }
 
 ConvTranspose2d interpolator(Interpolation kind, int scale, int channels, const OpOptions& options) {
-  Layer unused;
-  (void)unused;
   tconv::Layer l = make_upsampler(kind, {scale, scale}, channels);
   OpOptions o = options;
   o.force_impl.clear();
@@ -509,7 +507,7 @@ struct Model::State {
   ModelColor color = ModelColor::kY;
   ModelResidual residual = ModelResidual::kNone;
   std::map<std::string, std::string> metadata;
-  std::vector<Layer> layers;
+  std::vector<NetLayer> layers;
   std::optional<ConvTranspose2d> residual_op;  // channels() channels
   std::optional<ConvTranspose2d> chroma_op;    // 2 channels (y colour)
   std::optional<ConvTranspose2d> alpha_op;     // 1 channel
@@ -584,7 +582,7 @@ double Model::macs_per_pixel() const noexcept {
   // the area ratio of its input to the network input.
   double total = 0;
   double area = 1;
-  for (const Layer& l : state_->layers) {
+  for (const NetLayer& l : state_->layers) {
     total += l.macs_per_pixel * area;
     if (l.tconv) area *= double(l.tconv->params().stride.h) * l.tconv->params().stride.w;
     if (l.conv) area /= double(l.conv->params().stride.h) * l.conv->params().stride.w;
@@ -596,7 +594,7 @@ double Model::macs_per_pixel() const noexcept {
 std::vector<std::string> Model::describe() const {
   std::vector<std::string> lines;
   for (std::size_t i = 0; i < state_->layers.size(); ++i) {
-    const Layer& l = state_->layers[i];
+    const NetLayer& l = state_->layers[i];
     std::string s = std::to_string(i) + " " + std::string(name_of(l.op));
     if (l.conv) s += " " + l.conv->params().to_string();
     if (l.tconv) s += " " + l.tconv->params().to_string();
@@ -614,7 +612,7 @@ Tensor Model::run_network(ConstTensorView src) const {
   const State& st = *state_;
   require_channels(src, channels(), ("model " + st.what).c_str());
   Tensor x(src.shape, std::vector<float>(src.span().begin(), src.span().end()));
-  for (const Layer& l : st.layers) x = apply(l, std::move(x));
+  for (const NetLayer& l : st.layers) x = apply(l, std::move(x));
   const Shape3 want{channels(), src.shape.h * st.scale, src.shape.w * st.scale};
   if (x.shape() != want)
     throw ShapeMismatch("model " + st.what + " input " + to_string(src.shape) + ": the layers give " +
