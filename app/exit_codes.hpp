@@ -19,6 +19,13 @@ class InputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Thrown when a command found nothing to work on, e.g. a folder without
+/// images (maps to kExitNothingToDo).
+class NothingToDoError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// Thrown for a bad flag combination found after parsing (maps to kExitUsage).
 class UsageError : public std::runtime_error {
  public:
