@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <new>
 
+#include "commands/compare.hpp"
+#include "commands/inspect.hpp"
 #include "commands/upsample.hpp"
 #include "exit_codes.hpp"
 #include "logging.hpp"
@@ -26,7 +28,13 @@ constexpr const char* kFooter = R"(Examples:
 Exit codes:
   0  success
   1  an input failed (unreadable, undecodable, output exists, write failed)
-  2  usage error (bad flag or parameter); nothing was written)";
+  2  usage error (bad flag or parameter); nothing was written
+  3  nothing to do (no image found)
+  4  quality gate failed (compare --fail-above)
+
+Checkerboard analysis:
+  tconv-upsample inspect --weights w.npy -s 2      phase gains of a kernel
+  tconv-upsample compare photo.png -s 2 -o out/    tconv vs resize-conv, pictures)";
 
 int exit_code_of(const tconv::Error& e) {
   switch (e.code()) {
@@ -49,6 +57,8 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Less log output (-qq: errors only)");
   app.parse_complete_callback([&] { tconv::app::setup_logging(verbose, quiet); });
   tconv::app::setup_upsample(app);
+  tconv::app::setup_compare(app);
+  tconv::app::setup_inspect(app);
 
   try {
     app.parse(argc, argv);  // the command runs inside parse()
@@ -58,6 +68,12 @@ int main(int argc, char** argv) {
   } catch (const tconv::app::UsageError& e) {
     spdlog::error("{}", e.what());
     return tconv::app::kExitUsage;
+  } catch (const tconv::app::NothingToDoError& e) {
+    spdlog::error("{}", e.what());
+    return tconv::app::kExitNothingToDo;
+  } catch (const tconv::app::QualityGateError& e) {
+    spdlog::error("{}", e.what());
+    return tconv::app::kExitQualityGate;
   } catch (const tconv::app::InputError& e) {
     spdlog::error("{}", e.what());
     return tconv::app::kExitInputFailed;
