@@ -32,4 +32,10 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Thrown when a quality gate failed, e.g. compare --fail-above (maps to kExitQualityGate).
+class QualityGateError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 }  // namespace tconv::app

@@ -6,6 +6,8 @@
 #include <new>
 
 #include "commands/eval.hpp"
+#include "commands/compare.hpp"
+#include "commands/inspect.hpp"
 #include "commands/upsample.hpp"
 #include "exit_codes.hpp"
 #include "logging.hpp"
@@ -28,7 +30,15 @@ Exit codes:
   0  success
   1  an input failed (unreadable, undecodable, output exists, write failed)
   2  usage error (bad flag or parameter); nothing was written
-  3  nothing to do (e.g. no image in the folder given to eval))";
+  3  nothing to do (no input matched, e.g. an empty folder)
+  4  quality gate failed (compare --fail-above)
+
+Checkerboard analysis:
+  tconv-upsample inspect --weights w.npy -s 2      phase gains of a kernel
+  tconv-upsample compare photo.png -s 2 -o out/    tconv vs resize-conv, pictures
+
+Learned upsamplers:
+  tconv-upsample eval --images Set5/ -s 2 --kernel bilinear   PSNR/SSIM vs MATLAB bicubic)";
 
 int exit_code_of(const tconv::Error& e) {
   switch (e.code()) {
@@ -52,6 +62,8 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] { tconv::app::setup_logging(verbose, quiet); });
   tconv::app::setup_upsample(app);
   tconv::app::setup_eval(app);
+  tconv::app::setup_compare(app);
+  tconv::app::setup_inspect(app);
 
   try {
     app.parse(argc, argv);  // the command runs inside parse()
@@ -64,6 +76,9 @@ int main(int argc, char** argv) {
   } catch (const tconv::app::NothingToDoError& e) {
     spdlog::error("{}", e.what());
     return tconv::app::kExitNothingToDo;
+  } catch (const tconv::app::QualityGateError& e) {
+    spdlog::error("{}", e.what());
+    return tconv::app::kExitQualityGate;
   } catch (const tconv::app::InputError& e) {
     spdlog::error("{}", e.what());
     return tconv::app::kExitInputFailed;

@@ -1,0 +1,545 @@
+// tconv-upsample compare INPUT... -s S [--kernel NAME | --weights W.npy] [-o DIR]
+//
+// For each image: the transposed convolution's result, the resize-
+// convolution's result (resize by S, then a 3x3 convolution fitted by least
+// squares to reproduce the transposed convolution, or given), the
+// checkerboard metrics of both, their PSNR, and pictures.
+#include "commands/compare.hpp"
+
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "commands/inspect.hpp"
+#include "exit_codes.hpp"
+#include "file_io.hpp"
+#include "image_io.hpp"
+#include "picture_io.hpp"
+#include "tconv/analysis.hpp"
+#include "tconv/border.hpp"
+#include "tconv/conv_transpose2d.hpp"
+#include "tconv/error.hpp"
+#include "tconv/npy.hpp"
+
+namespace tconv::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint64_t kMaxInputBytes = std::uint64_t{1} << 30;
+constexpr std::int64_t kMaxInputPixels = std::int64_t{1} << 28;
+/// Small results are enlarged (nearest neighbour, integer factor) to about this size.
+constexpr int kDisplayTarget = 384;
+/// Results larger than kDetailAbove on a side show a kDetail-pixel detail in the side-by-side.
+constexpr int kDetailAbove = 640;
+constexpr int kDetail = 512;
+/// Heat maps larger than this on a side are shown reduced.
+constexpr int kHeatMapMax = 1024;
+
+/// Flags checked and files loaded once, before any image.
+struct Setup {
+  Size2 scale{};
+  std::optional<Interpolation> kind;  ///< interpolation kernel, or
+  std::optional<Layer> learned;       ///< the --weights layer
+  std::string layer_name;             ///< for the report
+  Interpolation resize = Interpolation::kBilinear;
+  std::optional<Weights> conv3x3;     ///< --conv3x3, else fitted per image
+  Border border = Border::kReplicate;
+};
+
+struct ReferenceScores {
+  double psnr_tconv = 0.0;
+  double ssim_tconv = 0.0;
+  double psnr_resize_conv = 0.0;
+  double ssim_resize_conv = 0.0;
+};
+
+struct Report {
+  std::string input;
+  std::string heading;       ///< input description and sizes
+  std::string layer;         ///< layer description for the kernel section
+  std::string resize_conv;   ///< how the resize-convolution was made
+  PhaseGains gains;
+  PhaseMetrics tconv;
+  PhaseMetrics resize_conv_metrics;
+  double psnr_between = 0.0;
+  std::optional<ReferenceScores> reference;
+  std::vector<std::string> notes;
+  std::vector<std::string> pictures;
+};
+
+Tensor crop(ConstTensorView t, int y0, int x0, int h, int w) {
+  Tensor out(Shape3{t.shape.c, h, w});
+  for (int c = 0; c < t.shape.c; ++c)
+    for (int y = 0; y < h; ++y) std::copy_n(t.row(c, y0 + y) + x0, w, out.view().row(c, y));
+  return out;
+}
+
+Tensor scaled(ConstTensorView t, float k) {
+  Tensor out(t.shape);
+  const auto in = t.span();
+  auto o = out.span();
+  for (std::size_t i = 0; i < in.size(); ++i) o[i] = in[i] * k;
+  return out;
+}
+
+Tensor clamped255(ConstTensorView t) {
+  Tensor out(t.shape);
+  const auto in = t.span();
+  auto o = out.span();
+  for (std::size_t i = 0; i < in.size(); ++i) o[i] = std::clamp(in[i], 0.0f, 255.0f);
+  return out;
+}
+
+// BT.601 luma of an RGB image.
+Tensor luma(ConstTensorView rgb) {
+  Tensor out(Shape3{1, rgb.shape.h, rgb.shape.w});
+  for (int y = 0; y < rgb.shape.h; ++y)
+    for (int x = 0; x < rgb.shape.w; ++x)
+      out.at(0, y, x) = 0.299f * rgb.row(0, y)[x] + 0.587f * rgb.row(1, y)[x] + 0.114f * rgb.row(2, y)[x];
+  return out;
+}
+
+Tensor grey_to_rgb(ConstTensorView grey) {
+  Tensor out(Shape3{3, grey.shape.h, grey.shape.w});
+  for (int c = 0; c < 3; ++c)
+    for (int y = 0; y < grey.shape.h; ++y) std::copy_n(grey.row(0, y), grey.shape.w, out.view().row(c, y));
+  return out;
+}
+
+// Planar [0, 1] colour of an image file (alpha dropped: the metrics are about colour).
+Tensor load_colour(const fs::path& path, std::string* description) {
+  const auto bytes = read_file(path, kMaxInputBytes);
+  if (const auto dims = peek_dimensions(bytes); dims && std::int64_t{dims->h} * dims->w > kMaxInputPixels)
+    throw InputError(path.string() + ": header declares " + std::to_string(dims->w) + "x" +
+                     std::to_string(dims->h) + ", more than the limit of " +
+                     std::to_string(kMaxInputPixels) + " pixels");
+  const RawImage raw = decode_raw(bytes, path.string());
+  if (description) *description = describe(raw.shape(), raw.type);
+  Image image = to_planar(raw);
+  require_finite(image.pixels, path.string());
+  if (image.pixels.shape().c == 4)  // planar: the first three planes are R, G, B
+    return crop(ConstTensorView{image.pixels.data(), {3, raw.height, raw.width}}, 0, 0, raw.height, raw.width);
+  return std::move(image.pixels);
+}
+
+Tensor upsample_with(Interpolation kind, Size2 scale, ConstTensorView x) {
+  Layer l = make_upsampler(kind, scale, x.shape.c);
+  const ConvTranspose2d op = ConvTranspose2d::create(l.params, std::move(l.weights));
+  return run_with_border(op, x, Border::kReplicate);
+}
+
+double max_of(const Tensor& t) {
+  const auto s = t.span();
+  return s.empty() ? 0.0 : *std::max_element(s.begin(), s.end());
+}
+
+std::string db(double v) { return std::isinf(v) ? "inf dB" : fmt::format("{:.2f} dB", v); }
+std::string num(double v) { return std::isinf(v) ? "inf" : fmt::format("{:.4g}", v); }
+
+// |a - b| amplified by a power of two that brings the 99th percentile to
+// about 200 grey levels (at most x256), so small differences are visible.
+Tensor amplified_difference(ConstTensorView a, ConstTensorView b, int* gain) {
+  Tensor d(a.shape);
+  auto o = d.span();
+  const auto x = a.span();
+  const auto y = b.span();
+  for (std::size_t i = 0; i < o.size(); ++i) o[i] = std::abs(x[i] - y[i]);
+  std::vector<float> sorted(o.begin(), o.end());
+  const auto k = static_cast<std::ptrdiff_t>(sorted.size() * 99 / 100);
+  std::nth_element(sorted.begin(), sorted.begin() + k, sorted.end());
+  const double p99 = sorted.empty() ? 0.0 : sorted[static_cast<std::size_t>(k)];
+  *gain = 1;
+  while (*gain < 256 && p99 * *gain * 2 <= 200.0) *gain *= 2;
+  for (float& v : o) v *= static_cast<float>(*gain);
+  return d;
+}
+
+void write_picture(const RawImage& picture, const fs::path& path, bool overwrite, Report& report) {
+  write_file_atomic(path, encode_raw(picture, ImageFormat::kPng, EncodeOptions{}), overwrite);
+  report.pictures.push_back(path.string());
+}
+
+Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& opt) {
+  Report report;
+  report.input = path.string();
+  std::string description;
+  Tensor x = load_colour(path, &description);
+
+  Layer layer = setup.learned ? *setup.learned : make_upsampler(*setup.kind, setup.scale, x.shape().c);
+  // A one-channel layer sees the luma of a colour image; a three-channel layer a grey image thrice.
+  if (layer.params.in_channels == 1 && x.shape().c == 3) {
+    x = luma(x.view());
+    report.notes.push_back("the layer takes 1 channel: the image's luma (BT.601) is used");
+  } else if (layer.params.in_channels == 3 && x.shape().c == 1) {
+    x = grey_to_rgb(x.view());
+    report.notes.push_back("the layer takes 3 channels: the grey image is used for each");
+  }
+  const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights));
+  const Tensor tconv = run_with_border(op, x.view(), setup.border);
+  Layer resize_layer = make_upsampler(setup.resize, setup.scale, x.shape().c);
+  const Size2 resize_kernel = resize_layer.params.kernel;
+  const Tensor resized = upsample_with(setup.resize, setup.scale, x.view());
+
+  // Align the two grids. Input pixel i's centre lands on tconv output
+  // o = i s + d (k - 1) / 2 - pad_begin and on resize output o = i s + (s - 1) / 2
+  // (pixel-centre alignment), so tconv pixel o + delta matches resize pixel o,
+  // delta = round(d (k - 1) / 2 - pad_begin - (s - 1) / 2). Both results are
+  // compared on the window where both exist.
+  const ConvParams r = op.params().resolved(ConvKind::kConvTranspose2d, x.shape());
+  auto delta = [](int k, int d, int pad, int s) {
+    return static_cast<int>(std::floor(d * (k - 1) / 2.0 - pad - (s - 1) / 2.0 + 0.5));
+  };
+  const int dy = delta(r.kernel.h, r.dilation.h, r.pad_begin.h, r.stride.h);
+  const int dx = delta(r.kernel.w, r.dilation.w, r.pad_begin.w, r.stride.w);
+  const int y0 = std::max(0, -dy), x0 = std::max(0, -dx);
+  const int y1 = std::min(resized.shape().h, tconv.shape().h - dy);
+  const int x1 = std::min(resized.shape().w, tconv.shape().w - dx);
+  if (y1 <= y0 || x1 <= x0)
+    throw InputError(report.input + ": the transposed convolution's output " + to_string(tconv.shape()) +
+                     " does not overlap the resized image " + to_string(resized.shape()));
+  const int hh = y1 - y0, ww = x1 - x0;
+  const Tensor t_win = crop(tconv.view(), y0 + dy, x0 + dx, hh, ww);
+  const Tensor z_win = crop(resized.view(), y0, x0, hh, ww);
+  if (hh != tconv.shape().h || ww != tconv.shape().w)
+    report.notes.push_back(fmt::format(
+        "the transposed convolution's {}x{} output is compared on the {}x{} window aligned with the "
+        "resize (offset {}, {})",
+        tconv.shape().h, tconv.shape().w, hh, ww, y0 + dy, x0 + dx));
+
+  // The interior leaves out a band as wide as the larger layer's extent.
+  const Size2 s = r.stride;
+  const Size2 border{std::max(r.dilation.h * (r.kernel.h - 1) + 1, resize_kernel.h + 2),
+                     std::max(r.dilation.w * (r.kernel.w - 1) + 1, resize_kernel.w + 2)};
+
+  const Weights w3 = setup.conv3x3 ? *setup.conv3x3 : fit_conv3x3(z_win.view(), t_win.view(), border);
+  const Tensor rc = conv3x3_replicate(z_win.view(), w3);
+  if (rc.shape().c != t_win.shape().c)
+    throw InputError("--conv3x3 " + opt.conv3x3 + ": gives " + std::to_string(rc.shape().c) +
+                     " channels, the transposed convolution " + std::to_string(t_win.shape().c));
+
+  // Metrics on the 0-255 scale whatever the bit depth.
+  const Tensor t255 = scaled(t_win.view(), 255.0f);
+  const Tensor rc255 = scaled(rc.view(), 255.0f);
+  report.gains = phase_gains(op.params(), op.weights());
+  report.tconv = phase_metrics(t255.view(), s, border);
+  report.resize_conv_metrics = phase_metrics(rc255.view(), s, border);
+  const Tensor t_shown = clamped255(t255.view());
+  const Tensor rc_shown = clamped255(rc255.view());
+  report.psnr_between = psnr(t_shown.view(), rc_shown.view());
+
+  report.heading = fmt::format("{}: {} -> {}x{} (x{}), border {}, metrics on the interior without {} px",
+                               report.input, description, tconv.shape().w, tconv.shape().h,
+                               scale_text(s), to_string(setup.border), to_string(border));
+  report.layer = setup.layer_name + " (" + op.params().to_string() + ")";
+  report.resize_conv = fmt::format("{} x{} (replicate border), then a 3x3 convolution {}",
+                                   to_string(setup.resize), scale_text(s),
+                                   setup.conv3x3 ? "from " + opt.conv3x3
+                                                 : std::string("fitted by least squares to the transposed "
+                                                               "convolution's result"));
+
+  if (!opt.reference.empty()) {
+    Tensor ref = load_colour(opt.reference, nullptr);
+    if (t_win.shape().c == 1 && ref.shape().c == 3) ref = luma(ref.view());
+    if (ref.shape().h != resized.shape().h || ref.shape().w != resized.shape().w || ref.shape().c != t_win.shape().c)
+      throw InputError(fmt::format("--reference {}: {}, expected {}x{}x{} (the input x{})", opt.reference,
+                                   to_string(ref.shape()), t_win.shape().c, resized.shape().h,
+                                   resized.shape().w, scale_text(s)));
+    const Tensor ref255 = scaled(crop(ref.view(), y0, x0, hh, ww).view(), 255.0f);
+    report.reference = ReferenceScores{psnr(t_shown.view(), ref255.view()), ssim(t_shown.view(), ref255.view()),
+                                       psnr(rc_shown.view(), ref255.view()), ssim(rc_shown.view(), ref255.view())};
+  }
+
+  if (opt.output_dir.empty()) return report;
+  const fs::path dir(opt.output_dir);
+  const std::string stem = path.stem().string();
+  const Size2 window{8 * s.h, 8 * s.w};
+  const Tensor map_t = local_phase_mean_spread(t255.view(), s, window);
+  const Tensor map_rc = local_phase_mean_spread(rc255.view(), s, window);
+
+  // Side by side: small results enlarged; large ones show the detail around
+  // the window with the largest tconv spread (origin on the phase grid).
+  int zoom = std::max(1, kDisplayTarget / std::max(hh, ww));
+  int cy0 = 0, cx0 = 0, ch = hh, cw = ww;
+  std::string where;
+  if (hh > kDetailAbove || ww > kDetailAbove) {
+    const auto sp = map_t.span();
+    const auto worst = static_cast<int>(std::max_element(sp.begin(), sp.end()) - sp.begin());
+    const int ty = worst / map_t.shape().w, tx = worst % map_t.shape().w;
+    ch = std::min(hh, kDetail);
+    cw = std::min(ww, kDetail);
+    cy0 = std::clamp(ty * window.h + window.h / 2 - ch / 2, 0, hh - ch) / s.h * s.h;
+    cx0 = std::clamp(tx * window.w + window.w / 2 - cw / 2, 0, ww - cw) / s.w * s.w;
+    zoom = 1;
+    where = fmt::format(", detail x {}-{}, y {}-{} of {}x{} (where tconv's local spread is largest)", cx0,
+                        cx0 + cw, cy0, cy0 + ch, ww, hh);
+  }
+  const Tensor near = scaled(upsample_with(Interpolation::kNearest, s, x.view()).view(), 255.0f);
+  const Tensor input_shown = crop(crop(near.view(), y0, x0, hh, ww).view(), cy0, cx0, ch, cw);
+  const Tensor t_detail = crop(t_shown.view(), cy0, cx0, ch, cw);
+  const Tensor rc_detail = crop(rc_shown.view(), cy0, cx0, ch, cw);
+  int gain = 1;
+  const Tensor diff = amplified_difference(t_detail.view(), rc_detail.view(), &gain);
+  const std::string zoom_text = zoom > 1 ? fmt::format(", shown x{}", zoom) : "";
+  const std::vector<Panel> panels = {
+      {"input (nearest x" + scale_text(s) + ")", input_shown.view()},
+      {"transposed conv", t_detail.view()},
+      {"resize-conv (" + std::string(to_string(setup.resize)) + " + 3x3)", rc_detail.view()},
+      {fmt::format("|difference| x{}", gain), diff.view()},
+  };
+  write_picture(side_by_side(panels,
+                             fmt::format("{} x{}: {}{}{}  |  spread {} vs {}, PSNR between {}", stem,
+                                         scale_text(s), setup.layer_name, where, zoom_text,
+                                         num(report.tconv.phase_mean_spread),
+                                         num(report.resize_conv_metrics.phase_mean_spread), db(report.psnr_between)),
+                             zoom),
+                dir / (stem + "_compare.png"), opt.overwrite, report);
+
+  const double vmax = std::max({max_of(map_t), max_of(map_rc), 1e-3});
+  const double heat_zoom = std::max(hh, ww) < kDisplayTarget   ? static_cast<double>(zoom)
+                           : std::max(hh, ww) > kHeatMapMax ? double{kHeatMapMax} / std::max(hh, ww)
+                                                              : 1.0;
+  const std::pair<const Tensor*, const char*> maps[] = {{&map_t, "tconv"}, {&map_rc, "resize_conv"}};
+  for (const auto& [map, name] : maps) {
+    const bool is_t = map == &map_t;
+    const double global = is_t ? report.tconv.phase_mean_spread : report.resize_conv_metrics.phase_mean_spread;
+    write_picture(
+        heat_map(map->view(), window, heat_zoom, vmax, is_t ? t_shown.view() : rc_shown.view(),
+                 fmt::format("{} x{}, {}: local phase-mean spread, {}x{} windows (whole image {})", stem,
+                             scale_text(s), is_t ? "transposed conv" : "resize-conv", window.w, window.h,
+                             num(global)),
+                 "grey levels"),
+        dir / (stem + "_heatmap_" + name + ".png"), opt.overwrite, report);
+  }
+  return report;
+}
+
+nlohmann::ordered_json metrics_json(const PhaseMetrics& m) {
+  nlohmann::ordered_json j;
+  j["phase_mean_spread"] = number_or_null(m.phase_mean_spread);
+  j["phase_energy_ratio"] = number_or_null(m.phase_energy_ratio);
+  j["spectral_peak_ratio"] = number_or_null(m.spectral_peak_ratio);
+  return j;
+}
+
+nlohmann::ordered_json report_json(const Report& r) {
+  nlohmann::ordered_json j;
+  j["kernel"] = kernel_json(r.gains);
+  j["tconv"] = metrics_json(r.tconv);
+  j["resize_conv"] = metrics_json(r.resize_conv_metrics);
+  j["psnr_tconv_vs_resize_conv"] = number_or_null(r.psnr_between);
+  if (r.reference) {
+    nlohmann::ordered_json ref;
+    ref["psnr_tconv"] = number_or_null(r.reference->psnr_tconv);
+    ref["ssim_tconv"] = number_or_null(r.reference->ssim_tconv);
+    ref["psnr_resize_conv"] = number_or_null(r.reference->psnr_resize_conv);
+    ref["ssim_resize_conv"] = number_or_null(r.reference->ssim_resize_conv);
+    j["reference"] = ref;
+  } else {
+    j["reference"] = nullptr;
+  }
+  return j;
+}
+
+std::string report_table(const Report& r) {
+  std::string out = r.heading + "\n";
+  for (const auto& note : r.notes) out += "note: " + note + "\n";
+  out += kernel_report(r.gains, r.layer);
+  out += "resize-convolution: " + r.resize_conv + "\n";
+  out += fmt::format("  {:<28} {:>12} {:>12}\n", "metric", "tconv", "resize-conv");
+  auto row = [&out](const char* name, double a, double b) {
+    out += fmt::format("  {:<28} {:>12} {:>12}\n", name, num(a), num(b));
+  };
+  row("phase_mean_spread", r.tconv.phase_mean_spread, r.resize_conv_metrics.phase_mean_spread);
+  row("phase_energy_ratio", r.tconv.phase_energy_ratio, r.resize_conv_metrics.phase_energy_ratio);
+  row("spectral_peak_ratio", r.tconv.spectral_peak_ratio, r.resize_conv_metrics.spectral_peak_ratio);
+  out += fmt::format("  {:<28} {:>12}\n", "PSNR tconv vs resize-conv", db(r.psnr_between));
+  if (r.reference) {
+    out += fmt::format("  {:<28} {:>12} {:>12}\n", "PSNR vs reference", db(r.reference->psnr_tconv),
+                       db(r.reference->psnr_resize_conv));
+    out += fmt::format("  {:<28} {:>12.4f} {:>12.4f}\n", "SSIM vs reference", r.reference->ssim_tconv,
+                       r.reference->ssim_resize_conv);
+  }
+  for (const auto& p : r.pictures) out += "wrote " + p + "\n";
+  return out;
+}
+
+// Images named by the inputs: files as given, directories' image files
+// (by extension, not recursive) in name order. Missing paths count as failed.
+std::vector<fs::path> list_inputs(const std::vector<std::string>& inputs, int& failed,
+                                  std::vector<std::pair<std::string, std::string>>& errors) {
+  std::vector<fs::path> files;
+  for (const auto& in : inputs) {
+    std::error_code ec;
+    const fs::path p(in);
+    if (fs::is_directory(p, ec)) {
+      std::vector<fs::path> found;
+      for (const auto& e : fs::directory_iterator(p, ec)) {
+        std::error_code fe;
+        if (e.is_regular_file(fe) && format_from_extension(e.path().extension().string()))
+          found.push_back(e.path());
+      }
+      if (ec) {
+        ++failed;
+        errors.emplace_back(in, in + ": cannot list the directory: " + ec.message());
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(p, ec)) {
+      files.push_back(p);
+    } else {
+      ++failed;
+      errors.emplace_back(in, in + ": no such file or directory");
+    }
+  }
+  return files;
+}
+
+Setup make_setup(const CompareOptions& opt) {
+  Setup setup;
+  setup.scale = scale_of(opt.layer);
+  setup.kind = interpolation_of(opt.layer);
+  if (setup.kind) {
+    // Checks the flags that apply only with --weights, and the factor.
+    (void)make_layer(opt.layer, 1);
+    setup.layer_name = std::string(to_string(*setup.kind));
+  } else {
+    setup.learned = make_layer(opt.layer, 1);
+    (void)ConvTranspose2d::create(setup.learned->params, setup.learned->weights);  // validates once
+    setup.layer_name = opt.layer.weights;
+  }
+  setup.resize = opt.resize == "nearest" ? Interpolation::kNearest : Interpolation::kBilinear;
+  setup.border = border_of(opt.layer, Border::kReplicate);
+  if (!opt.conv3x3.empty()) {
+    NpyArray a = read_npy(opt.conv3x3);
+    if (a.shape.size() != 4 || a.shape[2] != 3 || a.shape[3] != 3 || a.shape[0] < 1 || a.shape[1] < 1 ||
+        a.shape[0] > kMaxChannels || a.shape[1] > kMaxChannels)
+      throw UsageError("--conv3x3 " + opt.conv3x3 + ": expected shape (C, C, 3, 3) or (C, 1, 3, 3)");
+    Weights w;
+    w.shape = {static_cast<int>(a.shape[0]), static_cast<int>(a.shape[1]), 3, 3};
+    w.values = std::move(a.values);
+    setup.conv3x3 = std::move(w);
+  }
+  return setup;
+}
+
+}  // namespace
+
+void setup_compare(CLI::App& app) {
+  auto opt = std::make_shared<CompareOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "compare", "Transposed convolution against resize-convolution: checkerboard metrics and pictures");
+  cmd->add_option("inputs", opt->inputs, "Images or directories of images (not recursive)")->required();
+  cmd->add_option("-o,--output", opt->output_dir,
+                  "Directory for the pictures (<stem>_compare.png, <stem>_heatmap_tconv.png, "
+                  "<stem>_heatmap_resize_conv.png); none without it");
+  cmd->add_option("--resize", opt->resize, "Resize of the resize-convolution: bilinear or nearest")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"bilinear", "nearest"}));
+  cmd->add_option("--conv3x3", opt->conv3x3,
+                  "3x3 convolution weights W.npy (C, C, 3, 3) or depthwise (C, 1, 3, 3); "
+                  "default: least-squares fit to the transposed convolution");
+  cmd->add_option("--reference", opt->reference, "High-resolution reference image: PSNR/SSIM of both results");
+  cmd->add_flag("--json", opt->json, "Print the report as JSON");
+  cmd->add_option("--fail-above", opt->fail_above,
+                  "Exit 4 when the transposed convolution's phase_mean_spread exceeds this")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--overwrite", opt->overwrite, "Replace existing pictures");
+  add_layer_flags(*cmd, opt->layer);
+  cmd->callback([opt] { run_compare(*opt); });
+}
+
+void run_compare(const CompareOptions& opt) {
+  const Setup setup = make_setup(opt);  // usage errors before any input
+  int failed = 0;
+  std::vector<std::pair<std::string, std::string>> errors;
+  const std::vector<fs::path> files = list_inputs(opt.inputs, failed, errors);
+  for (const auto& [in, message] : errors) spdlog::error("{}", message);
+  if (files.empty() && failed == 0)
+    throw NothingToDoError("compare: no image found in " + fmt::format("{}", fmt::join(opt.inputs, ", ")));
+  if (!opt.reference.empty() && files.size() + static_cast<std::size_t>(failed) != 1)
+    throw UsageError("--reference applies to a single input image");
+  if (!opt.output_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(opt.output_dir, ec);
+    if (ec) throw InputError("-o " + opt.output_dir + ": cannot create the directory: " + ec.message());
+  }
+
+  std::vector<Report> reports;
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+  for (const auto& [in, message] : errors) entries.push_back({{"input", in}, {"error", message}});
+  for (const auto& file : files) {
+    try {
+      reports.push_back(analyse(file, setup, opt));
+      if (!opt.json) std::cout << report_table(reports.back()) << "\n" << std::flush;
+      entries.push_back({{"input", file.string()}, {"report", report_json(reports.back())}});
+    } catch (const std::exception& e) {
+      // One bad file never stops the others.
+      ++failed;
+      spdlog::error("{}", e.what());
+      entries.push_back({{"input", file.string()}, {"error", e.what()}});
+    }
+  }
+
+  const std::size_t total = files.size() + errors.size();
+  std::vector<const Report*> over;
+  if (opt.fail_above >= 0.0)
+    for (const auto& r : reports)
+      if (!(r.tconv.phase_mean_spread <= opt.fail_above)) over.push_back(&r);
+
+  if (opt.json) {
+    if (total == 1 && reports.size() == 1) {
+      std::cout << report_json(reports.front()).dump(2) << "\n";
+    } else {
+      nlohmann::ordered_json j;
+      j["reports"] = entries;
+      nlohmann::ordered_json summary;
+      summary["images"] = total;
+      summary["compared"] = reports.size();
+      summary["failed"] = failed;
+      summary["over_fail_above"] = opt.fail_above >= 0.0 ? nlohmann::ordered_json(over.size()) : nullptr;
+      double worst = 0.0;
+      for (const auto& r : reports) worst = std::max(worst, r.tconv.phase_mean_spread);
+      summary["max_tconv_phase_mean_spread"] = reports.empty() ? nullptr : number_or_null(worst);
+      j["summary"] = summary;
+      std::cout << j.dump(2) << "\n";
+    }
+  } else if (total > 1) {
+    std::cout << fmt::format("summary: {} images, {} compared, {} failed\n", total, reports.size(), failed);
+    if (!reports.empty()) {
+      auto stats = [&reports](auto get) {
+        double sum = 0.0, worst = 0.0;
+        const Report* at = nullptr;
+        for (const auto& r : reports) {
+          const double v = get(r);
+          sum += v;
+          if (!at || v > worst) worst = v, at = &r;
+        }
+        return fmt::format("mean {}, max {} ({})", num(sum / static_cast<double>(reports.size())), num(worst),
+                           at->input);
+      };
+      std::cout << "  tconv phase_mean_spread:       "
+                << stats([](const Report& r) { return r.tconv.phase_mean_spread; }) << "\n";
+      std::cout << "  resize-conv phase_mean_spread: "
+                << stats([](const Report& r) { return r.resize_conv_metrics.phase_mean_spread; }) << "\n";
+    }
+  }
+
+  if (failed > 0)
+    throw InputError(fmt::format("compare: {} of {} inputs failed", failed, total));
+  if (!over.empty())
+    throw QualityGateError(fmt::format(
+        "compare --fail-above {}: the transposed convolution's phase_mean_spread is {} in {}{}", opt.fail_above,
+        num(over.front()->tconv.phase_mean_spread), over.front()->input,
+        over.size() > 1 ? fmt::format(" (and {} more)", over.size() - 1) : ""));
+}
+
+}  // namespace tconv::app

@@ -1,0 +1,39 @@
+// tconv-upsample inspect: what a layer's kernel alone says about
+// checkerboards (phase gains, uneven overlap), without any image.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "layer_flags.hpp"
+#include "tconv/analysis.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace tconv::app {
+
+struct InspectOptions {
+  LayerFlags layer;
+  bool json = false;  ///< --json: {"kernel": {...}} instead of the table.
+};
+
+/// Adds the `inspect` subcommand to `app`.
+void setup_inspect(CLI::App& app);
+
+/// Runs it: prints the table or the JSON on stdout. Throws UsageError or tconv::Error.
+void run_inspect(const InspectOptions& options);
+
+/// The phase-gain table and the uneven-overlap verdict as text lines
+/// (shared with compare's report); `layer` names the layer in the heading.
+[[nodiscard]] std::string kernel_report(const PhaseGains& gains, const std::string& layer);
+
+/// {"phase_gains": [[g per phase a * s_w + b] per output channel],
+///  "phase_gain_ratio": number (null when unbounded), "uneven_overlap": bool}.
+[[nodiscard]] nlohmann::ordered_json kernel_json(const PhaseGains& gains);
+
+/// A finite number as JSON, null for infinity or NaN.
+[[nodiscard]] nlohmann::ordered_json number_or_null(double v);
+
+}  // namespace tconv::app
