@@ -205,8 +205,13 @@ BatchPlan plan_batch(const BatchSpec& spec) {
   std::vector<Found> found;
   bool any_dir = false;
   bool reads_stdin = false;
-  for (const std::string& arg : spec.inputs) {
-    if (arg == kStdio) {
+  const std::size_t n_named = spec.inputs.size();
+  for (std::size_t i = 0; i < n_named + spec.listed.size(); ++i) {
+    // A listed "-" is a file of that name, not stdin (which may hold the list).
+    const std::string arg = i < n_named ? spec.inputs[i]
+                            : spec.listed[i - n_named] == kStdio ? std::string("./-")
+                                                               : spec.listed[i - n_named];
+    if (arg == kStdio && i < n_named) {
       reads_stdin = true;
       found.push_back({arg, "stdin", {}});
       continue;
@@ -215,15 +220,18 @@ BatchPlan plan_batch(const BatchSpec& spec) {
     if (fs::is_directory(arg, ec)) {
       any_dir = true;
       walk(arg, arg, spec.recursive, found);
-    } else {
-      found.push_back({arg, fs::path(arg).filename(), {}});
+      continue;
     }
+    const fs::path path(arg);
+    const fs::path normal = path.lexically_normal();
+    const bool inside = path.is_relative() && !normal.empty() && *normal.begin() != "..";
+    found.push_back({arg, i >= n_named && inside ? normal : path.filename(), {}});
   }
 
   BatchPlan plan;
   plan.matched = found.size();
   plan.to_stdout = spec.output == kStdio;
-  const bool several = spec.inputs.size() > 1 || spec.listed || any_dir;
+  const bool several = spec.inputs.size() > 1 || spec.from_list || any_dir;
   if (!spec.output.empty() && !plan.to_stdout) {
     std::error_code ec;
     plan.output_dir = spec.output.back() == '/' || fs::is_directory(spec.output, ec) || several;

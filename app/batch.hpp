@@ -32,7 +32,11 @@ struct Shard {
 /// What the command line asks for, before looking at the filesystem.
 struct BatchSpec {
   std::vector<std::string> inputs;  ///< Files, directories and at most one "-" (stdin).
-  bool listed = false;              ///< Inputs came (also) from --files-from: a batch.
+  /// Paths from --files-from, after `inputs`. A relative one that stays
+  /// inside the current directory keeps its path under -o DIR
+  /// (x/y.png -> DIR/x/y_x2.png); others keep only their file name.
+  std::vector<std::string> listed;
+  bool from_list = false;           ///< --files-from was given: outputs form a batch (-o is a DIR).
   bool recursive = false;           ///< -r: walk subdirectories, mirror them under -o DIR.
   std::string output;               ///< -o: "" (beside each input), FILE, DIR or "-".
   std::string name_template = kDefaultNameTemplate;  ///< --name.

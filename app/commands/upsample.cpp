@@ -288,10 +288,8 @@ BatchSpec batch_spec(const UpsampleOptions& opt) {
       if (!list) throw UsageError("--files-from " + b.files_from + ": cannot open");
       listed = read_path_list(list, b.nul);
     }
-    if (std::find(listed.begin(), listed.end(), std::string(kStdio)) != listed.end())
-      throw UsageError("--files-from " + b.files_from + ": lists \"-\"; stdin is not a listed input");
-    spec.inputs.insert(spec.inputs.end(), listed.begin(), listed.end());
-    spec.listed = true;
+    spec.listed = std::move(listed);
+    spec.from_list = true;
   }
   spec.recursive = b.recursive;
   spec.output = opt.output;

@@ -319,14 +319,15 @@ TEST_CASE("--files-from with -0, --report and --progress json", "[cli][batch]") 
       "$T --files-from - -0 -o out --report rep.json --progress json");
   INFO(r.err);
   CHECK(r.exit_code == 1);
-  CHECK(names(snapshot(box / "out")) == std::set<std::string>{"rgb_x2.png", "deep_x2.tif"});
+  // Listed relative paths keep their folders under -o.
+  CHECK(names(snapshot(box / "out")) == std::set<std::string>{"in/rgb_x2.png", "in/deep_x2.tif"});
 
   const auto report = nlohmann::json::parse(slurp(box / "rep.json"));
   CHECK(report["summary"]["done"] == 2);
   CHECK(report["summary"]["failed"] == 2);
   REQUIRE(report["files"].size() == 4);
   CHECK(report["files"][0]["input"] == "in/rgb.png");
-  CHECK(report["files"][0]["output"] == "out/rgb_x2.png");
+  CHECK(report["files"][0]["output"] == "out/in/rgb_x2.png");
   CHECK(report["files"][0]["status"] == "done");
   CHECK(report["files"][1]["status"] == "failed");
   CHECK_THAT(report["files"][1]["reason"].get<std::string>(), Catch::Contains("not a PNG"));

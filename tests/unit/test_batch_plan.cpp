@@ -111,6 +111,22 @@ TEST_CASE("directories give their image files in sorted order; -r mirrors subfol
   CHECK(plan_batch(spec_of({t / "empty"})).matched == 0);
 }
 
+TEST_CASE("listed paths keep their relative path under -o DIR", "[batch]") {
+  Tree t;
+  const std::string outside = t.touch("x/y.png");
+  const fs::path cwd = fs::current_path();
+  fs::current_path(t.root);
+  BatchSpec s = spec_of({}, "out");
+  s.listed = {"./sub/a.png", "sub/../b.png", outside, "../elsewhere/c.png", "-"};
+  s.from_list = true;
+  const BatchPlan plan = plan_batch(s);
+  CHECK(plan.output_dir);
+  CHECK(outputs_of(plan) == std::vector<std::string>{"out/sub/a_x2.png", "out/b_x2.png",
+                                                     "out/y_x2.png", "out/c_x2.png", "out/-_x2.png"});
+  CHECK(plan.items[4].input == "./-");  // a file named "-", never stdin
+  fs::current_path(cwd);
+}
+
 TEST_CASE("-o is a file for one input, a directory otherwise", "[batch]") {
   Tree t;
   const std::string a = t.touch("a.png");
