@@ -5,6 +5,7 @@
 #include "commands/upsample.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -415,7 +416,8 @@ void run_upsample(const UpsampleOptions& opt) {
     spdlog::info("--shard {}: none of the {} inputs falls in this shard", b.shard, plan.matched);
     return;
   }
-  if (plan.to_stdout && runner.progress == ProgressMode::kAuto) runner.progress = ProgressMode::kNone;
+  if (plan.to_stdout && !b.dry_run && ::isatty(STDOUT_FILENO))
+    throw UsageError("-o -: stdout is a terminal; redirect it to a file or a pipe");
 
   BatchSummary summary;
   std::vector<ItemResult> results;

@@ -399,3 +399,23 @@ TEST_CASE("--fail-fast stops starting new inputs after a failure", "[cli][batch]
   CHECK_FALSE(fs::exists(box / "out"));
   CHECK(nlohmann::json::parse(slurp(box / "rep.json"))["files"][1]["status"] == "not run");
 }
+
+TEST_CASE("the progress bar shows on a terminal only; stdout refuses a terminal", "[cli][batch]") {
+  Sandbox box;
+  good_images(box / "in");
+  const Run piped = box.run("$T in -o out");
+  CHECK(piped.exit_code == 0);
+  CHECK(piped.err.find('\r') == std::string::npos);
+  CHECK(piped.err.find("files/s") == std::string::npos);
+  if (box.run("command -v script").exit_code != 0) {
+    WARN("util-linux `script` not found: the terminal checks are skipped");
+    return;
+  }
+  // script(1) gives the command a pseudo-terminal for stdin, stdout and stderr.
+  const Run tty = box.run("script -qec \"$T in -o out2 -q\" /dev/null");
+  CHECK(tty.exit_code == 0);
+  CHECK_THAT(tty.out, Catch::Contains("6/6") && Catch::Contains("files/s  ETA"));
+  const Run binary = box.run("script -qec \"$T in/rgb.png -o -\" /dev/null");
+  CHECK(binary.exit_code == 2);
+  CHECK_THAT(binary.out, Catch::Contains("-o -: stdout is a terminal"));
+}
