@@ -234,7 +234,7 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
   report.resize_conv_metrics = phase_metrics(rc255.view(), s, border);
   const Tensor t_shown = clamped255(t255.view());
   const Tensor rc_shown = clamped255(rc255.view());
-  report.psnr_between = psnr(t_shown.view(), rc_shown.view());
+  report.psnr_between = psnr_all_channels(t_shown.view(), rc_shown.view());
 
   report.heading = fmt::format("{}: {} -> {}x{} (x{}), border {}, metrics on the interior without {} px",
                                report.input, description, tconv.shape().w, tconv.shape().h,
@@ -254,8 +254,8 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
                                    to_string(ref.shape()), t_win.shape().c, resized.shape().h,
                                    resized.shape().w, scale_text(s)));
     const Tensor ref255 = scaled(crop(ref.view(), y0, x0, hh, ww).view(), 255.0f);
-    report.reference = ReferenceScores{psnr(t_shown.view(), ref255.view()), ssim(t_shown.view(), ref255.view()),
-                                       psnr(rc_shown.view(), ref255.view()), ssim(rc_shown.view(), ref255.view())};
+    report.reference = ReferenceScores{psnr_all_channels(t_shown.view(), ref255.view()), ssim_all_channels(t_shown.view(), ref255.view()),
+                                       psnr_all_channels(rc_shown.view(), ref255.view()), ssim_all_channels(rc_shown.view(), ref255.view())};
   }
 
   if (opt.output_dir.empty()) return report;

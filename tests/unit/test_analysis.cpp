@@ -229,15 +229,15 @@ TEST_CASE("the least-squares fit recovers a known 3x3 kernel", "[analysis]") {
   }
 }
 
-TEST_CASE("psnr and ssim", "[analysis]") {
+TEST_CASE("psnr and ssim over all channels", "[analysis]") {
   const Tensor a = photo();
   Tensor b = a.clone();
-  CHECK(std::isinf(tconv::psnr(a.view(), b.view())));
-  CHECK(tconv::ssim(a.view(), b.view()) == Approx(1.0).margin(1e-9));
+  CHECK(std::isinf(tconv::psnr_all_channels(a.view(), b.view())));
+  CHECK(tconv::ssim_all_channels(a.view(), b.view()) == Approx(1.0).margin(1e-9));
   for (float& v : b.span()) v += 5.0f;  // MSE 25
-  CHECK(tconv::psnr(a.view(), b.view()) == Approx(10 * std::log10(255.0 * 255.0 / 25.0)).margin(1e-4));
+  CHECK(tconv::psnr_all_channels(a.view(), b.view()) == Approx(10 * std::log10(255.0 * 255.0 / 25.0)).margin(1e-4));
   add_checkerboard(b, 20.0f);
-  const double s = tconv::ssim(a.view(), b.view());
+  const double s = tconv::ssim_all_channels(a.view(), b.view());
   CHECK(s < 0.9);
   CHECK(s > 0.0);
 }

@@ -136,15 +136,15 @@ struct PhaseMetrics {
 [[nodiscard]] Weights fit_conv3x3(ConstTensorView src, ConstTensorView target, Size2 border,
                                   bool depthwise = false);
 
-/// Peak signal-to-noise ratio in dB: 10 log10(peak^2 / MSE) over every
-/// value of two same-shaped tensors; +infinity when they are equal.
+/// Peak signal-to-noise ratio in dB over every value of two same-shaped
+/// tensors of any channel count: 10 log10(peak^2 / MSE), +infinity when they
+/// are equal (tconv::psnr of tconv/quality.hpp per channel, pooled).
 /// Throws ShapeMismatch.
-[[nodiscard]] double psnr(ConstTensorView a, ConstTensorView b, double peak = 255.0);
+[[nodiscard]] double psnr_all_channels(ConstTensorView a, ConstTensorView b, double peak = 255.0);
 
-/// Structural similarity (Wang et al. 2004) with an 11 x 11 Gaussian window
-/// (sigma 1.5), C1 = (0.01 peak)^2, C2 = (0.03 peak)^2, computed where the
-/// window fits inside the image, averaged over pixels and channels. Throws
-/// ShapeMismatch, or InvalidArgument when a side is below 11.
-[[nodiscard]] double ssim(ConstTensorView a, ConstTensorView b, double peak = 255.0);
+/// Mean over channels of tconv::ssim (tconv/quality.hpp: Wang et al., 11 x 11
+/// Gaussian window, sigma 1.5, K1 0.01, K2 0.03) with dynamic range `peak`.
+/// Throws ShapeMismatch, or as tconv::ssim when a side is below 11.
+[[nodiscard]] double ssim_all_channels(ConstTensorView a, ConstTensorView b, double peak = 255.0);
 
 }  // namespace tconv
