@@ -1,6 +1,7 @@
 // tconv2d_f32_phase_gemm_avx512: the implicit-GEMM phase kernel for AVX-512
 // (F, VL, BW, DQ): 14 pixels x 32 channels in 28 of the 32 16-float registers.
 #define TCONV_GEMM_FN tconv2d_f32_phase_gemm_avx512
+#define TCONV_GEMM_PREPARE_FN tconv2d_f32_phase_gemm_avx512_prepare
 #define TCONV_TARGET \
   __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma,prefer-vector-width=512")))
 #define TCONV_GEMM_LANES 16
