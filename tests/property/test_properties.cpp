@@ -99,6 +99,29 @@ TEST_CASE("impls match the reference on wide random problems", "[impl][property]
   check_random_problems(impl, true, 60, 40);
 }
 
+// Dense layers whose channels and rows span several 8- and 16-float blocks
+// plus a remainder (packing transposes whole blocks, then the rest), and
+// outputs whose rows end in a partial register tile.
+TEST_CASE("impls match the reference on wide layers spanning vector blocks", "[impl][property]") {
+  const std::string impl = GENERATE(from_range(tconv::conv_transpose2d_impl_names()));
+  struct Shape {
+    int ic, oc, k, s, pad, ih, iw;
+  };
+  static constexpr Shape kShapes[] = {
+      {35, 40, 4, 2, 1, 5, 37},
+      {16, 8, 3, 3, 0, 4, 33},
+      {48, 33, 2, 2, 0, 3, 16},
+      {17, 64, 5, 1, 2, 6, 18},
+  };
+  for (const Shape& sh : kShapes) {
+    TConvTester t;
+    t.input(sh.ic, sh.ih, sh.iw).output_channels(sh.oc).kernel(sh.k, sh.k).stride(sh.s)
+        .padding(sh.pad).bias(true).seed(static_cast<std::uint32_t>(sh.ic * 100 + sh.oc));
+    if (!t.test_against_reference(impl))
+      WARN("impl " << impl << " does not take " << t.params().to_string() << " on this CPU");
+  }
+}
+
 // One output channel per group with few phases (the FSRCNN last layer and
 // its relatives): the phase impls compute all phases of a row group at once
 // when the kernel is large enough. Odd output sizes leave a partial row

@@ -30,14 +30,19 @@ std::int64_t tconv2d_f32_phase_items(const Problem& problem) noexcept;
 void tconv2d_f32_phase_prepare(const Problem& problem, const Weights& weights, ConstTensorView src,
                                std::span<std::byte> shared, int part, int parts) noexcept;
 
-/// Shared buffer, per-thread workspace, work items (output rows) and input
-/// and weight packing of the phase_gemm impls (the same for every ISA).
+/// Shared buffer, per-thread workspace and work items (output rows) of the
+/// phase_gemm impls (the same for every ISA).
 std::size_t tconv2d_f32_phase_gemm_shared(const Problem& problem) noexcept;
 std::size_t tconv2d_f32_phase_gemm_workspace(const Problem& problem) noexcept;
 std::int64_t tconv2d_f32_phase_gemm_items(const Problem& problem) noexcept;
-void tconv2d_f32_phase_gemm_prepare(const Problem& problem, const Weights& weights,
-                                    ConstTensorView src, std::span<std::byte> shared, int part,
-                                    int parts) noexcept;
+/// Packing, one per ISA (the input is transposed in vector registers).
+#define TCONV_DECLARE_PREPARE(name)                                                      \
+  void name(const Problem& problem, const Weights& weights, ConstTensorView src,           \
+            std::span<std::byte> shared, int part, int parts) noexcept
+TCONV_DECLARE_PREPARE(tconv2d_f32_phase_gemm_prepare);
+TCONV_DECLARE_PREPARE(tconv2d_f32_phase_gemm_avx2_prepare);
+TCONV_DECLARE_PREPARE(tconv2d_f32_phase_gemm_avx512_prepare);
+#undef TCONV_DECLARE_PREPARE
 
 #undef TCONV_DECLARE_IMPL
 

@@ -38,10 +38,10 @@ constexpr Impl kTConv2dImpls[] = {
     // Best first; ISA-specific entries above their portable fallback.
     {"tconv2d_f32_phase_gemm_avx512", &wide_avx512, &tconv2d_f32_phase_gemm_avx512,
      &tconv2d_f32_phase_gemm_workspace, &tconv2d_f32_phase_gemm_shared,
-     &tconv2d_f32_phase_gemm_prepare, &tconv2d_f32_phase_gemm_items},
+     &tconv2d_f32_phase_gemm_avx512_prepare, &tconv2d_f32_phase_gemm_items},
     {"tconv2d_f32_phase_gemm_avx2", &wide_avx2, &tconv2d_f32_phase_gemm_avx2,
      &tconv2d_f32_phase_gemm_workspace, &tconv2d_f32_phase_gemm_shared,
-     &tconv2d_f32_phase_gemm_prepare, &tconv2d_f32_phase_gemm_items},
+     &tconv2d_f32_phase_gemm_avx2_prepare, &tconv2d_f32_phase_gemm_items},
     {"tconv2d_f32_phase_avx512", &cpu_has_avx512, &tconv2d_f32_phase_avx512,
      &tconv2d_f32_phase_workspace, &tconv2d_f32_phase_shared, &tconv2d_f32_phase_prepare,
      &tconv2d_f32_phase_items},

@@ -8,6 +8,9 @@
 
 #define TCONV_PHASE_FN tconv2d_f32_phase
 #define TCONV_TARGET
+#if !defined(__AVX__)
+#define TCONV_PHASE_SSE 1
+#endif
 #include "impl/tconv2d_f32_phase.inl"
 
 namespace tconv::detail {

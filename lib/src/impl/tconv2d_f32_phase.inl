@@ -40,6 +40,11 @@ constexpr int kMaxTargets = 4;
 #endif
 // Floats per vector: 8, or 16 with AVX-512 (which also has 32 registers).
 constexpr int kLanes = TCONV_PHASE_LANES;
+#ifndef TCONV_PHASE_SSE
+#define TCONV_PHASE_SSE 0
+#endif
+// 1: no 8-float registers (each 8-float vector takes two of 16 SSE registers).
+constexpr bool kSse = TCONV_PHASE_SSE != 0;
 
 struct Term {
   const float* row;                // input row (ic, iy), column 0
@@ -74,13 +79,14 @@ TCONV_TARGET inline void store_vec(float* p, V v) noexcept { std::memcpy(p, &v, 
 // input), then a plain loop for the rest. L = 16 only with AVX-512 and M > 1:
 // input rows start anywhere, and with one multiply-add per load the
 // cache-line splits of 64-byte loads cost more than the wider vectors gain.
-// Tiles are 64 columns but for 8-lane vectors and M = 4 (16 registers).
+// Tiles are 64 columns but for 8-lane vectors and M = 4 (16 registers:
+// 24 or, with SSE, 8 columns).
 template <int M>
 TCONV_TARGET inline void accumulate(float* const* acc, const Term* terms, int count,
                                     int n) noexcept {
   constexpr int L = kLanes == 16 && M > 1 ? 16 : 8;
   using PhaseVec = typename PhaseVecOf<L>::type;
-  constexpr int kVecs = L == 16 ? 4 : M == 1 ? 8 : M == 4 ? 3 : 4;
+  constexpr int kVecs = L == 16 ? 4 : M == 1 ? 8 : M == 4 ? (kSse ? 1 : 3) : 4;
   constexpr int kTile = L * kVecs;
   int j0 = 0;
   for (; j0 + kTile <= n; j0 += kTile) {

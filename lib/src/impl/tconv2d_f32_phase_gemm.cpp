@@ -1,9 +1,10 @@
 // tconv2d_f32_phase_gemm: the implicit-GEMM phase kernel (tconv2d_f32_phase_gemm.inl)
-// for any CPU, plus what every ISA variant shares: the packing of inputs and
-// weights (prepare), buffer sizes and work items.
+// for any CPU, plus what every ISA variant shares: the packing of weights,
+// buffer sizes and work items.
 #include "impl/tconv2d_f32_phase_gemm.hpp"
 
 #define TCONV_GEMM_FN tconv2d_f32_phase_gemm
+#define TCONV_GEMM_PREPARE_FN tconv2d_f32_phase_gemm_prepare
 #define TCONV_TARGET
 #define TCONV_GEMM_LANES 8
 #define TCONV_GEMM_PIXELS 6
@@ -59,32 +60,12 @@ std::size_t tconv2d_f32_phase_gemm_workspace(const Problem& pb) noexcept {
 
 std::int64_t tconv2d_f32_phase_gemm_items(const Problem& pb) noexcept { return pb.dst.h; }
 
-// Part `part` of `parts` packs its share of the input rows; part 0 also
-// packs the weights and bias. Only padding is zeroed: every other float is
-// written.
-void tconv2d_f32_phase_gemm_prepare(const Problem& pb, const Weights& wei, ConstTensorView src,
-                                    std::span<std::byte> shared, int part, int parts) noexcept {
+// Weights: [ic][oc][ky][kx] (groups == 1) -> [ky][kx][ic][ocp], bias -> [ocp],
+// zero-padded channels.
+void gemm_pack_weights(const Problem& pb, const Weights& wei, float* packed) noexcept {
   const ConvParams& p = pb.params;
   const GemmLayout l = gemm_layout(pb);
-  auto* packed = reinterpret_cast<float*>(shared.data());
   const int ic_count = p.in_channels;
-  // Input: planar [ic][iy][ix] -> [iy][pad_left + ix][ic], zero columns around.
-  const int row_begin = static_cast<int>(std::int64_t{pb.src.h} * part / parts);
-  const int row_end = static_cast<int>(std::int64_t{pb.src.h} * (part + 1) / parts);
-  const std::size_t right = static_cast<std::size_t>(l.iwp - l.pad_left - pb.src.w) * ic_count;
-  for (int iy = row_begin; iy < row_end; ++iy) {
-    float* row = packed + static_cast<std::size_t>(iy) * l.iwp * ic_count;
-    std::memset(row, 0, static_cast<std::size_t>(l.pad_left) * ic_count * sizeof(float));
-    std::memset(row + static_cast<std::size_t>(l.pad_left + pb.src.w) * ic_count, 0,
-                right * sizeof(float));
-    row += static_cast<std::size_t>(l.pad_left) * ic_count;
-    for (int ic = 0; ic < ic_count; ++ic) {
-      const float* in = src.row(ic, iy);
-      for (int ix = 0; ix < pb.src.w; ++ix) row[static_cast<std::size_t>(ix) * ic_count + ic] = in[ix];
-    }
-  }
-  if (part != 0) return;
-  // Weights: [ic][oc][ky][kx] (groups == 1) -> [ky][kx][ic][ocp].
   const int kh = p.kernel.h;
   const int kw = p.kernel.w;
   float* w_out = packed + l.weights_offset;

@@ -31,6 +31,9 @@ struct GemmLayout {
 
 [[nodiscard]] GemmLayout gemm_layout(const Problem& problem) noexcept;
 
+/// Packs the weights and bias into `packed` (the shared buffer) as GemmLayout says.
+void gemm_pack_weights(const Problem& problem, const Weights& weights, float* packed) noexcept;
+
 /// Per-thread workspace: the tap list, then one output row channels-last,
 /// [owp][ocp] floats with owp = ow rounded up to kGemmRowPad, 64-byte aligned.
 struct GemmWorkspace {

@@ -156,6 +156,49 @@ TCONV_TARGET inline void store_row(const float* row, int ocp, int ow, int oc_cou
 
 }  // namespace
 
+// Part `part` of `parts` packs its share of the input rows, planar
+// [ic][iy][ix] -> [iy][pad_left + ix][ic] with zero columns around, in
+// L x L blocks transposed in registers (block rows: channels ic0 + i at
+// columns ix0 .. ix0 + L; after the transpose row k holds column ix0 + k of
+// those channels); part 0 also packs the weights and bias. Only padding is
+// zeroed: every other float is written.
+TCONV_TARGET void TCONV_GEMM_PREPARE_FN(const Problem& pb, const Weights& wei, ConstTensorView src,
+                                        std::span<std::byte> shared, int part, int parts) noexcept {
+  const GemmLayout l = gemm_layout(pb);
+  auto* packed = reinterpret_cast<float*>(shared.data());
+  const int ic_count = pb.params.in_channels;
+  const int iw = pb.src.w;
+  const int row_begin = static_cast<int>(std::int64_t{pb.src.h} * part / parts);
+  const int row_end = static_cast<int>(std::int64_t{pb.src.h} * (part + 1) / parts);
+  const std::size_t right = static_cast<std::size_t>(l.iwp - l.pad_left - iw) * ic_count;
+  const int ic_full = ic_count / kLanes * kLanes;
+  const int ix_full = iw / kLanes * kLanes;
+  for (int iy = row_begin; iy < row_end; ++iy) {
+    float* row = packed + static_cast<std::size_t>(iy) * l.iwp * ic_count;
+    std::memset(row, 0, static_cast<std::size_t>(l.pad_left) * ic_count * sizeof(float));
+    std::memset(row + static_cast<std::size_t>(l.pad_left + iw) * ic_count, 0, right * sizeof(float));
+    row += static_cast<std::size_t>(l.pad_left) * ic_count;
+    for (int ic0 = 0; ic0 < ic_full; ic0 += kLanes) {
+      for (int ix0 = 0; ix0 < ix_full; ix0 += kLanes) {
+        GemmVec r[kLanes];
+        for (int i = 0; i < kLanes; ++i) r[i] = load_vec(src.row(ic0 + i, iy) + ix0);
+        transpose(r);
+        for (int k = 0; k < kLanes; ++k)
+          store_vec(row + static_cast<std::size_t>(ix0 + k) * ic_count + ic0, r[k]);
+      }
+      for (int ic = ic0; ic < ic0 + kLanes; ++ic) {
+        const float* in = src.row(ic, iy);
+        for (int ix = ix_full; ix < iw; ++ix) row[static_cast<std::size_t>(ix) * ic_count + ic] = in[ix];
+      }
+    }
+    for (int ic = ic_full; ic < ic_count; ++ic) {
+      const float* in = src.row(ic, iy);
+      for (int ix = 0; ix < iw; ++ix) row[static_cast<std::size_t>(ix) * ic_count + ic] = in[ix];
+    }
+  }
+  if (part == 0) gemm_pack_weights(pb, wei, packed);
+}
+
 TCONV_TARGET void TCONV_GEMM_FN(const Problem& pb, const Weights& /*weights*/,
                                 ConstTensorView /*src*/, TensorView dst,
                                 std::span<const std::byte> shared, std::span<std::byte> workspace,

@@ -2,6 +2,7 @@
 // (F, VL, BW, DQ): 14 pixels x 32 channels in 28 of the 32 16-float registers.
 // prefer-vector-width=512 is GCC's option; clang (the fuzz build) has none.
 #define TCONV_GEMM_FN tconv2d_f32_phase_gemm_avx512
+#define TCONV_GEMM_PREPARE_FN tconv2d_f32_phase_gemm_avx512_prepare
 #if defined(__clang__)
 #define TCONV_TARGET __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,fma")))
 #else
