@@ -7,7 +7,10 @@
 // split of work into indices is the caller's, so results never depend on
 // which thread ran an index. One caller uses the pool at a time; a second
 // caller at the same moment (another user thread, or a nested call from
-// inside fn) starts its own threads as before instead of waiting.
+// inside fn) starts its own threads as before instead of waiting, and so
+// does a child process after fork() (the pool's threads are not copied).
+// The pool is never destroyed (its threads end with the process), so a
+// parallel_for() from another object's destructor at exit stays safe.
 #pragma once
 
 #include <algorithm>
@@ -18,6 +21,10 @@
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#if defined(__unix__)
+#include <unistd.h>
+#endif
 
 namespace tconv::detail {
 
@@ -51,27 +58,21 @@ void parallel_for_spawn(int count, const Fn& fn) {
 class ThreadPool {
  public:
   static ThreadPool& instance() {
-    static ThreadPool pool;
-    return pool;
+    static ThreadPool* pool = new ThreadPool;  // never deleted, see above
+    return *pool;
   }
 
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
-
-  ~ThreadPool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    for (auto& w : workers_) w.join();
-  }
 
   /// Runs fn(0) .. fn(count - 1), fn(0) on the calling thread; returns when
   /// all have finished. Falls back to parallel_for_spawn() when the pool is
   /// busy. fn must not throw.
   template <typename Fn>
   void run(int count, const Fn& fn) {
+#if defined(__unix__)
+    if (getpid() != owner_pid_) return parallel_for_spawn(count, fn);
+#endif
     if (busy_.exchange(true, std::memory_order_acquire)) return parallel_for_spawn(count, fn);
     struct Release {
       std::atomic<bool>& flag;
@@ -115,8 +116,7 @@ class ThreadPool {
     std::uint64_t seen = 0;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
+      wake_.wait(lock, [&] { return generation_ != seen; });
       seen = generation_;
       if (index >= job_helpers_) continue;
       void (*job)(const void*, int) = job_;
@@ -138,7 +138,9 @@ class ThreadPool {
   int job_helpers_ = 0;
   int pending_ = 0;
   std::uint64_t generation_ = 0;
-  bool stop_ = false;
+#if defined(__unix__)
+  const pid_t owner_pid_ = getpid();
+#endif
 };
 
 /// Runs fn(0) .. fn(count - 1) at the same time: fn(0) on the calling thread,

@@ -5,6 +5,9 @@
 #include <string>
 #include <thread>
 #include <vector>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -398,4 +401,20 @@ TEST_CASE("concurrent and repeated calls share the thread pool safely", "[resamp
     });
   for (auto& t : callers) t.join();
   for (int c = 0; c < 4; ++c) CHECK(mismatches[static_cast<std::size_t>(c)] == 0);
+}
+
+TEST_CASE("a child process after fork still runs on several threads", "[resample][threads]") {
+  const cv::Mat src = random_image<std::uint8_t>(40, 50, 3, 4);
+  const cv::Mat want = fused<std::uint8_t>(src, tconv::Interpolation::kBilinear, {2, 2}, tconv::Border::kReplicate, 2);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    alarm(20);  // a deadlock ends the child by SIGALRM instead of hanging the test
+    const cv::Mat got = fused<std::uint8_t>(src, tconv::Interpolation::kBilinear, {2, 2}, tconv::Border::kReplicate, 2);
+    _exit(cv::norm(got, want, cv::NORM_INF) == 0.0 ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
