@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -41,6 +42,8 @@ constexpr int kDisplayTarget = 384;
 /// Results larger than kDetailAbove on a side show a kDetail-pixel detail in the side-by-side.
 constexpr int kDetailAbove = 640;
 constexpr int kDetail = 512;
+/// The magnified second row shows at most this many pixels per side.
+constexpr int kMagnified = 96;
 /// Heat maps larger than this on a side are shown reduced.
 constexpr int kHeatMapMax = 1024;
 
@@ -266,41 +269,62 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
   const Tensor map_rc = local_phase_mean_spread(rc255.view(), s, window);
 
   // Side by side: small results enlarged; large ones show the detail around
-  // the window with the largest tconv spread (origin on the phase grid).
+  // the window with the largest tconv spread (origins on the phase grid).
+  // A second row magnifies a smaller detail there so single pixels show.
+  const auto sp = map_t.span();
+  const auto worst = static_cast<int>(std::max_element(sp.begin(), sp.end()) - sp.begin());
+  const int wy = (worst / map_t.shape().w) * window.h + window.h / 2;  // centre of that window
+  const int wx = (worst % map_t.shape().w) * window.w + window.w / 2;
+  auto around = [](int centre, int size, int extent, int stride) {
+    return std::clamp(centre - size / 2, 0, extent - size) / stride * stride;
+  };
   int zoom = std::max(1, kDisplayTarget / std::max(hh, ww));
   int cy0 = 0, cx0 = 0, ch = hh, cw = ww;
   std::string where;
   if (hh > kDetailAbove || ww > kDetailAbove) {
-    const auto sp = map_t.span();
-    const auto worst = static_cast<int>(std::max_element(sp.begin(), sp.end()) - sp.begin());
-    const int ty = worst / map_t.shape().w, tx = worst % map_t.shape().w;
     ch = std::min(hh, kDetail);
     cw = std::min(ww, kDetail);
-    cy0 = std::clamp(ty * window.h + window.h / 2 - ch / 2, 0, hh - ch) / s.h * s.h;
-    cx0 = std::clamp(tx * window.w + window.w / 2 - cw / 2, 0, ww - cw) / s.w * s.w;
+    cy0 = around(wy, ch, hh, s.h);
+    cx0 = around(wx, cw, ww, s.w);
     zoom = 1;
-    where = fmt::format(", detail x {}-{}, y {}-{} of {}x{} (where tconv's local spread is largest)", cx0,
-                        cx0 + cw, cy0, cy0 + ch, ww, hh);
+    where = fmt::format(", x {}-{}, y {}-{} of {}x{}", cx0, cx0 + cw, cy0, cy0 + ch, ww, hh);
   }
+  const int dh = std::min(kMagnified, ch) / s.h * s.h, dw = std::min(kMagnified, cw) / s.w * s.w;
+  const int dy0 = std::clamp(around(wy, dh, hh, s.h), cy0, cy0 + ch - dh);
+  const int dx0 = std::clamp(around(wx, dw, ww, s.w), cx0, cx0 + cw - dw);
+  const int magnify = std::max(2, kDisplayTarget / std::max(dh, dw));
+
   const Tensor near = scaled(upsample_with(Interpolation::kNearest, s, x.view()).view(), 255.0f);
-  const Tensor input_shown = crop(crop(near.view(), y0, x0, hh, ww).view(), cy0, cx0, ch, cw);
-  const Tensor t_detail = crop(t_shown.view(), cy0, cx0, ch, cw);
-  const Tensor rc_detail = crop(rc_shown.view(), cy0, cx0, ch, cw);
+  const Tensor input_win = crop(near.view(), y0, x0, hh, ww);
   int gain = 1;
-  const Tensor diff = amplified_difference(t_detail.view(), rc_detail.view(), &gain);
-  const std::string zoom_text = zoom > 1 ? fmt::format(", shown x{}", zoom) : "";
-  const std::vector<Panel> panels = {
-      {"input (nearest x" + scale_text(s) + ")", input_shown.view()},
-      {"transposed conv", t_detail.view()},
-      {"resize-conv (" + std::string(to_string(setup.resize)) + " + 3x3)", rc_detail.view()},
-      {fmt::format("|difference| x{}", gain), diff.view()},
-  };
-  write_picture(side_by_side(panels,
-                             fmt::format("{} x{}: {}{}{}  |  spread {} vs {}, PSNR between {}", stem,
-                                         scale_text(s), setup.layer_name, where, zoom_text,
-                                         num(report.tconv.phase_mean_spread),
-                                         num(report.resize_conv_metrics.phase_mean_spread), db(report.psnr_between)),
-                             zoom),
+  const Tensor diff_win = amplified_difference(t_shown.view(), rc_shown.view(), &gain);
+  const std::string diff_label = fmt::format("|difference| x{}", gain);
+  const std::string rc_label = "resize-conv (" + std::string(to_string(setup.resize)) + " + 3x3)";
+  const std::array<const Tensor*, 4> sources{&input_win, &t_shown, &rc_shown, &diff_win};
+  const std::array<std::string, 4> labels{"input (nearest x" + scale_text(s) + ")", "transposed conv",
+                                          rc_label, diff_label};
+  std::vector<Tensor> parts;  // row 1 crops, then row 2 details
+  for (const Tensor* t : sources) parts.push_back(crop(t->view(), cy0, cx0, ch, cw));
+  for (const Tensor* t : sources) parts.push_back(crop(t->view(), dy0, dx0, dh, dw));
+  PanelRow full{{}, zoom}, detail{{}, magnify};
+  for (std::size_t i = 0; i < 4; ++i) {
+    // The input panel outlines where the magnified detail is.
+    full.panels.push_back({labels[i] + (i == 0 ? where : std::string()), parts[i].view(),
+                           i == 0 ? std::array<int, 4>{dx0 - cx0, dy0 - cy0, dw, dh} : std::array<int, 4>{}});
+    static constexpr const char* kShort[] = {"input", "tconv", "resize-conv", "|diff|"};
+    detail.panels.push_back({fmt::format("{}{}  (shown x{}, at {},{})", kShort[i],
+                                         i == 3 ? fmt::format(" x{}", gain) : std::string(), magnify, dx0, dy0),
+                             parts[4 + i].view()});
+  }
+  std::vector<PanelRow> rows{std::move(full)};
+  if (magnify > zoom) rows.push_back(std::move(detail));
+  write_picture(side_by_side(rows, fmt::format("{} x{}: {}{}  |  phase_mean_spread tconv {}, resize-conv {}  |  "
+                                               "PSNR between them {}",
+                                               stem, scale_text(s), setup.layer_name,
+                                               zoom > 1 ? fmt::format(" (shown x{})", zoom) : std::string(),
+                                               num(report.tconv.phase_mean_spread),
+                                               num(report.resize_conv_metrics.phase_mean_spread),
+                                               db(report.psnr_between))),
                 dir / (stem + "_compare.png"), opt.overwrite, report);
 
   const double vmax = std::max({max_of(map_t), max_of(map_rc), 1e-3});
@@ -313,8 +337,9 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
     const double global = is_t ? report.tconv.phase_mean_spread : report.resize_conv_metrics.phase_mean_spread;
     write_picture(
         heat_map(map->view(), window, heat_zoom, vmax, is_t ? t_shown.view() : rc_shown.view(),
-                 fmt::format("{} x{}, {}: local phase-mean spread, {}x{} windows (whole image {})", stem,
-                             scale_text(s), is_t ? "transposed conv" : "resize-conv", window.w, window.h,
+                 fmt::format("{} x{}, {}: local phase-mean spread, {}x{} windows (whole image {}; both maps share "
+                             "the colour scale)",
+                             stem, scale_text(s), is_t ? "transposed conv" : "resize-conv", window.w, window.h,
                              num(global)),
                  "grey levels"),
         dir / (stem + "_heatmap_" + name + ".png"), opt.overwrite, report);

@@ -160,10 +160,11 @@ TEST_CASE("compare writes pictures that decode to the expected sizes", "[cli][an
   const cv::Mat side = cv::imread(dir / "out/in_compare.png", cv::IMREAD_UNCHANGED);
   REQUIRE(!side.empty());
   CHECK(side.type() == CV_8UC3);
-  // Title and label lines (58 px), the 240 px panels, a 10 px margin; four
-  // 320 px panels with 10 px gaps.
-  CHECK(side.rows == 58 + 240 + 10);
-  CHECK(side.cols == 10 + 4 * (320 + 10));
+  // Title and label lines (58 px), the 240 px panels, a 10 px margin; then a
+  // label line and the 96 x 96 details shown x4. Four panels per row with
+  // 10 px gaps: 384 px details are the widest.
+  CHECK(side.rows == 58 + 240 + 10 + 24 + 384 + 10);
+  CHECK(side.cols == 10 + 4 * (384 + 10));
   // The transposed-convolution panel is the main command's output, enlarged x2.
   REQUIRE(run(in + " -s 2 -o " + dir / "up.png", dir.path).exit_code == 0);
   const cv::Mat up = cv::imread(dir / "up.png", cv::IMREAD_COLOR);
@@ -172,7 +173,7 @@ TEST_CASE("compare writes pictures that decode to the expected sizes", "[cli][an
   for (int y = 0; y < 120; ++y)
     for (int x = 0; x < 160; ++x)
       for (int c = 0; c < 3; ++c)
-        worst = std::max(worst, std::abs(side.at<cv::Vec3b>(58 + 2 * y, 340 + 2 * x)[c] - up.at<cv::Vec3b>(y, x)[c]));
+        worst = std::max(worst, std::abs(side.at<cv::Vec3b>(58 + 2 * y, 10 + 320 + 10 + 2 * x)[c] - up.at<cv::Vec3b>(y, x)[c]));
   CHECK(worst <= 1);
   for (const char* name : {"out/in_heatmap_tconv.png", "out/in_heatmap_resize_conv.png"}) {
     const cv::Mat heat = cv::imread(dir / name, cv::IMREAD_UNCHANGED);
