@@ -19,14 +19,15 @@ class InputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Thrown for a bad flag combination found after parsing (maps to kExitUsage).
-class UsageError : public std::runtime_error {
+/// Thrown when a command found nothing to work on, e.g. a folder without
+/// images (maps to kExitNothingToDo).
+class NothingToDoError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-/// Thrown when no input matched (maps to kExitNothingToDo).
-class NothingToDoError : public std::runtime_error {
+/// Thrown for a bad flag combination found after parsing (maps to kExitUsage).
+class UsageError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
@@ -37,4 +38,16 @@ class QualityGateError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Thrown at the end of a batch in which some inputs failed; every failure
+/// was already reported. `usage_only`: all failures were usage errors (the
+/// flags do not fit the inputs), which maps to kExitUsage, else kExitInputFailed.
+class BatchFailed : public std::runtime_error {
+ public:
+  BatchFailed(const std::string& what, bool usage_only)
+      : std::runtime_error(what), usage_only_(usage_only) {}
+  [[nodiscard]] bool usage_only() const noexcept { return usage_only_; }
+
+ private:
+  bool usage_only_;
+};
 }  // namespace tconv::app

@@ -75,6 +75,40 @@ std::vector<unsigned char> read_file(const fs::path& path, std::uint64_t max_byt
   return bytes;
 }
 
+std::vector<unsigned char> read_stdin(std::uint64_t max_bytes) {
+  std::vector<unsigned char> bytes;
+  std::vector<unsigned char> chunk(std::size_t{1} << 16);
+  while (true) {
+    const ssize_t n = ::read(STDIN_FILENO, chunk.data(), chunk.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw InputError("stdin: read failed: " + errno_text(errno));
+    if (n == 0) break;
+    if (bytes.size() + static_cast<std::size_t>(n) > max_bytes)
+      throw InputError("stdin: more than the limit of " + std::to_string(max_bytes) +
+                       " bytes (see --max-input-bytes)");
+    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + n);
+  }
+  if (bytes.empty()) throw InputError("stdin: empty input");
+  return bytes;
+}
+
+void write_stdout(std::span<const unsigned char> bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(STDOUT_FILENO, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EPIPE)
+      throw InputError("stdout: write failed: the reading end of the pipe was closed");
+    if (n <= 0) throw InputError("stdout: write failed: " + errno_text(errno));
+    done += static_cast<std::size_t>(n);
+  }
+  // A regular file or device reports delayed errors (e.g. NFS, some FUSE) on fsync.
+  struct stat st {};
+  if (::fstat(STDOUT_FILENO, &st) == 0 && S_ISREG(st.st_mode) && ::fsync(STDOUT_FILENO) != 0 &&
+      errno != EINVAL)
+    throw InputError("stdout: write failed: " + errno_text(errno));
+}
+
 bool same_file(const fs::path& a, const fs::path& b) {
   struct stat sa {};
   struct stat sb {};

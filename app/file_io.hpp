@@ -13,6 +13,16 @@ namespace tconv::app {
 [[nodiscard]] std::vector<unsigned char> read_file(const std::filesystem::path& path,
                                                    std::uint64_t max_bytes);
 
+/// Reads all of stdin (the input "-"). Throws InputError when reading fails
+/// or more than `max_bytes` arrive (checked while reading, so an endless
+/// stream is cut off at the cap).
+[[nodiscard]] std::vector<unsigned char> read_stdin(std::uint64_t max_bytes);
+
+/// Writes all of `bytes` to stdout (the output "-"). Throws InputError naming
+/// the reason when the write fails: a closed pipe (EPIPE; SIGPIPE must be
+/// ignored by the process for this to be reported), a full device (ENOSPC).
+void write_stdout(std::span<const unsigned char> bytes);
+
 /// True when both paths exist and name the same file (device and inode
 /// equal, so hard links and symlinks are caught).
 [[nodiscard]] bool same_file(const std::filesystem::path& a, const std::filesystem::path& b);

@@ -1,12 +1,68 @@
 #include "logging.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/ansicolor_sink.h>
+#include <spdlog/sinks/sink.h>
 #include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
 
 namespace tconv::app {
 
+namespace {
+
+std::mutex& stderr_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::string& status_line() {
+  static std::string line;
+  return line;
+}
+
+// "\r" + erase-to-end-of-line: removes the status line before a log line.
+void erase_status_locked() {
+  if (!status_line().empty()) std::fputs("\r\033[K", stderr);
+}
+void draw_status_locked() {
+  if (!status_line().empty()) std::fputs(status_line().c_str(), stderr);
+  std::fflush(stderr);
+}
+
+// The colour stderr sink, with the status line erased before and redrawn
+// after every message, all under one mutex (so the sink is thread-safe).
+class StatusAwareSink final : public spdlog::sinks::sink {
+ public:
+  void log(const spdlog::details::log_msg& msg) override {
+    std::lock_guard lock(stderr_mutex());
+    erase_status_locked();
+    inner_.log(msg);
+    inner_.flush();
+    draw_status_locked();
+  }
+  void flush() override {
+    std::lock_guard lock(stderr_mutex());
+    inner_.flush();
+  }
+  void set_pattern(const std::string& pattern) override {
+    std::lock_guard lock(stderr_mutex());
+    inner_.set_pattern(pattern);
+  }
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override {
+    std::lock_guard lock(stderr_mutex());
+    inner_.set_formatter(std::move(formatter));
+  }
+
+ private:
+  spdlog::sinks::ansicolor_stderr_sink_st inner_;
+};
+
+}  // namespace
+
 void setup_logging(int verbose, int quiet) {
-  auto logger = spdlog::stderr_color_st("tconv-upsample");
+  auto logger = std::make_shared<spdlog::logger>("tconv-upsample",
+                                                 std::make_shared<StatusAwareSink>());
   logger->set_pattern("%n: %^%l%$: %v");
   spdlog::level::level_enum level = spdlog::level::info;
   if (verbose == 1) level = spdlog::level::debug;
@@ -15,6 +71,21 @@ void setup_logging(int verbose, int quiet) {
   if (quiet >= 2) level = spdlog::level::err;
   logger->set_level(level);
   spdlog::set_default_logger(logger);
+}
+
+void print_stderr_line(std::string_view line) {
+  std::lock_guard lock(stderr_mutex());
+  erase_status_locked();
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fputc('\n', stderr);
+  draw_status_locked();
+}
+
+void set_status_line(std::string line) {
+  std::lock_guard lock(stderr_mutex());
+  erase_status_locked();
+  status_line() = std::move(line);
+  draw_status_locked();
 }
 
 }  // namespace tconv::app

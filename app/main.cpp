@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <new>
 
+#include "commands/eval.hpp"
 #include "commands/compare.hpp"
 #include "commands/inspect.hpp"
 #include "commands/upsample.hpp"
@@ -24,17 +26,30 @@ constexpr const char* kFooter = R"(Examples:
   tconv-upsample scan.tif -s 2 --border reflect     16-bit and float TIFF kept as they are
   tconv-upsample x.npy -w w.npy --bias b.npy -s 2 --padding 1 -o y.npy
                                                     exactly torch ConvTranspose2d
+  tconv-upsample -r photos/ -o big/ -j 2            a folder tree, mirrored under big/
+  cat a.png | tconv-upsample - -o - --format webp > a.webp
+  find . -name '*.jpg' -print0 | tconv-upsample --files-from - -0 -o out/
+
+Output names: --name template, default {stem}_x{scale}.{ext}; {stem} is the
+input name without its extension, {ext} the output extension (--format, else
+the input's), {scale} the factor (2 or 2x3), {name} the whole input name.
+Jobs and threads: -j images at once (default: cores), each with --threads
+threads (default: cores / jobs, at least 1). Outputs never depend on either.
 
 Exit codes:
-  0  success
-  1  an input failed (unreadable, undecodable, output exists, write failed)
+  0  every input done (or skipped with --skip-existing)
+  1  some input failed (unreadable, undecodable, output exists, write failed);
+     the others were still processed; one line per failure on stderr
   2  usage error (bad flag or parameter); nothing was written
-  3  nothing to do (no image found)
+  3  nothing to do: no input matched (e.g. an empty directory)
   4  quality gate failed (compare --fail-above)
 
 Checkerboard analysis:
   tconv-upsample inspect --weights w.npy -s 2      phase gains of a kernel
-  tconv-upsample compare photo.png -s 2 -o out/    tconv vs resize-conv, pictures)";
+  tconv-upsample compare photo.png -s 2 -o out/    tconv vs resize-conv, pictures
+
+Learned upsamplers:
+  tconv-upsample eval --images Set5/ -s 2 --kernel bilinear   PSNR/SSIM vs MATLAB bicubic)";
 
 int exit_code_of(const tconv::Error& e) {
   switch (e.code()) {
@@ -57,20 +72,27 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Less log output (-qq: errors only)");
   app.parse_complete_callback([&] { tconv::app::setup_logging(verbose, quiet); });
   tconv::app::setup_upsample(app);
+  tconv::app::setup_eval(app);
   tconv::app::setup_compare(app);
   tconv::app::setup_inspect(app);
+  // A closed pipe on stdout becomes an EPIPE error with a message and exit 1,
+  // not a silent death by signal.
+  std::signal(SIGPIPE, SIG_IGN);
 
   try {
     app.parse(argc, argv);  // the command runs inside parse()
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);  // prints help, version or the usage error
     return code == 0 ? tconv::app::kExitOk : tconv::app::kExitUsage;
-  } catch (const tconv::app::UsageError& e) {
-    spdlog::error("{}", e.what());
-    return tconv::app::kExitUsage;
+  } catch (const tconv::app::BatchFailed& e) {
+    // Every failure was reported as it happened.
+    return e.usage_only() ? tconv::app::kExitUsage : tconv::app::kExitInputFailed;
   } catch (const tconv::app::NothingToDoError& e) {
     spdlog::error("{}", e.what());
     return tconv::app::kExitNothingToDo;
+  } catch (const tconv::app::UsageError& e) {
+    spdlog::error("{}", e.what());
+    return tconv::app::kExitUsage;
   } catch (const tconv::app::QualityGateError& e) {
     spdlog::error("{}", e.what());
     return tconv::app::kExitQualityGate;

@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
           tconv::upsample_interleaved(tconv::Interpolation::kBilinear, {2, 2}, tconv::Border::kReplicate,
                                       in_view, out_view, threads);
         });
-        r.impl = "upsample_interleaved (u8)";
+        r.impl = std::string(tconv::upsample_interleaved_impl<std::uint8_t>(tconv::Interpolation::kBilinear, {2, 2}, 3));
         const double diff = cv::norm(ours, resized, cv::NORM_INF);
         if (diff > 1.0) r.note = "differs from cv::resize by " + std::to_string(diff) + " LSB";
       }

@@ -1,21 +1,33 @@
-// tconv-upsample INPUT -s 2: images through the interpolating (or learned)
-// transposed convolution, .npy arrays through the exact library op.
+// tconv-upsample INPUT... -s 2: images through the interpolating (or learned)
+// transposed convolution, .npy arrays through the exact library op. The batch
+// is planned in batch.cpp and run by batch_runner.cpp; this file does one
+// image (run_image) or one array (run_numeric) per item.
 #include "commands/upsample.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <memory>
+#include <optional>
+#include <thread>
 
+#include "batch.hpp"
+#include "batch_runner.hpp"
 #include "exit_codes.hpp"
 #include "file_io.hpp"
 #include "image_io.hpp"
 #include "tconv/border.hpp"
 #include "tconv/error.hpp"
 #include "tconv/conv_transpose2d.hpp"
+#include "tconv/model.hpp"
 #include "tconv/npy.hpp"
 #include "tconv/resample.hpp"
 
@@ -25,7 +37,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr std::uint64_t kMaxInputBytes = std::uint64_t{1} << 30;
 /// Largest input image accepted, checked from the header before decoding.
 constexpr std::int64_t kMaxInputPixels = std::int64_t{1} << 28;  // 268 Mpx, e.g. 16384 x 16384
 
@@ -47,12 +58,33 @@ bool is_npy(std::span<const unsigned char> bytes) {
   return bytes.size() >= 6 && std::memcmp(bytes.data(), "\x93NUMPY", 6) == 0;
 }
 
-fs::path default_output(const fs::path& input, Size2 scale, const std::string& ext) {
-  return input.parent_path() / (input.stem().string() + "_x" + scale_text(scale) + ext);
+// Where one item's encoded result goes, and in which format.
+struct OutputTarget {
+  fs::path path;              ///< The file, or "-" for stdout.
+  std::string format;         ///< "png", "jpg", "jpeg", "tif", "tiff", "webp", "bmp" or "npy".
+  bool make_parents = false;  ///< Create missing directories (the -o DIR tree).
+  [[nodiscard]] bool to_stdout() const { return path == kStdio; }
+  [[nodiscard]] std::string name() const { return to_stdout() ? "stdout" : path.string(); }
+};
+
+void write_output(const OutputTarget& output, std::span<const unsigned char> bytes,
+                  bool overwrite) {
+  if (output.to_stdout()) return write_stdout(bytes);
+  if (output.make_parents) {
+    const fs::path dir = output.path.parent_path();
+    std::error_code ec;
+    if (!dir.empty()) fs::create_directories(dir, ec);
+    if (!dir.empty() && !fs::is_directory(dir))
+      throw InputError(dir.string() + ": cannot create directory" +
+                       (ec ? ": " + ec.message() : std::string()));
+  }
+  write_file_atomic(output.path, bytes, overwrite);
 }
 
 // Refuses early what the write would refuse at the end, so no work is wasted.
-void check_output(const fs::path& input, const fs::path& output, bool overwrite) {
+void check_output(const fs::path& input, const OutputTarget& target, bool overwrite) {
+  if (target.to_stdout()) return;
+  const fs::path& output = target.path;
   if (same_file(input, output))
     throw InputError(output.string() + ": is the input file; refusing to write over it");
   std::error_code ec;
@@ -66,10 +98,35 @@ std::string extension_of(const fs::path& p) {
   return ext;
 }
 
+// A .npy array through --model's network (no colour handling): (C,H,W) or
+// (N,C,H,W) with C the model's channels.
+void run_numeric_model(const UpsampleOptions& opt, const Model& model, const NpyArray& x,
+                       const Shape3& item, std::int64_t n, const OutputTarget& output) {
+  if (item.c != model.channels())
+    throw UsageError(opt.input + ": has " + std::to_string(item.c) + " channels, --model " +
+                     opt.layer.model + " takes " + std::to_string(model.channels()));
+  const Shape3 out_shape{item.c, item.h * model.scale(), item.w * model.scale()};
+  if (out_shape.elements() * n > OpOptions().max_output_elements)
+    throw LimitExceeded("model output " + std::to_string(n) + "x" + to_string(out_shape) +
+                        ": exceeds the limit of " + std::to_string(OpOptions().max_output_elements) +
+                        " elements");
+  check_output(opt.input, output, opt.overwrite);
+  NpyArray y;
+  if (x.shape.size() == 4) y.shape.push_back(n);
+  y.shape.insert(y.shape.end(), {out_shape.c, out_shape.h, out_shape.w});
+  y.values.reserve(static_cast<std::size_t>(out_shape.elements() * n));
+  for (std::int64_t b = 0; b < n; ++b) {
+    const Tensor out = model.run_network({x.values.data() + b * item.elements(), item});
+    y.values.insert(y.values.end(), out.span().begin(), out.span().end());
+  }
+  write_output(output, encode_npy(y), opt.overwrite);
+  spdlog::info("{} -> {} ({}, --model)", opt.input, output.name(), to_string(out_shape));
+}
+
 void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
-                 const fs::path& output) {
-  if (extension_of(output) != ".npy")
-    throw UsageError("-o " + output.string() + ": a .npy input writes a .npy output");
+                 const OutputTarget& output, const Model* model) {
+  if (output.format != "npy")
+    throw UsageError("-o " + output.name() + ": a .npy input writes a .npy output");
   NpyArray x = parse_npy(bytes, opt.input);
   const std::size_t rank = x.shape.size();
   if (rank != 3 && rank != 4)
@@ -81,6 +138,7 @@ void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> byte
   const auto n = rank == 4 ? x.shape[0] : 1;
   const Shape3 item{static_cast<int>(x.shape[rank - 3]), static_cast<int>(x.shape[rank - 2]),
                     static_cast<int>(x.shape[rank - 1])};
+  if (model != nullptr) return run_numeric_model(opt, *model, x, item, n, output);
 
   Layer layer = make_layer(opt.layer, item.c);
   const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights),
@@ -104,15 +162,15 @@ void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> byte
     const Tensor out = run_with_border(op, src, border);
     y.values.insert(y.values.end(), out.span().begin(), out.span().end());
   }
-  write_file_atomic(output, encode_npy(y), opt.overwrite);
-  spdlog::info("{} -> {} ({})", opt.input, output.string(), to_string(out_shape));
+  write_output(output, encode_npy(y), opt.overwrite);
+  spdlog::info("{} -> {} ({})", opt.input, output.name(), to_string(out_shape));
 }
 
 void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
-               const fs::path& output) {
-  const auto format = format_from_extension(output.extension().string());
+               const OutputTarget& output, const Model* model) {
+  const auto format = format_from_extension(output.format);
   if (!format)
-    throw UsageError("-o " + output.string() +
+    throw UsageError("-o " + output.name() +
                      ": unknown output extension (png, jpg, tif, webp, bmp; npy for .npy input)");
   // Decoders allocate from the header's word: refuse oversized images first.
   if (const auto dims = peek_dimensions(bytes);
@@ -129,6 +187,33 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   RawImage raw = decode_raw(bytes, opt.input);
   lap("decode");
   const std::string input_description = describe(raw.shape(), raw.type);
+  EncodeOptions encode;
+  encode.jpeg_quality = opt.quality;
+  encode.png_compression = opt.png_compression;
+
+  if (model != nullptr) {
+    // --model: the learned network with its colour handling, planar float.
+    const Shape3 out_shape{raw.channels, raw.height * model->scale(), raw.width * model->scale()};
+    if (out_shape.elements() > OpOptions().max_output_elements)
+      throw LimitExceeded("output " + describe(out_shape, raw.type) + ": more than " +
+                          std::to_string(OpOptions().max_output_elements) + " samples");
+    check_output(opt.input, output, opt.overwrite);
+    Image image = to_planar(raw);
+    raw = RawImage();
+    Image result{model->upsample(image.pixels.view()), image.type};
+    image.pixels = Tensor();
+    lap("upsample (model)");
+    SampleType written{};
+    const auto encoded = encode_image(result, *format, encode, &written);
+    if (written != result.type)
+      spdlog::warn("{}: {} cannot hold {} samples; wrote {}", output.name(), to_string(*format),
+                   to_string(result.type), to_string(written));
+    lap("encode");
+    write_output(output, encoded, opt.overwrite);
+    spdlog::info("{} ({}) -> {} ({}x{}) with {}", opt.input, input_description, output.name(),
+                 out_shape.w, out_shape.h, opt.layer.model);
+    return;
+  }
 
   Layer layer = make_layer(opt.layer, raw.channels);
   const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights),
@@ -142,9 +227,6 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
     throw LimitExceeded("output " + describe(out_shape, raw.type) + ": more than " +
                         std::to_string(op.options().max_output_elements) + " samples");
   check_output(opt.input, output, opt.overwrite);
-  EncodeOptions encode;
-  encode.jpeg_quality = opt.quality;
-  encode.png_compression = opt.png_compression;
 
   // Fused path: an interpolation kernel on an image without alpha goes from
   // decoded samples to encoded samples, interleaved, with no planar float image.
@@ -187,31 +269,169 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
     SampleType written{};
     encoded = encode_image(result, *format, encode, &written);
     if (written != result.type)
-      spdlog::warn("{}: {} cannot hold {} samples; wrote {}", output.string(), to_string(*format),
+      spdlog::warn("{}: {} cannot hold {} samples; wrote {}", output.name(), to_string(*format),
                    to_string(result.type), to_string(written));
   }
   lap("encode");
-  write_file_atomic(output, encoded, opt.overwrite);
+  write_output(output, encoded, opt.overwrite);
   lap("write");
   const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                             started)
                       .count();
-  spdlog::info("{} ({}) -> {} ({}x{}) in {:.0f} ms", opt.input, input_description, output.string(),
+  spdlog::info("{} ({}) -> {} ({}x{}) in {:.0f} ms", opt.input, input_description, output.name(),
                out_shape.w, out_shape.h, ms);
   spdlog::debug("{} with {}, border {}", op.params().to_string(),
                 fused ? std::string_view("the fused interleaved path") : op.impl_name(), to_string(border));
+}
+
+// The encoding of one item's output: --format, else the output file's
+// extension; for stdout --format, else the input's own format.
+std::string output_format(const UpsampleOptions& opt, const fs::path& output, bool numeric,
+                          std::span<const unsigned char> bytes) {
+  const auto wanted = opt.format.empty() ? std::nullopt : canonical_format(opt.format);
+  if (output == kStdio) {
+    if (wanted) return *wanted;
+    if (numeric) return "npy";
+    const auto sniffed = sniff_format(bytes);
+    return sniffed ? to_string(*sniffed) : "png";  // an unknown input fails in the decoder
+  }
+  std::string ext = extension_of(output);
+  if (!ext.empty()) ext.erase(0, 1);
+  if (!wanted) return ext;
+  if (const auto named = canonical_format(ext); named && *named != *wanted)
+    throw UsageError("--format " + opt.format + ": contradicts the output name " + output.string());
+  return *wanted;
+}
+
+// libjpeg decodes a truncated JPEG without an error (it fills the missing
+// rows with gray), so a cut-off file would silently give a damaged output.
+// Every complete JPEG holds an end-of-image marker FF D9; inside entropy-
+// coded data a 0xFF byte is always followed by 0x00 (byte stuffing), so the
+// marker cannot occur there by chance. Trailing bytes after it are allowed.
+void require_complete_jpeg(std::span<const unsigned char> bytes, const std::string& what) {
+  if (sniff_format(bytes) != ImageFormat::kJpeg) return;
+  for (std::size_t i = 0; i + 1 < bytes.size(); ++i)
+    if (bytes[i] == 0xFF && bytes[i + 1] == 0xD9) return;
+  throw InputError(what + ": truncated JPEG (no end-of-image marker)");
+}
+
+// Checks the layer flags once, before any file is touched, so a bad flag is
+// one usage error instead of one per input. The channel count only matters
+// for interpolation kernels, whose rules do not depend on it; --impl is left
+// out because whether an impl applies depends on the input.
+void check_layer_flags(const UpsampleOptions& opt) {
+  if (!opt.layer.model.empty()) return;  // load_model() checks --model and its conflicts
+  (void)border_of(opt.layer, Border::kZero);
+  Layer layer = make_layer(opt.layer, 3);
+  (void)ConvTranspose2d::create(layer.params, std::move(layer.weights), OpOptions{});
+}
+
+BatchSpec batch_spec(const UpsampleOptions& opt, const Model* model) {
+  const BatchFlags& b = opt.batch;
+  BatchSpec spec;
+  spec.inputs = b.inputs;
+  if (!b.files_from.empty()) {
+    if (b.files_from == kStdio &&
+        std::find(b.inputs.begin(), b.inputs.end(), std::string(kStdio)) != b.inputs.end())
+      throw UsageError("--files-from -: stdin cannot be both the path list and an input");
+    std::vector<std::string> listed;
+    if (b.files_from == kStdio) {
+      listed = read_path_list(std::cin, b.nul);
+    } else {
+      std::ifstream list(b.files_from, std::ios::binary);
+      if (!list) throw UsageError("--files-from " + b.files_from + ": cannot open");
+      listed = read_path_list(list, b.nul);
+    }
+    spec.listed = std::move(listed);
+    spec.from_list = true;
+  }
+  spec.recursive = b.recursive;
+  spec.output = opt.output;
+  spec.name_template = b.name;
+  spec.format = opt.format;
+  spec.scale = scale_text(model ? Size2{model->scale(), model->scale()} : scale_of(opt.layer));
+  if (!b.shard.empty()) spec.shard = parse_shard(b.shard);
+  return spec;
+}
+
+bool output_exists(const std::string& output) {
+  std::error_code ec;
+  return output != kStdio && fs::exists(fs::symlink_status(output, ec));
+}
+
+// --dry-run: one line per item on stdout ("IN -> OUT", with "(replace)" or
+// "(skip: exists)"), failures that are already certain on stderr.
+BatchSummary dry_run(const UpsampleOptions& opt, const std::vector<BatchItem>& items) {
+  BatchSummary s;
+  std::string listing;
+  for (const BatchItem& item : items) {
+    std::string reason = item.error;
+    std::error_code ec;
+    if (reason.empty() && item.input != kStdio && !fs::exists(item.input, ec))
+      reason = "cannot read: no such file";
+    const bool exists = reason.empty() && output_exists(item.output);
+    if (exists && opt.batch.skip_existing) {
+      listing += display_name(item.input) + " -> " + item.output + " (skip: exists)\n";
+      ++s.skipped;
+    } else if (exists && !opt.overwrite) {
+      reason = item.output + ": exists (use --overwrite to replace it)";
+    } else if (reason.empty()) {
+      listing += display_name(item.input) + " -> " + (item.output == kStdio ? "stdout" : item.output) +
+                 (exists ? " (replace)\n" : "\n");
+      ++s.done;
+    }
+    if (!reason.empty()) {
+      spdlog::error("{}", failure_line(item, reason));
+      ++s.failed;
+    }
+  }
+  if (std::fwrite(listing.data(), 1, listing.size(), stdout) != listing.size() ||
+      std::fflush(stdout) != 0)
+    throw InputError("stdout: write failed: " + std::string(std::strerror(errno)));
+  return s;
 }
 
 }  // namespace
 
 void setup_upsample(CLI::App& app) {
   auto opt = std::make_shared<UpsampleOptions>();
+  BatchFlags& b = opt->batch;
   // Not ->required(): the root app also carries subcommands (compare, eval,
   // ...), and CLI11 would demand the main command's input for them too.
-  app.add_option("input", opt->input, "Input image (PNG, JPEG, TIFF, WebP, BMP) or .npy array");
+  app.add_option("input", b.inputs,
+                 "Input images (PNG, JPEG, TIFF, WebP, BMP) or .npy arrays, directories, "
+                 "or - for stdin");
   app.add_option("-o,--output", opt->output,
-                 "Output file; default <stem>_x<scale>.<ext> beside the input");
-  app.add_flag("--overwrite", opt->overwrite, "Replace an existing output file");
+                 "FILE (one input), DIR/ (made if missing; also when several inputs or a "
+                 "directory are given) or - (stdout); default: beside each input");
+  app.add_flag("-r,--recursive", b.recursive,
+               "Walk subdirectories; with -o DIR the tree is mirrored under DIR");
+  app.add_option("--files-from", b.files_from, "Read more input paths from FILE (- for stdin), one per line (-0: NUL-separated)");
+  app.add_flag("-0,--null", b.nul, "--files-from paths are NUL-separated (find -print0)");
+  app.add_option("--name", b.name,
+                 "Output name template; fields {stem} {ext} {scale} {name}, {{ and }} for braces")
+      ->capture_default_str();
+  app.add_option("--format", opt->format,
+                 "Output encoding png|jpg|webp|tif|bmp|npy (default: the input's; with -o -, "
+                 "the input's format)");
+  app.add_flag("--overwrite", opt->overwrite, "Replace existing output files (never an input)");
+  app.add_flag("--skip-existing", b.skip_existing,
+               "Leave existing outputs alone and count them as skipped");
+  app.add_flag("--dry-run", b.dry_run, "List what would be written (stdout) and write nothing");
+  app.add_option("-j,--jobs", b.jobs, "Images processed in parallel (0: number of cores)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+  app.add_flag("--fail-fast", b.fail_fast, "Stop starting new images after the first failure");
+  app.add_option("--progress", b.progress,
+                 "auto (a bar when stderr is a terminal), bar, json (one line per file on "
+                 "stderr) or none")
+      ->capture_default_str();
+  app.add_option("--report", b.report, "Write per-file results to FILE.json");
+  app.add_option("--shard", b.shard,
+                 "Process only shard K of N (K/N, 1-based), chosen by a hash of the output path");
+  app.add_option("--max-input-bytes", b.max_input_bytes, "Largest input file or stdin accepted")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   app.add_option("--impl", opt->force_impl, "Force an implementation (e.g. tconv2d_f32_ref)");
   app.add_option("--quality", opt->quality, "JPEG and WebP quality 0-100")
       ->capture_default_str()
@@ -220,30 +440,96 @@ void setup_upsample(CLI::App& app) {
                  "PNG zlib level 0-9 (run-length strategy: the level changes little)")
       ->capture_default_str()
       ->check(CLI::Range(0, 9));
-  app.add_option("-t,--threads", opt->threads, "Threads (0: all cores); results do not depend on it")
+  app.add_option("-t,--threads", opt->threads,
+                 "Threads per image (0: cores / jobs, at least 1); results do not depend on it")
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
   add_layer_flags(app, opt->layer);
   app.callback([opt, &app] {
     if (!app.get_subcommands().empty()) return;  // a subcommand ran instead
-    if (opt->input.empty()) throw UsageError("no input given (see --help)");
+    if (opt->batch.inputs.empty() && opt->batch.files_from.empty())
+      throw UsageError("no input given (see --help)");
     run_upsample(*opt);
   });
 }
 
 void run_upsample(const UpsampleOptions& opt) {
-  const fs::path input(opt.input);
-  const Size2 scale = scale_of(opt.layer);
-  const auto bytes = read_file(input, kMaxInputBytes);
-  const bool numeric = is_npy(bytes);
-  const fs::path output =
-      opt.output.empty()
-          ? default_output(input, scale, numeric ? ".npy" : input.extension().string())
-          : fs::path(opt.output);
-  if (numeric)
-    run_numeric(opt, bytes, output);
-  else
-    run_image(opt, bytes, output);
+  const BatchFlags& b = opt.batch;
+  if (b.skip_existing && opt.overwrite)
+    throw UsageError("--skip-existing and --overwrite exclude each other");
+  RunnerOptions runner;
+  runner.progress = parse_progress(b.progress);
+  runner.fail_fast = b.fail_fast;
+  check_layer_flags(opt);
+  std::optional<Model> model = load_model(opt.layer, op_options(opt));
+  if (model) {
+    spdlog::debug("--model {}: x{}, colour {}, residual {}, {:.0f} multiply-adds per input pixel",
+                  opt.layer.model, model->scale(), to_string(model->color()),
+                  to_string(model->residual()), model->macs_per_pixel());
+    for (const std::string& line : model->describe()) spdlog::debug("  layer {}", line);
+  }
+  const BatchPlan plan = plan_batch(batch_spec(opt, model ? &*model : nullptr));
+  if (plan.matched == 0)
+    throw NothingToDoError(b.recursive ? "no input matched"
+                                  : "no input matched (directories are searched with -r)");
+  if (plan.items.empty()) {
+    spdlog::info("--shard {}: none of the {} inputs falls in this shard", b.shard, plan.matched);
+    return;
+  }
+  if (plan.to_stdout && !b.dry_run && ::isatty(STDOUT_FILENO))
+    throw UsageError("-o -: stdout is a terminal; redirect it to a file or a pipe");
+
+  BatchSummary summary;
+  std::vector<ItemResult> results;
+  if (b.dry_run) {
+    summary = dry_run(opt, plan.items);
+  } else {
+    // Jobs and threads per image compose to about one thread per core.
+    const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    runner.jobs = std::min(b.jobs > 0 ? b.jobs : cores, static_cast<int>(plan.items.size()));
+    const int threads = opt.threads > 0 ? opt.threads : std::max(1, cores / runner.jobs);
+    spdlog::debug("{} inputs, {} jobs x {} threads", plan.items.size(), runner.jobs, threads);
+    UpsampleOptions base = opt;
+    base.batch = {};
+    base.threads = threads;
+    // The model's convolutions were planned for opt.threads; plan them again
+    // for the per-image share of the cores.
+    if (model && threads != opt.threads) model = load_model(opt.layer, op_options(base));
+    const auto work = [&](const BatchItem& item) {
+      if (!item.error.empty()) throw InputError(item.error);
+      ItemResult result;
+      if (b.skip_existing && output_exists(item.output)) {
+        result.status = ItemStatus::kSkipped;
+        result.reason = item.output + ": exists";
+        spdlog::debug("{}: skipped, {} exists", item.input, item.output);
+        return result;
+      }
+      UpsampleOptions one = base;
+      one.input = display_name(item.input);
+      const auto bytes = item.input == kStdio ? read_stdin(b.max_input_bytes)
+                                              : read_file(item.input, b.max_input_bytes);
+      if (bytes.empty()) throw InputError(one.input + ": empty file");
+      require_complete_jpeg(bytes, one.input);
+      const bool numeric = is_npy(bytes);
+      const OutputTarget output{item.output, output_format(one, item.output, numeric, bytes),
+                                plan.output_dir};
+      if (numeric)
+        run_numeric(one, bytes, output, model ? &*model : nullptr);
+      else
+        run_image(one, bytes, output, model ? &*model : nullptr);
+      result.status = ItemStatus::kDone;
+      return result;
+    };
+    summary = run_batch(plan.items, work, runner, results);
+    if (!b.report.empty()) write_report(b.report, plan.items, results, summary);
+  }
+  if (plan.matched > 1 || summary.skipped > 0)
+    spdlog::info("{}{} done, {} skipped, {} failed{} in {:.1f} s", b.dry_run ? "dry run: " : "",
+                 summary.done, summary.skipped, summary.failed,
+                 summary.not_run ? ", " + std::to_string(summary.not_run) + " not run" : "",
+                 summary.seconds);
+  if (summary.failed > 0)
+    throw BatchFailed(std::to_string(summary.failed) + " input(s) failed", summary.failed_on_usage);
 }
 
 }  // namespace tconv::app

@@ -76,9 +76,12 @@ void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorVie
   auto round64 = [](std::size_t n) { return (n + 63) / 64 * 64; };
   const std::size_t shared_size = impl.shared_bytes ? round64(impl.shared_bytes(pb)) : 0;
   const std::size_t per_thread = impl.workspace_bytes ? round64(impl.workspace_bytes(pb)) : 0;
-  std::vector<std::byte> storage(shared_size + per_thread * static_cast<std::size_t>(threads) + 64);
-  const auto base = reinterpret_cast<std::uintptr_t>(storage.data());
-  std::byte* aligned = storage.data() + ((64 - base % 64) % 64);
+  // Not zeroed: prepare() and the impls write every byte they read (a
+  // zeroing vector cost as much as a fast impl's whole run on large inputs).
+  const auto storage =
+      std::make_unique_for_overwrite<std::byte[]>(shared_size + per_thread * static_cast<std::size_t>(threads) + 64);
+  const auto base = reinterpret_cast<std::uintptr_t>(storage.get());
+  std::byte* aligned = storage.get() + ((64 - base % 64) % 64);
   const std::span<std::byte> shared{aligned, shared_size};
   // Packing (prepare) finishes on every thread before any band runs.
   if (impl.prepare)

@@ -1,5 +1,5 @@
-// Separable interpolating upsampling of interleaved integer images (see
-// tconv/resample.hpp).
+// Interleaved upsampling (see tconv/resample.hpp): argument checks, impl
+// choice, and the float path; the fixed-point path is in upsample_fixed.cpp.
 #include "tconv/resample.hpp"
 
 #include <algorithm>
@@ -7,11 +7,13 @@
 #include <cstring>
 #include <string>
 #include <limits>
+#include <span>
 #include <type_traits>
 #include <vector>
 
 #include "parallel.hpp"
 #include "tconv/error.hpp"
+#include "upsample_fixed.hpp"
 
 namespace tconv {
 
@@ -210,9 +212,77 @@ void upsample_rows(const AxisTable& ys, const AxisTable& xs, InterleavedView<con
   }
 }
 
+// The impls per sample type, best first, the float path last.
+struct ImplEntry {
+  std::string_view name;
+  bool (*applicable)(Interpolation kind, Size2 factor, int channels);
+};
+
+bool always(Interpolation, Size2, int) { return true; }
+bool u8_avx512(Interpolation kind, Size2 factor, int channels) {
+  return detail::cpu_has_avx512bw() && detail::u8_simd_applicable(kind, factor, channels, 4);
+}
+bool u8_avx2(Interpolation kind, Size2 factor, int channels) {
+  return detail::cpu_has_avx2() && detail::u8_simd_applicable(kind, factor, channels, 2);
+}
+bool u8_fixed(Interpolation kind, Size2 factor, int) {
+  return detail::fixed_applicable(kind, factor, std::numeric_limits<std::uint8_t>::max());
+}
+bool u16_fixed(Interpolation kind, Size2 factor, int) {
+  return detail::fixed_applicable(kind, factor, std::numeric_limits<std::uint16_t>::max());
+}
+
+constexpr ImplEntry kU8Impls[] = {
+    {"upsample_u8_fixed_avx512", &u8_avx512},
+    {"upsample_u8_fixed_avx2", &u8_avx2},
+    {"upsample_u8_fixed", &u8_fixed},
+    {"upsample_u8_float", &always},  // must stay last
+};
+constexpr ImplEntry kU16Impls[] = {
+    {"upsample_u16_fixed", &u16_fixed},
+    {"upsample_u16_float", &always},  // must stay last
+};
+constexpr ImplEntry kF32Impls[] = {
+    {"upsample_f32_float", &always},
+};
+
 template <typename T>
-void upsample(Interpolation kind, Size2 factor, Border border, InterleavedView<const T> src,
-              InterleavedView<T> dst, int threads) {
+std::span<const ImplEntry> impls_of() {
+  if constexpr (std::is_same_v<T, std::uint8_t>)
+    return kU8Impls;
+  else if constexpr (std::is_same_v<T, std::uint16_t>)
+    return kU16Impls;
+  else
+    return kF32Impls;
+}
+
+void check_kernel(Size2 factor, int channels) {
+  if (factor.h < 1 || factor.w < 1 || factor.h > kMaxFactor || factor.w > kMaxFactor)
+    throw InvalidArgument("upsample_interleaved factor " + to_string(factor) + ": factor must be in [1, " +
+                          std::to_string(kMaxFactor) + "]");
+  if (channels < 1)
+    throw InvalidArgument("upsample_interleaved channels " + std::to_string(channels) + ": must be >= 1");
+}
+
+template <typename T>
+const ImplEntry& choose(Interpolation kind, Size2 factor, int channels, std::string_view force_impl) {
+  check_kernel(factor, channels);
+  for (const ImplEntry& impl : impls_of<T>()) {
+    if (!force_impl.empty() && impl.name != force_impl) continue;
+    if (impl.applicable(kind, factor, channels)) return impl;
+    if (!force_impl.empty())
+      throw InvalidArgument("upsample_interleaved impl " + std::string(force_impl) + ": does not apply to " +
+                            std::string(to_string(kind)) + " x" + to_string(factor) + " with " +
+                            std::to_string(channels) + " channels on this CPU");
+  }
+  if (!force_impl.empty())
+    throw InvalidArgument("upsample_interleaved impl " + std::string(force_impl) +
+                          ": unknown for this sample type (see upsample_interleaved_impls)");
+  return impls_of<T>().back();  // unreachable: the float path always applies
+}
+
+template <typename T>
+void check_views(Border border, Size2 factor, InterleavedView<const T> src, InterleavedView<T> dst) {
   if (border == Border::kNormalize)
     throw InvalidArgument("upsample_interleaved border normalize: not supported (use zero, "
                           "replicate or reflect, or the float path)");
@@ -227,9 +297,13 @@ void upsample(Interpolation kind, Size2 factor, Border border, InterleavedView<c
     throw ShapeMismatch("upsample_interleaved output " + std::to_string(dst.width) + "x" +
                         std::to_string(dst.height) + "x" + std::to_string(dst.channels) +
                         ": expected the input times factor " + to_string(factor));
+}
+
+template <typename T>
+void upsample_float(Interpolation kind, Size2 factor, Border border, InterleavedView<const T> src,
+                    InterleavedView<T> dst, int threads) {
   const AxisTable ys = make_table(interpolation_taps(kind, factor.h), factor.h, src.height, dst.height, border);
   const AxisTable xs = make_table(interpolation_taps(kind, factor.w), factor.w, src.width, dst.width, border);
-
   const int count = detail::thread_count(threads, dst.height);
   // Per thread: the vertical-pass row and one phase row (at most as long as
   // the input row), allocated before any thread starts.
@@ -245,24 +319,98 @@ void upsample(Interpolation kind, Size2 factor, Border border, InterleavedView<c
   });
 }
 
+
+template <typename T>
+void upsample(Interpolation kind, Size2 factor, Border border, InterleavedView<const T> src,
+              InterleavedView<T> dst, const ResampleOptions& options) {
+  check_kernel(factor, src.channels);
+  check_views(border, factor, src, dst);
+  const std::string_view name = choose<T>(kind, factor, src.channels, options.force_impl).name;
+  if constexpr (std::is_same_v<T, std::uint8_t>) {
+    if (name == "upsample_u8_fixed_avx512") {
+      const detail::U8Kernels kernels = detail::u8_kernels_avx512();
+      return detail::upsample_fixed(kind, factor, border, src, dst, options.threads, &kernels);
+    }
+    if (name == "upsample_u8_fixed_avx2") {
+      const detail::U8Kernels kernels = detail::u8_kernels_avx2();
+      return detail::upsample_fixed(kind, factor, border, src, dst, options.threads, &kernels);
+    }
+    if (name == "upsample_u8_fixed")
+      return detail::upsample_fixed(kind, factor, border, src, dst, options.threads, nullptr);
+  }
+  if constexpr (std::is_same_v<T, std::uint16_t>) {
+    if (name == "upsample_u16_fixed")
+      return detail::upsample_fixed(kind, factor, border, src, dst, options.threads);
+  }
+  upsample_float(kind, factor, border, src, dst, options.threads);
+}
+
 }  // namespace
+
+template <typename T>
+std::vector<std::string_view> upsample_interleaved_impls() {
+  std::vector<std::string_view> names;
+  for (const ImplEntry& impl : impls_of<T>()) names.push_back(impl.name);
+  return names;
+}
+
+template <typename T>
+bool upsample_interleaved_applicable(std::string_view name, Interpolation kind, Size2 factor, int channels) {
+  check_kernel(factor, channels);
+  for (const ImplEntry& impl : impls_of<T>())
+    if (impl.name == name) return impl.applicable(kind, factor, channels);
+  return false;
+}
+
+template <typename T>
+std::string_view upsample_interleaved_impl(Interpolation kind, Size2 factor, int channels,
+                                           const ResampleOptions& options) {
+  return choose<T>(kind, factor, channels, options.force_impl).name;
+}
+
+#define TCONV_INSTANTIATE(T)                                                                        \
+  template std::vector<std::string_view> upsample_interleaved_impls<T>();                           \
+  template bool upsample_interleaved_applicable<T>(std::string_view, Interpolation, Size2, int);    \
+  template std::string_view upsample_interleaved_impl<T>(Interpolation, Size2, int, const ResampleOptions&);
+TCONV_INSTANTIATE(std::uint8_t)
+TCONV_INSTANTIATE(std::uint16_t)
+TCONV_INSTANTIATE(float)
+#undef TCONV_INSTANTIATE
 
 void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
                           InterleavedView<const std::uint8_t> src, InterleavedView<std::uint8_t> dst,
                           int threads) {
-  upsample(kind, factor, border, src, dst, threads);
+  upsample(kind, factor, border, src, dst, ResampleOptions{threads, {}});
 }
 
 void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
                           InterleavedView<const std::uint16_t> src,
                           InterleavedView<std::uint16_t> dst, int threads) {
-  upsample(kind, factor, border, src, dst, threads);
+  upsample(kind, factor, border, src, dst, ResampleOptions{threads, {}});
 }
 
 void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
                           InterleavedView<const float> src, InterleavedView<float> dst,
                           int threads) {
-  upsample(kind, factor, border, src, dst, threads);
+  upsample(kind, factor, border, src, dst, ResampleOptions{threads, {}});
+}
+
+void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
+                          InterleavedView<const std::uint8_t> src, InterleavedView<std::uint8_t> dst,
+                          const ResampleOptions& options) {
+  upsample(kind, factor, border, src, dst, options);
+}
+
+void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
+                          InterleavedView<const std::uint16_t> src,
+                          InterleavedView<std::uint16_t> dst, const ResampleOptions& options) {
+  upsample(kind, factor, border, src, dst, options);
+}
+
+void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
+                          InterleavedView<const float> src, InterleavedView<float> dst,
+                          const ResampleOptions& options) {
+  upsample(kind, factor, border, src, dst, options);
 }
 
 }  // namespace tconv

@@ -12,11 +12,15 @@ namespace tconv::detail {
 
 TCONV_DECLARE_IMPL(tconv2d_f32_ref);
 TCONV_DECLARE_IMPL(conv2d_f32_ref);
+TCONV_DECLARE_IMPL(conv2d_f32_rows);
+TCONV_DECLARE_IMPL(conv2d_f32_rows_avx2);
+TCONV_DECLARE_IMPL(conv2d_f32_rows_avx512);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase_avx2);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase_avx512);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase_gemm);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase_gemm_avx2);
+TCONV_DECLARE_IMPL(tconv2d_f32_phase_gemm_avx512);
 
 /// Per-thread workspace, shared padded input and its preparation of the
 /// phase impls (the same for every ISA).

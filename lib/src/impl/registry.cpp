@@ -32,9 +32,13 @@ bool wide(const ConvParams& p) noexcept {
   return p.groups == 1 && p.in_channels >= 8 && p.out_channels >= 8;
 }
 bool wide_avx2(const ConvParams& p) noexcept { return wide(p) && cpu_has_avx2(p); }
+bool wide_avx512(const ConvParams& p) noexcept { return wide(p) && cpu_has_avx512(p); }
 
 constexpr Impl kTConv2dImpls[] = {
     // Best first; ISA-specific entries above their portable fallback.
+    {"tconv2d_f32_phase_gemm_avx512", &wide_avx512, &tconv2d_f32_phase_gemm_avx512,
+     &tconv2d_f32_phase_gemm_workspace, &tconv2d_f32_phase_gemm_shared,
+     &tconv2d_f32_phase_gemm_prepare, &tconv2d_f32_phase_gemm_items},
     {"tconv2d_f32_phase_gemm_avx2", &wide_avx2, &tconv2d_f32_phase_gemm_avx2,
      &tconv2d_f32_phase_gemm_workspace, &tconv2d_f32_phase_gemm_shared,
      &tconv2d_f32_phase_gemm_prepare, &tconv2d_f32_phase_gemm_items},
@@ -53,7 +57,18 @@ constexpr Impl kTConv2dImpls[] = {
     {"tconv2d_f32_ref", &always, &tconv2d_f32_ref},  // must stay last
 };
 
+// The row-vectorised conv2d reads contiguous input segments: stride 1 only.
+bool unit_stride(const ConvParams& p) noexcept { return p.stride.h == 1 && p.stride.w == 1; }
+bool unit_stride_avx2(const ConvParams& p) noexcept { return unit_stride(p) && cpu_has_avx2(p); }
+bool unit_stride_avx512(const ConvParams& p) noexcept {
+  return unit_stride(p) && cpu_has_avx512(p);
+}
+
 constexpr Impl kConv2dImpls[] = {
+    // Best first; ISA-specific entries above their portable fallback.
+    {"conv2d_f32_rows_avx512", &unit_stride_avx512, &conv2d_f32_rows_avx512},
+    {"conv2d_f32_rows_avx2", &unit_stride_avx2, &conv2d_f32_rows_avx2},
+    {"conv2d_f32_rows", &unit_stride, &conv2d_f32_rows},
     {"conv2d_f32_ref", &always, &conv2d_f32_ref},  // must stay last
 };
 

@@ -27,6 +27,12 @@ PhasePadding phase_padding(const Problem& pb) noexcept {
     left = std::max(left, -q_min);
     right = std::max(right, q_max + n - pb.src.w);
   }
+  if (phase_merged(p)) {
+    // Every column phase reads q + j for j < n(0), with q up to q_max(sw - 1).
+    const std::int64_t n_max = (pb.dst.w + sw - 1) / sw;
+    const std::int64_t q_max = floor_div(std::int64_t{sw - 1} + p.pad_begin.w, sw);
+    right = std::max(right, q_max + n_max - pb.src.w);
+  }
   PhasePadding pad;
   pad.left = static_cast<int>(left);
   pad.right = static_cast<int>(right);
@@ -37,6 +43,26 @@ PhasePadding phase_padding(const Problem& pb) noexcept {
   // Copied planes start 64 bytes apart modulo 4 KiB.
   pad.plane = pad.copied ? (rows + 1023) / 1024 * 1024 + 16 : rows;
   return pad;
+}
+
+namespace {
+// Distinct input offsets floor((r + pad - k) / s) over phases r in [0, s) and
+// taps k in [0, kernel) with (r + pad - k) divisible by s (dilation 1).
+int union_offsets(int kernel, int stride, int pad) noexcept {
+  const std::int64_t lo = -floor_div(std::int64_t{kernel - 1} - pad, stride);  // ceil
+  const std::int64_t hi = floor_div(std::int64_t{stride - 1} + pad, stride);
+  return static_cast<int>(hi - lo + 1);
+}
+}  // namespace
+
+bool phase_merged(const ConvParams& p) noexcept {
+  const int phases = p.stride.h * p.stride.w;
+  if (p.out_channels != p.groups || phases < 2 || phases > 4) return false;
+  if (p.dilation.h != 1 || p.dilation.w != 1) return false;
+  // Useful multiply-adds kh * kw out of phases * rows * columns of the union.
+  const std::int64_t slots = std::int64_t{phases} * union_offsets(p.kernel.h, p.stride.h, p.pad_begin.h) *
+                             union_offsets(p.kernel.w, p.stride.w, p.pad_begin.w);
+  return 4 * std::int64_t{p.kernel.h} * p.kernel.w >= 3 * slots;
 }
 
 std::size_t tconv2d_f32_phase_shared(const Problem& pb) noexcept {
@@ -70,14 +96,18 @@ std::size_t tconv2d_f32_phase_workspace(const Problem& pb) noexcept {
   const std::size_t terms_bytes = (terms * 32 + 63) / 64 * 64;
   const std::size_t columns = static_cast<std::size_t>((pb.dst.w + p.stride.w - 1) / p.stride.w);
   const std::size_t phases = static_cast<std::size_t>(std::min(p.stride.w, pb.dst.w));
-  const std::size_t acc_bytes = (columns * phases * 3 * sizeof(float) + 63) / 64 * 64;  // 3: kChannelBlock
+  // 3: kChannelBlock; merged: sh * sw <= 4 targets of `columns` floats.
+  const std::size_t acc_floats = std::max(columns * phases * 3, columns * 4);
+  const std::size_t acc_bytes = (acc_floats * sizeof(float) + 63) / 64 * 64;
   return terms_bytes + acc_bytes + 2 * static_cast<std::size_t>(p.kernel.w) * sizeof(int);
 }
 
-// Work items: rows of blocks of up to three output channels of a group.
+// Work items: rows of blocks of up to three output channels of a group, or
+// (merged) groups of sh rows of a single-channel group.
 std::int64_t tconv2d_f32_phase_items(const Problem& pb) noexcept {
   const ConvParams& p = pb.params;
   const int ocg = p.out_channels / p.groups;
+  if (phase_merged(p)) return std::int64_t{p.groups} * ((pb.dst.h + p.stride.h - 1) / p.stride.h);
   return std::int64_t{p.groups} * ((ocg + 2) / 3) * pb.dst.h;
 }
 

@@ -20,4 +20,10 @@ struct PhasePadding {
 
 [[nodiscard]] PhasePadding phase_padding(const Problem& problem) noexcept;
 
+/// Whether the phase kernel computes all sh x sw phases of sh output rows at
+/// once (one work item per row group), sharing each loaded input vector
+/// between the phases whose taps read it: single-channel groups, sh * sw <= 4,
+/// no dilation, and at least 3/4 of the merged multiply-adds useful.
+[[nodiscard]] bool phase_merged(const ConvParams& params) noexcept;
+
 }  // namespace tconv::detail

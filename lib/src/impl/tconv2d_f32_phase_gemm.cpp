@@ -5,29 +5,33 @@
 
 #define TCONV_GEMM_FN tconv2d_f32_phase_gemm
 #define TCONV_TARGET
+#define TCONV_GEMM_LANES 8
+#define TCONV_GEMM_PIXELS 6
 #include "impl/tconv2d_f32_phase_gemm.inl"
 
 namespace tconv::detail {
 
 namespace {
 constexpr std::size_t round16(std::size_t n) { return (n + 15) / 16 * 16; }
+static_assert(kGemmChannelPad == 16, "ocp uses round16");
 }  // namespace
 
 // Columns: with ox = ox0 + j * sw, tap kx reads ix = q + j with
 // q = (ox0 + pad_left - kx * dw) / sw, over ox0 in [0, sw) and j up to the
-// last tile's end (the tile may read past n; those results are dropped).
+// last tile's end, < n + kGemmMaxTilePixels (the tile may read past n;
+// those results are dropped).
 GemmLayout gemm_layout(const Problem& pb) noexcept {
   const ConvParams& p = pb.params;
   const int sw = p.stride.w;
   const std::int64_t q_min = floor_div(p.pad_begin.w - std::int64_t{p.kernel.w - 1} * p.dilation.w, sw);
   const std::int64_t q_max = floor_div(std::int64_t{sw - 1} + p.pad_begin.w, sw);
   const std::int64_t n_max = (pb.dst.w + sw - 1) / sw;
-  const std::int64_t j_max = (n_max + kGemmTilePixels - 1) / kGemmTilePixels * kGemmTilePixels;
+  const std::int64_t j_max = n_max + kGemmMaxTilePixels - 1;
   GemmLayout l;
   l.pad_left = static_cast<int>(q_min < 0 ? -q_min : 0);
   const std::int64_t pad_right = q_max + j_max - pb.src.w > 0 ? q_max + j_max - pb.src.w : 0;
   l.iwp = static_cast<int>(l.pad_left + pb.src.w + pad_right);
-  l.ocp = static_cast<int>(round16(static_cast<std::size_t>(p.out_channels)));
+  l.ocp = static_cast<int>(round16(static_cast<std::size_t>(p.out_channels)));  // kGemmChannelPad
   const std::size_t input = static_cast<std::size_t>(pb.src.h) * l.iwp * p.in_channels;
   l.weights_offset = round16(input);
   l.bias_offset = l.weights_offset + round16(static_cast<std::size_t>(p.kernel.h) * p.kernel.w *
@@ -40,8 +44,17 @@ std::size_t tconv2d_f32_phase_gemm_shared(const Problem& pb) noexcept {
   return gemm_layout(pb).total_floats * sizeof(float);
 }
 
+GemmWorkspace gemm_workspace(const Problem& pb) noexcept {
+  const std::size_t taps = static_cast<std::size_t>(pb.params.kernel.h) * pb.params.kernel.w;
+  const std::size_t owp = (static_cast<std::size_t>(pb.dst.w) + kGemmRowPad - 1) / kGemmRowPad * kGemmRowPad;
+  GemmWorkspace ws;
+  ws.row_offset = (taps * sizeof(GemmTap) + 63) / 64 * 64;
+  ws.total_bytes = ws.row_offset + owp * static_cast<std::size_t>(gemm_layout(pb).ocp) * sizeof(float);
+  return ws;
+}
+
 std::size_t tconv2d_f32_phase_gemm_workspace(const Problem& pb) noexcept {
-  return static_cast<std::size_t>(pb.params.kernel.h) * pb.params.kernel.w * sizeof(GemmTap);
+  return gemm_workspace(pb).total_bytes;
 }
 
 std::int64_t tconv2d_f32_phase_gemm_items(const Problem& pb) noexcept { return pb.dst.h; }

@@ -1,4 +1,4 @@
-// Internal: the shared-buffer layout of the tconv2d_f32_phase_gemm impls.
+// Internal: the shared-buffer and workspace layout of the tconv2d_f32_phase_gemm impls.
 #pragma once
 
 #include <cstddef>
@@ -8,10 +8,13 @@
 
 namespace tconv::detail {
 
-/// Output pixels of one phase per micro-kernel call (register tile rows).
-inline constexpr int kGemmTilePixels = 6;
-/// Output channels per micro-kernel call (two 8-float vectors).
-inline constexpr int kGemmTileChannels = 16;
+/// Most output pixels of one phase any ISA's micro-kernel computes per call
+/// (register tile rows); the packed input has zero columns for that many.
+inline constexpr int kGemmMaxTilePixels = 16;
+/// Packed output channels are a multiple of this (one 16-float vector, two 8-float ones).
+inline constexpr int kGemmChannelPad = 16;
+/// Row-buffer pixels are a multiple of this (the largest transpose block).
+inline constexpr int kGemmRowPad = 16;
 
 /// Where prepare() puts the packed input, weights and bias.
 ///   input:   [ih][iwp][ic]          channels-last, pad_left zero columns on the left
@@ -20,12 +23,21 @@ inline constexpr int kGemmTileChannels = 16;
 struct GemmLayout {
   int pad_left = 0;  // zero columns before input column 0
   int iwp = 0;       // packed row length in pixels
-  int ocp = 0;       // out_channels rounded up to kGemmTileChannels
+  int ocp = 0;       // out_channels rounded up to kGemmChannelPad
   std::size_t weights_offset = 0;  // in floats
   std::size_t bias_offset = 0;
   std::size_t total_floats = 0;
 };
 
 [[nodiscard]] GemmLayout gemm_layout(const Problem& problem) noexcept;
+
+/// Per-thread workspace: the tap list, then one output row channels-last,
+/// [owp][ocp] floats with owp = ow rounded up to kGemmRowPad, 64-byte aligned.
+struct GemmWorkspace {
+  std::size_t row_offset = 0;  // in bytes
+  std::size_t total_bytes = 0;
+};
+
+[[nodiscard]] GemmWorkspace gemm_workspace(const Problem& problem) noexcept;
 
 }  // namespace tconv::detail

@@ -1,0 +1,321 @@
+// Batch planning (see batch.hpp).
+#include "batch.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <charconv>
+#include <iterator>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "exit_codes.hpp"
+
+namespace tconv::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// One input found on the command line or in a directory; `rel` is its path
+// relative to the directory argument it came from (just the file name for
+// files named directly), which is what -o DIR mirrors.
+struct Found {
+  std::string input;
+  fs::path rel;
+  std::string error;
+};
+
+// Lists `dir` in byte order of the names; hidden entries (leading '.', which
+// includes this tool's temporary files) are left out, and symbolic links to
+// directories are not followed, so a link loop cannot make the walk endless.
+void walk(const fs::path& root, const fs::path& dir, bool recursive, std::vector<Found>& out) {
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) {
+    out.push_back({dir.string(), dir.lexically_relative(root), "cannot list directory: " + ec.message()});
+    return;
+  }
+  std::vector<fs::directory_entry> entries;
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    entries.push_back(*it);
+  }
+  if (ec) {
+    out.push_back({dir.string(), dir.lexically_relative(root), "cannot list directory: " + ec.message()});
+    return;
+  }
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return a.path().filename().string() < b.path().filename().string();
+  });
+  for (const auto& entry : entries) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.front() == '.') continue;
+    std::error_code sec;
+    const fs::file_status link = entry.symlink_status(sec);
+    if (fs::is_directory(link)) {
+      if (recursive) walk(root, entry.path(), recursive, out);
+      continue;
+    }
+    if (fs::is_symlink(link) && fs::is_directory(entry.status(sec))) continue;
+    if (has_batch_extension(entry.path()))
+      out.push_back({entry.path().string(), entry.path().lexically_relative(root), {}});
+  }
+}
+
+// The path with symbolic links in its existing prefix resolved, for
+// comparing outputs with each other and with inputs.
+std::string resolved(const fs::path& p) {
+  std::error_code ec;
+  fs::path r = fs::weakly_canonical(p, ec);
+  if (ec) r = fs::absolute(p, ec).lexically_normal();
+  return r.string();
+}
+
+std::optional<std::pair<dev_t, ino_t>> file_id(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return std::pair{st.st_dev, st.st_ino};
+}
+
+std::string extension_without_dot(const fs::path& input) {
+  std::string ext = input.extension().string();
+  if (!ext.empty()) ext.erase(0, 1);
+  return ext.empty() ? "png" : ext;  // no extension: PNG unless --format says otherwise
+}
+
+}  // namespace
+
+Shard parse_shard(const std::string& text) {
+  const auto bad = [&] {
+    return UsageError("--shard " + text + ": expected K/N with 1 <= K <= N (e.g. 1/4)");
+  };
+  const auto slash = text.find('/');
+  if (slash == std::string::npos) throw bad();
+  int k = 0;
+  int n = 0;
+  const char* end = text.data() + text.size();
+  const auto rk = std::from_chars(text.data(), text.data() + slash, k);
+  const auto rn = std::from_chars(text.data() + slash + 1, end, n);
+  if (rk.ec != std::errc() || rk.ptr != text.data() + slash || rn.ec != std::errc() ||
+      rn.ptr != end || k < 1 || n < 1 || k > n || n > 1000000)
+    throw bad();
+  return {k - 1, n};
+}
+
+std::optional<std::string> canonical_format(std::string_view format) {
+  const std::string f = lower(std::string(format));
+  if (f == "png" || f == "webp" || f == "bmp" || f == "npy") return f;
+  if (f == "jpg" || f == "jpeg") return std::string("jpg");
+  if (f == "tif" || f == "tiff") return std::string("tif");
+  return std::nullopt;
+}
+
+bool has_batch_extension(const fs::path& path) {
+  const std::string ext = lower(path.extension().string());
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".tif" || ext == ".tiff" ||
+         ext == ".webp" || ext == ".bmp" || ext == ".npy";
+}
+
+std::string output_name(const std::string& name_template, const fs::path& input,
+                        const std::string& scale, const std::string& ext) {
+  const auto bad = [&](const std::string& rule) {
+    return UsageError("--name " + name_template + ": " + rule);
+  };
+  std::string name;
+  for (std::size_t i = 0; i < name_template.size(); ++i) {
+    const char c = name_template[i];
+    if (c == '}') {
+      if (i + 1 < name_template.size() && name_template[i + 1] == '}') {
+        name += '}';
+        ++i;
+        continue;
+      }
+      throw bad("unmatched '}' (write }} for a literal brace)");
+    }
+    if (c != '{') {
+      name += c;
+      continue;
+    }
+    if (i + 1 < name_template.size() && name_template[i + 1] == '{') {
+      name += '{';
+      ++i;
+      continue;
+    }
+    const auto close = name_template.find('}', i);
+    if (close == std::string::npos) throw bad("unclosed '{'");
+    const std::string field = name_template.substr(i + 1, close - i - 1);
+    if (field == "stem") name += input.stem().string();
+    else if (field == "ext") name += ext;
+    else if (field == "scale") name += scale;
+    else if (field == "name") name += input.filename().string();
+    else throw bad("unknown field {" + field + "} (fields: {stem}, {ext}, {scale}, {name})");
+    i = close;
+  }
+  if (name.find('/') != std::string::npos) throw bad("the name must not contain '/'");
+  if (name.empty() || name == "." || name == "..") throw bad("gives an empty file name");
+  return name;
+}
+
+std::vector<std::string> read_path_list(std::istream& in, bool nul) {
+  const std::string text{std::istreambuf_iterator<char>(in), {}};
+  const char sep = nul ? '\0' : '\n';
+  std::vector<std::string> paths;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(sep, start);
+    if (end == std::string::npos) end = text.size();
+    if (end > start) paths.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return paths;
+}
+
+std::string display_name(const std::string& input) {
+  return input == kStdio ? std::string("stdin") : input;
+}
+
+std::uint64_t stable_hash(std::string_view text) noexcept {
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a offset basis
+  for (const char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;  // FNV prime
+  }
+  return h;
+}
+
+BatchPlan plan_batch(const BatchSpec& spec) {
+  if (std::count(spec.inputs.begin(), spec.inputs.end(), std::string(kStdio)) > 1)
+    throw UsageError("input -: stdin can be read only once");
+  std::string format;
+  if (!spec.format.empty()) {
+    const auto canonical = canonical_format(spec.format);
+    if (!canonical)
+      throw UsageError("--format " + spec.format + ": unknown format (png, jpg, webp, tif, bmp, npy)");
+    format = *canonical;
+  }
+  (void)output_name(spec.name_template, "x.png", spec.scale, "png");  // a bad template fails once, early
+
+  std::vector<Found> found;
+  bool any_dir = false;
+  bool reads_stdin = false;
+  const std::size_t n_named = spec.inputs.size();
+  for (std::size_t i = 0; i < n_named + spec.listed.size(); ++i) {
+    // A listed "-" is a file of that name, not stdin (which may hold the list).
+    const std::string arg = i < n_named ? spec.inputs[i]
+                            : spec.listed[i - n_named] == kStdio ? std::string("./-")
+                                                               : spec.listed[i - n_named];
+    if (arg == kStdio && i < n_named) {
+      reads_stdin = true;
+      found.push_back({arg, "stdin", {}});
+      continue;
+    }
+    std::error_code ec;
+    if (fs::is_directory(arg, ec)) {
+      any_dir = true;
+      walk(arg, arg, spec.recursive, found);
+      continue;
+    }
+    const fs::path path(arg);
+    const fs::path normal = path.lexically_normal();
+    const bool inside = path.is_relative() && !normal.empty() && *normal.begin() != "..";
+    found.push_back({arg, i >= n_named && inside ? normal : path.filename(), {}});
+  }
+
+  BatchPlan plan;
+  plan.matched = found.size();
+  plan.to_stdout = spec.output == kStdio;
+  const bool several = spec.inputs.size() > 1 || spec.from_list || any_dir;
+  if (!spec.output.empty() && !plan.to_stdout) {
+    std::error_code ec;
+    plan.output_dir = spec.output.back() == '/' || fs::is_directory(spec.output, ec) || several;
+  }
+  if (plan.to_stdout && found.size() > 1)
+    throw UsageError("-o -: stdout takes one image, but " + std::to_string(found.size()) +
+                     " inputs matched");
+  if (reads_stdin && spec.output.empty())
+    throw UsageError("input -: reading stdin needs -o FILE, -o DIR/ or -o -");
+  if (reads_stdin && plan.output_dir && format.empty())
+    throw UsageError("input - with -o " + spec.output +
+                     ": give --format, the output name needs an extension");
+
+  for (Found& f : found) {
+    BatchItem item;
+    item.input = f.input;
+    item.error = std::move(f.error);
+    if (!item.error.empty()) {
+      item.key = f.rel.generic_string();
+    } else if (plan.to_stdout) {
+      item.output = kStdio;
+      item.key = f.rel.generic_string();
+    } else if (!spec.output.empty() && !plan.output_dir) {
+      item.output = spec.output;
+      item.key = fs::path(spec.output).filename().generic_string();
+    } else {
+      const fs::path named = f.input == kStdio ? fs::path("stdin") : fs::path(f.input);
+      const std::string name = output_name(spec.name_template, named, spec.scale,
+                                           format.empty() ? extension_without_dot(named) : format);
+      if (plan.output_dir) {
+        const fs::path rel = f.rel.parent_path() / name;
+        item.output = (fs::path(spec.output) / rel).string();
+        item.key = rel.generic_string();
+      } else {
+        item.output = (fs::path(f.input).parent_path() / name).string();
+        item.key = fs::path(item.output).lexically_normal().generic_string();
+      }
+    }
+    plan.items.push_back(std::move(item));
+  }
+
+  // Outputs against inputs (by resolved path, and by device and inode for
+  // files that exist, so hard links are caught) and against earlier outputs.
+  std::map<std::string, std::size_t> input_at;
+  std::map<std::pair<dev_t, ino_t>, std::size_t> input_id_at;
+  for (std::size_t i = 0; i < plan.items.size(); ++i) {
+    const BatchItem& item = plan.items[i];
+    if (item.input == kStdio) continue;
+    input_at.emplace(resolved(item.input), i);
+    if (const auto id = file_id(item.input)) input_id_at.emplace(*id, i);
+  }
+  std::map<std::string, std::size_t> output_at;
+  for (std::size_t i = 0; i < plan.items.size(); ++i) {
+    BatchItem& item = plan.items[i];
+    if (!item.error.empty() || item.output == kStdio) continue;
+    const std::string where = resolved(item.output);
+    std::optional<std::size_t> input_index;
+    if (const auto it = input_at.find(where); it != input_at.end()) input_index = it->second;
+    if (const auto id = file_id(item.output)) {
+      if (const auto it = input_id_at.find(*id); it != input_id_at.end()) input_index = it->second;
+    }
+    if (input_index) {
+      item.error = item.output + (*input_index == i
+                                      ? ": is the input file; refusing to write over it"
+                                      : ": is an input of this batch (" +
+                                            plan.items[*input_index].input +
+                                            "); refusing to write over it");
+      continue;
+    }
+    const auto [it, first] = output_at.emplace(where, i);
+    if (!first)
+      item.error = item.output + ": is also the output of " + plan.items[it->second].input +
+                   " in this batch (change --name or -o)";
+  }
+
+  if (spec.shard) {
+    std::vector<BatchItem> mine;
+    for (BatchItem& item : plan.items)
+      if (stable_hash(item.key) % static_cast<std::uint64_t>(spec.shard->count) ==
+          static_cast<std::uint64_t>(spec.shard->index))
+        mine.push_back(std::move(item));
+    plan.items = std::move(mine);
+  }
+  return plan;
+}
+
+}  // namespace tconv::app

@@ -1,0 +1,232 @@
+// The batch runner (see batch_runner.hpp). Workers take the next item index
+// from one atomic counter, so any number of jobs processes every item exactly
+// once; results are stored by index, so the report's order never depends on
+// timing.
+#include "batch_runner.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <new>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "exit_codes.hpp"
+#include "file_io.hpp"
+#include "logging.hpp"
+#include "tconv/error.hpp"
+
+namespace tconv::app {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Paths may hold bytes that are not UTF-8; the JSON keeps them readable
+// instead of throwing.
+std::string dump(const nlohmann::json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string clock_text(double seconds) {
+  const auto s = static_cast<long long>(std::llround(seconds));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%lld:%02lld", s / 60, s % 60);
+  return buf;
+}
+
+// Progress display; every call is made under the runner's mutex.
+class Progress {
+ public:
+  Progress(ProgressMode mode, std::size_t total, Clock::time_point start)
+      : mode_(mode), total_(total), start_(start) {
+    if (mode_ == ProgressMode::kAuto)
+      mode_ = ::isatty(STDERR_FILENO) && total > 1 ? ProgressMode::kBar : ProgressMode::kNone;
+    if (mode_ == ProgressMode::kBar) set_status_line(bar());
+  }
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+  ~Progress() {
+    if (mode_ == ProgressMode::kBar) set_status_line("");
+  }
+
+  void finished(std::size_t index, const BatchItem& item, const ItemResult& r) {
+    ++finished_;
+    if (mode_ == ProgressMode::kBar) {
+      set_status_line(bar());
+    } else if (mode_ == ProgressMode::kJson) {
+      nlohmann::json j{{"index", index},
+                       {"input", display_name(item.input)},
+                       {"output", item.output},
+                       {"status", to_string(r.status)},
+                       {"seconds", r.seconds},
+                       {"finished", finished_},
+                       {"total", total_}};
+      if (!r.reason.empty()) j["reason"] = r.reason;
+      print_stderr_line(dump(j));
+    }
+  }
+
+ private:
+  // "[#########---------------] 12/40  3.1 files/s  ETA 0:09"
+  [[nodiscard]] std::string bar() const {
+    constexpr std::size_t kWidth = 24;
+    const std::size_t filled = total_ ? finished_ * kWidth / total_ : kWidth;
+    std::string text = "[" + std::string(filled, '#') + std::string(kWidth - filled, '-') + "] " +
+                       std::to_string(finished_) + "/" + std::to_string(total_);
+    const double elapsed = seconds_since(start_);
+    if (finished_ > 0 && elapsed > 0) {
+      const double rate = static_cast<double>(finished_) / elapsed;
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "  %.1f files/s  ETA %s", rate,
+                    clock_text(static_cast<double>(total_ - finished_) / rate).c_str());
+      text += buf;
+    }
+    return text;
+  }
+
+  ProgressMode mode_;
+  std::size_t total_;
+  std::size_t finished_ = 0;
+  Clock::time_point start_;
+};
+
+ItemResult failure(std::string reason, bool usage) {
+  ItemResult r;
+  r.status = ItemStatus::kFailed;
+  r.reason = std::move(reason);
+  r.usage = usage;
+  return r;
+}
+
+// Runs one item, turning every exception into a failure with its reason.
+ItemResult run_one(const ItemFunction& work, const BatchItem& item) {
+  try {
+    return work(item);
+  } catch (const UsageError& e) {
+    return failure(e.what(), true);
+  } catch (const tconv::Error& e) {
+    const bool usage = e.code() == tconv::ErrorCode::kInvalidArgument ||
+                       e.code() == tconv::ErrorCode::kShapeMismatch;
+    return failure(e.what(), usage);
+  } catch (const std::bad_alloc&) {
+    return failure("out of memory", false);
+  } catch (const std::exception& e) {
+    return failure(e.what(), false);
+  }
+}
+
+}  // namespace
+
+std::string failure_line(const BatchItem& item, const std::string& reason) {
+  const std::string name = display_name(item.input);
+  if (reason.rfind(name + ":", 0) == 0) return reason;
+  return name + ": " + reason;
+}
+
+const char* to_string(ItemStatus status) noexcept {
+  switch (status) {
+    case ItemStatus::kDone: return "done";
+    case ItemStatus::kSkipped: return "skipped";
+    case ItemStatus::kFailed: return "failed";
+    case ItemStatus::kNotRun: return "not run";
+  }
+  return "?";
+}
+
+ProgressMode parse_progress(const std::string& text) {
+  if (text == "auto") return ProgressMode::kAuto;
+  if (text == "bar") return ProgressMode::kBar;
+  if (text == "json") return ProgressMode::kJson;
+  if (text == "none") return ProgressMode::kNone;
+  throw UsageError("--progress " + text + ": expected auto, bar, json or none");
+}
+
+BatchSummary run_batch(const std::vector<BatchItem>& items, const ItemFunction& work,
+                       const RunnerOptions& options, std::vector<ItemResult>& results) {
+  const auto start = Clock::now();
+  results.assign(items.size(), ItemResult{});
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  Progress progress(options.progress, items.size(), start);
+
+  auto worker = [&] {
+    while (!stop.load()) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= items.size()) return;
+      const auto started = Clock::now();
+      ItemResult r = run_one(work, items[i]);
+      r.seconds = seconds_since(started);
+      if (r.status == ItemStatus::kFailed) {
+        spdlog::error("{}", failure_line(items[i], r.reason));
+        if (options.fail_fast) stop.store(true);
+      }
+      std::lock_guard lock(mutex);
+      results[i] = r;
+      progress.finished(i, items[i], r);
+    }
+  };
+  const std::size_t jobs =
+      std::min<std::size_t>(static_cast<std::size_t>(std::max(options.jobs, 1)), items.size());
+  if (jobs <= 1) {
+    worker();
+  } else {
+    std::vector<std::jthread> pool;
+    pool.reserve(jobs);
+    for (std::size_t j = 0; j < jobs; ++j) pool.emplace_back(worker);
+  }
+
+  BatchSummary s;
+  s.failed_on_usage = true;
+  for (ItemResult& r : results) {
+    switch (r.status) {
+      case ItemStatus::kDone: ++s.done; break;
+      case ItemStatus::kSkipped: ++s.skipped; break;
+      case ItemStatus::kFailed:
+        ++s.failed;
+        s.failed_on_usage = s.failed_on_usage && r.usage;
+        break;
+      case ItemStatus::kNotRun:
+        ++s.not_run;
+        r.reason = "not run: --fail-fast stopped the batch";
+        break;
+    }
+  }
+  if (s.failed == 0) s.failed_on_usage = false;
+  s.seconds = seconds_since(start);
+  return s;
+}
+
+void write_report(const std::string& path, const std::vector<BatchItem>& items,
+                  const std::vector<ItemResult>& results, const BatchSummary& summary) {
+  nlohmann::json files = nlohmann::json::array();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    nlohmann::json f{{"input", display_name(items[i].input)},
+                     {"output", items[i].output},
+                     {"status", to_string(results[i].status)},
+                     {"seconds", results[i].seconds}};
+    if (!results[i].reason.empty()) f["reason"] = results[i].reason;
+    files.push_back(std::move(f));
+  }
+  const nlohmann::json report{{"summary",
+                               {{"done", summary.done},
+                                {"skipped", summary.skipped},
+                                {"failed", summary.failed},
+                                {"not_run", summary.not_run},
+                                {"seconds", summary.seconds}}},
+                              {"files", std::move(files)}};
+  const std::string text = dump(report, 2) + "\n";
+  write_file_atomic(path, {reinterpret_cast<const unsigned char*>(text.data()), text.size()}, true);
+}
+
+}  // namespace tconv::app

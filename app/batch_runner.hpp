@@ -1,0 +1,70 @@
+// Runs a planned batch: N jobs in parallel, one failure never stopping the
+// others (unless fail-fast), progress on stderr, a per-file JSON report.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "batch.hpp"
+
+namespace tconv::app {
+
+/// How one item ended.
+enum class ItemStatus { kDone, kSkipped, kFailed, kNotRun };
+
+/// "done", "skipped", "failed", "not run".
+[[nodiscard]] const char* to_string(ItemStatus status) noexcept;
+
+/// The result of one item.
+struct ItemResult {
+  ItemStatus status = ItemStatus::kNotRun;
+  std::string reason;    ///< Why it failed or was skipped (one line).
+  bool usage = false;    ///< Failed because of the flags (UsageError, invalid parameters).
+  double seconds = 0.0;  ///< Wall time of this item.
+};
+
+/// Progress on stderr: auto (a bar when stderr is a terminal, else nothing),
+/// bar, json (one JSON object per finished item, one line each), none.
+enum class ProgressMode { kAuto, kBar, kJson, kNone };
+
+/// Parses auto|bar|json|none; throws UsageError.
+[[nodiscard]] ProgressMode parse_progress(const std::string& text);
+
+struct RunnerOptions {
+  int jobs = 1;           ///< Items in flight at once, >= 1.
+  bool fail_fast = false; ///< Stop starting items after the first failure.
+  ProgressMode progress = ProgressMode::kAuto;
+};
+
+/// Counts at the end of a batch.
+struct BatchSummary {
+  std::size_t done = 0;
+  std::size_t skipped = 0;
+  std::size_t failed = 0;
+  std::size_t not_run = 0;      ///< Left out by --fail-fast.
+  bool failed_on_usage = false; ///< Every failure was a usage failure (bad flags for the image).
+  double seconds = 0.0;
+};
+
+/// Does one item: returns ItemStatus::kDone or kSkipped (with a reason), or
+/// throws; the runner turns the exception into a failure line.
+using ItemFunction = std::function<ItemResult(const BatchItem& item)>;
+
+/// The one stderr line for a failed item: "<input>: <reason>", without
+/// repeating the input when the reason already starts with it.
+[[nodiscard]] std::string failure_line(const BatchItem& item, const std::string& reason);
+
+/// Runs `items` with `options.jobs` workers; each failure is logged as one
+/// error line "<input>: <reason>" as soon as it happens. `results` receives
+/// one entry per item, in the items' order.
+BatchSummary run_batch(const std::vector<BatchItem>& items, const ItemFunction& work,
+                       const RunnerOptions& options, std::vector<ItemResult>& results);
+
+/// Writes the per-file results as JSON (safe write, replacing an earlier
+/// report): {"summary": {...}, "files": [{"input", "output", "status",
+/// "reason", "seconds"}, ...]}. Throws InputError when it cannot be written.
+void write_report(const std::string& path, const std::vector<BatchItem>& items,
+                  const std::vector<ItemResult>& results, const BatchSummary& summary);
+
+}  // namespace tconv::app

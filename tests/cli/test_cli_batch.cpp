@@ -1,0 +1,421 @@
+// CLI batch tests: the real binary on folders, lists, pipes and shards,
+// checking exit codes, stderr lines, and that nothing but the planned
+// outputs is ever written.
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <random>
+#include <set>
+#include <sstream>
+
+#include "tconv/npy.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+std::string slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+void spit(const fs::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Single-quoted for the shell ('\'' for each quote inside).
+std::string quoted(const std::string& s) {
+  std::string q = "'";
+  for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// A fresh folder per test; `run` executes a shell line in it with
+// $T standing for the binary, capturing stdout and stderr separately.
+struct Sandbox {
+  fs::path path;
+  Sandbox() {
+    static int counter = 0;
+    path = fs::temp_directory_path() /
+           ("tconv_batch_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~Sandbox() {
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(path, ec); it != fs::recursive_directory_iterator();
+         it.increment(ec))
+      ::chmod(it->path().c_str(), 0755);
+    fs::remove_all(path, ec);
+  }
+  [[nodiscard]] fs::path operator/(const std::string& rel) const { return path / rel; }
+
+  Run run(const std::string& line) const {
+    const fs::path out = path / ".stdout";
+    const fs::path err = path / ".stderr";
+    const std::string cmd = "cd " + quoted(path.string()) + " && T=" + quoted(TCONV_CLI) +
+                            " && export T && bash -c " + quoted("set -o pipefail; " + line) +
+                            " >" + quoted(out.string()) + " 2>" + quoted(err.string());
+    const int status = std::system(cmd.c_str());
+    Run r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = slurp(out);
+    r.err = slurp(err);
+    fs::remove(out);
+    fs::remove(err);
+    return r;
+  }
+};
+
+cv::Mat noise(int rows, int cols, int type, unsigned seed) {
+  cv::Mat m(rows, cols, type);
+  cv::RNG rng(seed);
+  rng.fill(m, cv::RNG::UNIFORM, 0, CV_MAT_DEPTH(type) == CV_16U ? 65535 : 255);
+  return m;
+}
+
+void write_image(const fs::path& p, const cv::Mat& m) {
+  fs::create_directories(p.parent_path());
+  REQUIRE(cv::imwrite(p.string(), m));
+}
+
+// Every regular file under `root` (relative path -> bytes), hidden ones too.
+std::map<std::string, std::string> snapshot(const fs::path& root) {
+  std::map<std::string, std::string> files;
+  if (!fs::exists(root)) return files;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    const auto rel = e.path().lexically_relative(root).generic_string();
+    if (e.is_fifo()) files[rel] = "<fifo>";
+    else if (e.is_regular_file()) {
+      struct stat st {};
+      ::stat(e.path().c_str(), &st);
+      files[rel] = (st.st_mode & 0444) ? slurp(e.path()) : "<mode " + std::to_string(st.st_mode & 0777) + ">";
+    }
+  }
+  return files;
+}
+
+std::set<std::string> names(const std::map<std::string, std::string>& files) {
+  std::set<std::string> n;
+  for (const auto& [k, v] : files) n.insert(k);
+  return n;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  return lines;
+}
+
+int count_lines_with(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (const auto& l : lines_of(text)) n += l.find(needle) != std::string::npos;
+  return n;
+}
+
+// Six small good images of different kinds.
+void good_images(const fs::path& dir) {
+  write_image(dir / "rgb.png", noise(9, 7, CV_8UC3, 1));
+  write_image(dir / "gray.png", noise(6, 11, CV_8UC1, 2));
+  write_image(dir / "rgba.png", noise(5, 8, CV_8UC4, 3));
+  write_image(dir / "deep.tif", noise(7, 7, CV_16UC3, 4));
+  write_image(dir / "photo.jpg", noise(8, 8, CV_8UC3, 5));
+  write_image(dir / "pic.bmp", noise(4, 9, CV_8UC3, 6));
+}
+
+}  // namespace
+
+TEST_CASE("a folder of good and bad files: good ones done, each bad one named, exit 1",
+          "[cli][batch]") {
+  Sandbox box;
+  const fs::path in = box / "in";
+  good_images(in);
+  std::vector<unsigned char> png;
+  REQUIRE(cv::imencode(".png", noise(16, 16, CV_8UC3, 7), png));
+  std::string good_png(png.begin(), png.end());
+  spit(in / "corrupt.png", good_png.substr(0, 33) + std::string(200, '\x5a'));
+  std::vector<unsigned char> jpg;
+  REQUIRE(cv::imencode(".jpg", noise(64, 64, CV_8UC3, 8), jpg));
+  spit(in / "truncated.jpg", std::string(jpg.begin(), jpg.begin() + static_cast<long>(jpg.size() / 3)));
+  spit(in / "empty.png", "");
+  spit(in / "text.png", "this is not an image\n");
+  // 40 bytes: PNG signature, IHDR declaring 100000 x 100000 RGB, start of an IDAT.
+  const std::string bomb = std::string("\x89PNG\r\n\x1a\n", 8) + std::string("\0\0\0\x0dIHDR", 8) +
+                           std::string("\x00\x01\x86\xa0\x00\x01\x86\xa0\x08\x02\x00\x00\x00", 13) +
+                           std::string("\0\0\0\0", 4) + std::string("\0\0\x10\0IDA", 7);
+  REQUIRE(bomb.size() == 40);
+  spit(in / "bomb.png", bomb);
+  REQUIRE(::mkfifo((in / "fifo.png").c_str(), 0644) == 0);
+  // Two inputs with one output name under --format png: dup.bmp wins (sorted first).
+  write_image(in / "dup.bmp", noise(3, 3, CV_8UC3, 9));
+  write_image(in / "dup.png", noise(3, 3, CV_8UC3, 10));
+  spit(in / "locked.png", good_png);
+  ::chmod((in / "locked.png").c_str(), 0);
+  const bool root = ::geteuid() == 0;
+  if (root) WARN("running as root: permissions do not apply, the unreadable-file check is skipped");
+
+  fs::create_directories(box / "out");
+  spit(box / "out" / "keep.txt", "pre-existing");
+  const auto before_in = snapshot(in);
+  const auto before_out = snapshot(box / "out");
+
+  const Run r = box.run("$T in -o out --format png -j 2 -s 2");
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"corrupt.png", ""},
+      {"truncated.jpg", "truncated JPEG (no end-of-image marker)"},
+      {"empty.png", "empty file"},
+      {"text.png", "not a PNG, JPEG, TIFF, WebP or BMP file"},
+      {"bomb.png", "header declares 100000x100000"},
+      {"fifo.png", "not a regular file"},
+      {"dup.png", "out/dup_x2.png: is also the output of in/dup.bmp in this batch"},
+  };
+  for (const auto& [file, reason] : bad) {
+    INFO(file);
+    CHECK(count_lines_with(r.err, "error: in/" + file + ": " + reason) == 1);
+  }
+  if (!root) CHECK(count_lines_with(r.err, "error: in/locked.png: cannot open: Permission denied") == 1);
+  CHECK(count_lines_with(r.err, "tconv-upsample: error:") == static_cast<int>(bad.size()) + (root ? 0 : 1));
+  CHECK_THAT(r.err, Catch::Contains(root ? "8 done, 0 skipped, 7 failed" : "7 done, 0 skipped, 8 failed"));
+
+  // Inputs untouched, and the output folder holds exactly the good results.
+  CHECK(snapshot(in) == before_in);
+  const auto after = snapshot(box / "out");
+  std::set<std::string> expected = {"keep.txt", "rgb_x2.png", "gray_x2.png", "rgba_x2.png",
+                                    "deep_x2.png", "photo_x2.png", "pic_x2.png", "dup_x2.png"};
+  if (root) expected.insert("locked_x2.png");
+  CHECK(names(after) == expected);
+  CHECK(after.at("keep.txt") == before_out.at("keep.txt"));
+  const cv::Mat deep = cv::imread((box / "out/deep_x2.png").string(), cv::IMREAD_UNCHANGED);
+  CHECK(deep.rows == 14);
+  CHECK(deep.type() == CV_16UC3);
+  REQUIRE(box.run("$T in/dup.bmp -s 2 -o dup_alone.png").exit_code == 0);
+  CHECK(slurp(box / "out/dup_x2.png") == slurp(box / "dup_alone.png"));
+}
+
+TEST_CASE("recursive mirroring, no-clobber, --skip-existing, --overwrite", "[cli][batch]") {
+  Sandbox box;
+  write_image(box / "in/a.png", noise(5, 5, CV_8UC3, 1));
+  write_image(box / "in/sub/b.png", noise(5, 6, CV_8UC1, 2));
+  write_image(box / "in/sub/deep/c.jpg", noise(6, 5, CV_8UC3, 3));
+
+  const Run flat = box.run("$T in -o out/");
+  CHECK(flat.exit_code == 0);
+  CHECK(names(snapshot(box / "out")) == std::set<std::string>{"a_x2.png"});
+
+  const Run deep = box.run("$T -r in -o out2");
+  INFO(deep.err);
+  CHECK(deep.exit_code == 0);
+  CHECK(names(snapshot(box / "out2")) ==
+        std::set<std::string>{"a_x2.png", "sub/b_x2.png", "sub/deep/c_x2.jpg"});
+  CHECK(cv::imread((box / "out2/sub/deep/c_x2.jpg").string()).rows == 12);
+
+  // No clobbering: every existing output is reported and left as it was.
+  spit(box / "out2/sub/b_x2.png", "mine");
+  const auto before = snapshot(box / "out2");
+  const Run again = box.run("$T -r in -o out2");
+  CHECK(again.exit_code == 1);
+  CHECK(count_lines_with(again.err, "exists (use --overwrite to replace it)") == 3);
+  CHECK(snapshot(box / "out2") == before);
+
+  // --skip-existing: nothing to redo, exit 0, counted as skipped.
+  fs::remove(box / "out2/a_x2.png");
+  const Run skip = box.run("$T -r in -o out2 --skip-existing");
+  INFO(skip.err);
+  CHECK(skip.exit_code == 0);
+  CHECK_THAT(skip.err, Catch::Contains("1 done, 2 skipped, 0 failed"));
+  CHECK(slurp(box / "out2/sub/b_x2.png") == "mine");
+  CHECK(fs::exists(box / "out2/a_x2.png"));
+
+  const Run over = box.run("$T -r in -o out2 --overwrite");
+  CHECK(over.exit_code == 0);
+  CHECK(cv::imread((box / "out2/sub/b_x2.png").string(), cv::IMREAD_UNCHANGED).cols == 12);
+  CHECK(box.run("$T in -o out2 --overwrite --skip-existing").exit_code == 2);
+}
+
+TEST_CASE("--dry-run lists and writes nothing; an empty folder is exit 3", "[cli][batch]") {
+  Sandbox box;
+  good_images(box / "in");
+  spit(box / "in/notes.txt", "not picked up");
+  const auto before = snapshot(box.path);
+  const Run dry = box.run("$T in -o out --dry-run");
+  INFO(dry.err);
+  CHECK(dry.exit_code == 0);
+  CHECK(lines_of(dry.out).size() == 6);
+  CHECK_THAT(dry.out, Catch::Contains("in/deep.tif -> out/deep_x2.tif"));
+  CHECK(snapshot(box.path) == before);
+  CHECK_FALSE(fs::exists(box / "out"));
+
+  fs::create_directories(box / "empty");
+  const Run none = box.run("$T empty -o out");
+  CHECK(none.exit_code == 3);
+  CHECK_THAT(none.err, Catch::Contains("no input matched"));
+  CHECK(box.run("$T --files-from /dev/null -o out").exit_code == 3);
+  CHECK_FALSE(fs::exists(box / "out"));
+}
+
+TEST_CASE("stdin to stdout: a pipeline equals the same steps through files", "[cli][batch]") {
+  Sandbox box;
+  write_image(box / "a.png", noise(7, 9, CV_8UC3, 4));
+  REQUIRE(box.run("$T a.png -s 2 -o b.png && $T b.png -s 2 -o c.png").exit_code == 0);
+  const Run pipe = box.run("cat a.png | $T - -s 2 -o - --format png | $T - -s 2 -o piped.png");
+  INFO(pipe.err);
+  REQUIRE(pipe.exit_code == 0);
+  CHECK(slurp(box / "piped.png") == slurp(box / "c.png"));
+  // Without --format, stdout gets the input's own format.
+  const Run same = box.run("$T - -o - < a.png > same.png");
+  CHECK(same.exit_code == 0);
+  CHECK(slurp(box / "same.png") == slurp(box / "b.png"));
+  // Logs go to stderr only: stdout is exactly the image.
+  const Run loud = box.run("$T a.png -v -o - --format bmp");
+  CHECK(loud.out.substr(0, 2) == "BM");
+  CHECK_FALSE(loud.err.empty());
+  // --max-input-bytes caps stdin.
+  const Run big = box.run("$T - -o out.png --max-input-bytes 100 < a.png");
+  CHECK(big.exit_code == 1);
+  CHECK_THAT(big.err, Catch::Contains("stdin: more than the limit of 100 bytes"));
+  CHECK_FALSE(fs::exists(box / "out.png"));
+}
+
+TEST_CASE("a full device or a closed pipe on stdout exits non-zero with a message",
+          "[cli][batch]") {
+  Sandbox box;
+  // Larger than a pipe buffer, so the write cannot finish before the reader is gone.
+  write_image(box / "a.png", noise(256, 256, CV_8UC3, 5));
+  const Run full = box.run("$T a.png -s 4 -o - > /dev/full");
+  CHECK(full.exit_code == 1);
+  CHECK_THAT(full.err, Catch::Contains("stdout: write failed: No space left on device"));
+  const Run closed = box.run("$T a.png -s 4 -o - | true; exit ${PIPESTATUS[0]}");
+  CHECK(closed.exit_code == 1);
+  CHECK_THAT(closed.err, Catch::Contains("stdout: write failed: the reading end of the pipe was closed"));
+}
+
+TEST_CASE("--files-from with -0, --report and --progress json", "[cli][batch]") {
+  Sandbox box;
+  good_images(box / "in");
+  spit(box / "in/bad.png", "nope");
+  const Run r = box.run(
+      "printf 'in/rgb.png\\0in/bad.png\\0in/deep.tif\\0in/missing.png\\0' | "
+      "$T --files-from - -0 -o out --report rep.json --progress json");
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  // Listed relative paths keep their folders under -o.
+  CHECK(names(snapshot(box / "out")) == std::set<std::string>{"in/rgb_x2.png", "in/deep_x2.tif"});
+
+  const auto report = nlohmann::json::parse(slurp(box / "rep.json"));
+  CHECK(report["summary"]["done"] == 2);
+  CHECK(report["summary"]["failed"] == 2);
+  REQUIRE(report["files"].size() == 4);
+  CHECK(report["files"][0]["input"] == "in/rgb.png");
+  CHECK(report["files"][0]["output"] == "out/in/rgb_x2.png");
+  CHECK(report["files"][0]["status"] == "done");
+  CHECK(report["files"][1]["status"] == "failed");
+  CHECK_THAT(report["files"][1]["reason"].get<std::string>(), Catch::Contains("not a PNG"));
+  CHECK(report["files"][3]["status"] == "failed");
+  CHECK_THAT(report["files"][3]["reason"].get<std::string>(), Catch::Contains("in/missing.png: cannot read"));
+
+  int json_lines = 0;
+  std::set<std::string> inputs;
+  for (const auto& line : lines_of(r.err)) {
+    if (line.empty() || line.front() != '{') continue;
+    const auto j = nlohmann::json::parse(line);
+    inputs.insert(j["input"].get<std::string>());
+    CHECK(j["total"] == 4);
+    ++json_lines;
+  }
+  CHECK(json_lines == 4);
+  CHECK(inputs.size() == 4);
+}
+
+TEST_CASE("--shard K/N: the shards together process every input exactly once", "[cli][batch]") {
+  Sandbox box;
+  for (int i = 0; i < 12; ++i)
+    write_image(box / ("in/f" + std::to_string(i) + ".png"), noise(3, 4, CV_8UC1, 20 + i));
+  std::multiset<std::string> done;
+  for (int k = 1; k <= 3; ++k) {
+    const std::string rep = "r" + std::to_string(k) + ".json";
+    const Run r = box.run("$T in -o out --report " + rep + " --shard " + std::to_string(k) + "/3");
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    const auto report = nlohmann::json::parse(slurp(box / rep));
+    for (const auto& f : report["files"]) {
+      CHECK(f["status"] == "done");
+      done.insert(f["input"].get<std::string>());
+    }
+  }
+  CHECK(done.size() == 12);
+  CHECK(std::set<std::string>(done.begin(), done.end()).size() == 12);
+  CHECK(snapshot(box / "out").size() == 12);
+  // Re-running a shard with --skip-existing is idempotent: nothing new to do.
+  const Run again = box.run("$T in -o out --shard 2/3 --skip-existing");
+  CHECK(again.exit_code == 0);
+  CHECK_THAT(again.err, Catch::Contains("0 done"));
+}
+
+TEST_CASE("outputs are byte-identical for any --jobs and --threads", "[cli][batch][threads]") {
+  Sandbox box;
+  good_images(box / "in");
+  write_image(box / "in/big.png", noise(40, 50, CV_8UC3, 11));
+  for (const char* args : {"-j 1 -o o1", "-j 2 -o o2", "-j 2 -t 2 -o o3", "-j 1 -t 1 -o o4"}) {
+    const Run r = box.run(std::string("$T in -s 3 -k bicubic ") + args);
+    INFO(args << "\n" << r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  const auto one = snapshot(box / "o1");
+  CHECK(one.size() == 7);
+  CHECK(snapshot(box / "o2") == one);
+  CHECK(snapshot(box / "o3") == one);
+  CHECK(snapshot(box / "o4") == one);
+}
+
+TEST_CASE("--fail-fast stops starting new inputs after a failure", "[cli][batch]") {
+  Sandbox box;
+  fs::create_directories(box / "in");
+  spit(box / "in/a.png", "bad");
+  for (int i = 0; i < 4; ++i) write_image(box / ("in/b" + std::to_string(i) + ".png"), noise(3, 3, CV_8UC1, 30 + i));
+  const Run r = box.run("$T in -o out -j 1 --fail-fast --report rep.json");
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("0 done, 0 skipped, 1 failed, 4 not run"));
+  CHECK_FALSE(fs::exists(box / "out"));
+  CHECK(nlohmann::json::parse(slurp(box / "rep.json"))["files"][1]["status"] == "not run");
+}
+
+TEST_CASE("the progress bar shows on a terminal only; stdout refuses a terminal", "[cli][batch]") {
+  Sandbox box;
+  good_images(box / "in");
+  const Run piped = box.run("$T in -o out");
+  CHECK(piped.exit_code == 0);
+  CHECK(piped.err.find('\r') == std::string::npos);
+  CHECK(piped.err.find("files/s") == std::string::npos);
+  if (box.run("command -v script").exit_code != 0) {
+    WARN("util-linux `script` not found: the terminal checks are skipped");
+    return;
+  }
+  // script(1) gives the command a pseudo-terminal for stdin, stdout and stderr.
+  const Run tty = box.run("script -qec \"$T in -o out2 -q\" /dev/null");
+  CHECK(tty.exit_code == 0);
+  CHECK_THAT(tty.out, Catch::Contains("6/6") && Catch::Contains("files/s  ETA"));
+  const Run binary = box.run("script -qec \"$T in/rgb.png -o -\" /dev/null");
+  CHECK(binary.exit_code == 2);
+  CHECK_THAT(binary.out, Catch::Contains("-o -: stdout is a terminal"));
+}

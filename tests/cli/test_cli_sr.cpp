@@ -1,0 +1,156 @@
+// CLI tests of the super-resolution commands (eval, train): run the real
+// binary, check exit codes, JSON keys and the published bicubic numbers.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <set>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+Result run(const std::string& args) {
+  static int counter = 0;
+  const fs::path err_file = fs::temp_directory_path() /
+                            ("tconv_sr_err_" + std::to_string(::getpid()) + "_" +
+                             std::to_string(counter++));
+  const std::string cmd = std::string(TCONV_CLI) + " " + args + " 2>" + err_file.string();
+  Result r;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(err_file);
+  r.err.assign(std::istreambuf_iterator<char>(in), {});
+  fs::remove(err_file);
+  return r;
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static int counter = 0;
+    path = fs::temp_directory_path() /
+           ("tconv_cli_sr_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  [[nodiscard]] std::string operator/(const std::string& name) const {
+    return (path / name).string();
+  }
+};
+
+// A textured 8-bit colour image (smooth waves, so bicubic is not exact).
+void write_texture(const std::string& path, int rows, int cols, int seed) {
+  cv::Mat m(rows, cols, CV_8UC3);
+  for (int y = 0; y < rows; ++y)
+    for (int x = 0; x < cols; ++x)
+      for (int c = 0; c < 3; ++c)
+        m.ptr<unsigned char>(y)[x * 3 + c] = cv::saturate_cast<unsigned char>(
+            128 + 90 * std::sin(0.21 * x * (c + 1) + 0.13 * y + seed) *
+                      std::cos(0.17 * y - 0.05 * x * c));
+  REQUIRE(cv::imwrite(path, m));
+}
+
+std::set<std::string> keys_of(const nlohmann::json& j) {
+  std::set<std::string> out;
+  for (auto it = j.begin(); it != j.end(); ++it) out.insert(it.key());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("eval --json prints exactly the documented keys", "[cli][eval]") {
+  const TempDir dir;
+  write_texture(dir / "a.png", 40, 52, 1);
+  write_texture(dir / "b.png", 37, 45, 2);  // cropped to 36x44 at x2 / x4
+  for (const char* scale : {"2", "4"}) {
+    const Result r = run("eval --images " + dir.path.string() + " -s " + scale + " -k bicubic --json");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    CHECK(keys_of(j) == std::set<std::string>{"scale", "method", "color", "images", "mean"});
+    CHECK(j["scale"] == std::stoi(scale));
+    CHECK(j["method"] == "bicubic");
+    CHECK(j["color"] == "y");
+    REQUIRE(j["images"].size() == 2);
+    CHECK(j["images"][0]["name"] == "a.png");
+    for (const auto& image : j["images"])
+      CHECK(keys_of(image) ==
+            std::set<std::string>{"name", "psnr", "ssim", "bicubic_psnr", "bicubic_ssim"});
+    CHECK(keys_of(j["mean"]) ==
+          std::set<std::string>{"psnr", "ssim", "bicubic_psnr", "bicubic_ssim"});
+    // The built-in bicubic kernel with replicated edges and MATLAB's bicubic
+    // with mirrored edges agree after the shave.
+    CHECK(double(j["mean"]["psnr"]) == Approx(double(j["mean"]["bicubic_psnr"])).margin(0.05));
+  }
+}
+
+TEST_CASE("eval exit codes: no images 3, usage 2, a broken image 1", "[cli][eval]") {
+  const TempDir dir;
+  Result r = run("eval --images " + dir.path.string() + " -s 2");
+  CHECK(r.exit_code == 3);
+  CHECK_THAT(r.err, Catch::Contains("no image"));
+  r = run("eval --images " + (dir / "missing") + " -s 2");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("not a directory"));
+  write_texture(dir / "good.png", 30, 30, 3);
+  r = run("eval --images " + dir.path.string());
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("needs -s"));
+  r = run("eval --images " + dir.path.string() + " -s 2,3");
+  CHECK(r.exit_code == 2);
+  {
+    std::ofstream bad(dir / "bad.png");
+    bad << "not a png";
+  }
+  r = run("eval --images " + dir.path.string() + " -s 2 --json");
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("bad.png"));
+  // The good image is still reported.
+  CHECK_THAT(r.out, Catch::Contains("good.png"));
+}
+
+TEST_CASE("eval's bicubic baseline reproduces the published Set5 numbers",
+          "[cli][eval][shared]") {
+  const fs::path set5 = fs::path(TCONV_SHARED_DIR) / "data" / "sr" / "Set5";
+  if (!fs::exists(set5)) {
+    WARN("SKIPPED: shared data " << set5.string() << " is absent");
+    return;
+  }
+  struct Published {
+    int scale;
+    double psnr;
+    double ssim;
+  };
+  for (const Published& p : {Published{2, 33.66, 0.9299}, Published{3, 30.39, 0.8682},
+                             Published{4, 28.42, 0.8104}}) {
+    const Result r =
+        run("eval --images " + set5.string() + " -s " + std::to_string(p.scale) + " --json");
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    INFO("x" << p.scale << ": " << j["mean"].dump());
+    CHECK(double(j["mean"]["bicubic_psnr"]) == Approx(p.psnr).margin(0.01));
+    CHECK(double(j["mean"]["bicubic_ssim"]) == Approx(p.ssim).margin(0.0005));
+  }
+}

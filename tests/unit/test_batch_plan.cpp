@@ -1,0 +1,206 @@
+// Batch planning without images: input expansion, naming, mirroring,
+// collisions, shards. Files are empty; only their names and identities matter.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+#include "batch.hpp"
+#include "exit_codes.hpp"
+
+namespace fs = std::filesystem;
+using namespace tconv::app;
+
+namespace {
+
+struct Tree {
+  fs::path root;
+  Tree() {
+    static int counter = 0;
+    root = fs::temp_directory_path() /
+           ("tconv_plan_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(root);
+    fs::create_directories(root);
+  }
+  ~Tree() { fs::remove_all(root); }
+  std::string touch(const std::string& rel) const {
+    const fs::path p = root / rel;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p).put('x');
+    return p.string();
+  }
+  [[nodiscard]] std::string operator/(const std::string& rel) const { return (root / rel).string(); }
+};
+
+BatchSpec spec_of(std::vector<std::string> inputs, std::string output = "") {
+  BatchSpec s;
+  s.inputs = std::move(inputs);
+  s.output = std::move(output);
+  s.scale = "2";
+  return s;
+}
+
+std::vector<std::string> outputs_of(const BatchPlan& plan) {
+  std::vector<std::string> out;
+  for (const auto& item : plan.items) out.push_back(item.output);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("output names follow the template", "[batch]") {
+  CHECK(output_name(kDefaultNameTemplate, "dir/photo.JPG", "2", "JPG") == "photo_x2.JPG");
+  CHECK(output_name(kDefaultNameTemplate, "a.b.png", "2x3", "webp") == "a.b_x2x3.webp");
+  CHECK(output_name("{name}.{ext}", "x.png", "2", "tif") == "x.png.tif");
+  CHECK(output_name("{{{stem}}}", "x.png", "2", "png") == "{x}");
+  CHECK_THROWS_WITH(output_name("{stem}_{size}", "x.png", "2", "png"),
+                    Catch::Contains("unknown field {size}"));
+  CHECK_THROWS_AS(output_name("{stem", "x.png", "2", "png"), UsageError);
+  CHECK_THROWS_WITH(output_name("a}b", "x.png", "2", "png"), Catch::Contains("unmatched '}'"));
+  CHECK_THROWS_WITH(output_name("sub/{stem}", "x.png", "2", "png"), Catch::Contains("'/'"));
+  CHECK_THROWS_WITH(output_name("", "x.png", "2", "png"), Catch::Contains("empty file name"));
+}
+
+TEST_CASE("shard, format and path-list parsing", "[batch]") {
+  CHECK(parse_shard("1/4").index == 0);
+  CHECK(parse_shard("4/4").index == 3);
+  CHECK(parse_shard("4/4").count == 4);
+  for (const char* bad : {"0/4", "5/4", "1/0", "1", "a/b", "1/4x", "-1/4", "/4"})
+    CHECK_THROWS_AS(parse_shard(bad), UsageError);
+  CHECK(canonical_format("JPEG") == "jpg");
+  CHECK(canonical_format("tiff") == "tif");
+  CHECK_FALSE(canonical_format("gif"));
+  CHECK(has_batch_extension("a/B.TIFF"));
+  CHECK_FALSE(has_batch_extension("notes.txt"));
+  CHECK_FALSE(has_batch_extension("png"));
+  std::istringstream lines("a.png\n\nb c.png\nlast.png");
+  CHECK(read_path_list(lines, false) == std::vector<std::string>{"a.png", "b c.png", "last.png"});
+  std::istringstream nul(std::string("x\ny.png\0\0z.png\0", 15));
+  CHECK(read_path_list(nul, true) == std::vector<std::string>{"x\ny.png", "z.png"});
+  // FNV-1a 64 reference values: the hash must not change between versions.
+  CHECK(stable_hash("") == 14695981039346656037ull);
+  CHECK(stable_hash("a") == 0xaf63dc4c8601ec8cull);
+}
+
+TEST_CASE("directories give their image files in sorted order; -r mirrors subfolders", "[batch]") {
+  Tree t;
+  for (const char* f : {"b.png", "a.JPG", "c.txt", ".hidden.png", "sub/d.tif", "sub/deep/e.webp",
+                        "z.npy"})
+    t.touch(f);
+  const BatchPlan flat = plan_batch(spec_of({t.root.string()}, t / "out"));
+  CHECK(flat.output_dir);
+  CHECK(outputs_of(flat) == std::vector<std::string>{t / "out/a_x2.JPG", t / "out/b_x2.png",
+                                                     t / "out/z_x2.npy"});
+  BatchSpec rec = spec_of({t.root.string()}, t / "out/");
+  rec.recursive = true;
+  rec.format = "png";
+  const BatchPlan deep = plan_batch(rec);
+  CHECK(outputs_of(deep) == std::vector<std::string>{t / "out/a_x2.png", t / "out/b_x2.png",
+                                                     t / "out/sub/d_x2.png",
+                                                     t / "out/sub/deep/e_x2.png",
+                                                     t / "out/z_x2.png"});
+  CHECK(deep.items[3].key == "sub/deep/e_x2.png");
+  // Without -o, each output lands beside its input.
+  rec.output.clear();
+  const BatchPlan beside = plan_batch(rec);
+  CHECK(beside.items[3].output == t / "sub/deep/e_x2.png");
+  // An empty directory matches nothing.
+  fs::create_directories(t / "empty");
+  CHECK(plan_batch(spec_of({t / "empty"})).matched == 0);
+}
+
+TEST_CASE("listed paths keep their relative path under -o DIR", "[batch]") {
+  Tree t;
+  const std::string outside = t.touch("x/y.png");
+  const fs::path cwd = fs::current_path();
+  fs::current_path(t.root);
+  BatchSpec s = spec_of({}, "out");
+  s.listed = {"./sub/a.png", "sub/../b.png", outside, "../elsewhere/c.png", "-"};
+  s.from_list = true;
+  const BatchPlan plan = plan_batch(s);
+  CHECK(plan.output_dir);
+  CHECK(outputs_of(plan) == std::vector<std::string>{"out/sub/a_x2.png", "out/b_x2.png",
+                                                     "out/y_x2.png", "out/c_x2.png", "out/-_x2.png"});
+  CHECK(plan.items[4].input == "./-");  // a file named "-", never stdin
+  fs::current_path(cwd);
+}
+
+TEST_CASE("-o is a file for one input, a directory otherwise", "[batch]") {
+  Tree t;
+  const std::string a = t.touch("a.png");
+  const std::string b = t.touch("b.png");
+  CHECK(outputs_of(plan_batch(spec_of({a}, t / "big.png"))) == std::vector<std::string>{t / "big.png"});
+  // Several inputs: -o names a directory even without a trailing slash.
+  const BatchPlan two = plan_batch(spec_of({a, b}, t / "big.png"));
+  CHECK(two.output_dir);
+  CHECK(outputs_of(two) == std::vector<std::string>{t / "big.png/a_x2.png", t / "big.png/b_x2.png"});
+  // An existing directory or a trailing slash: a directory for one input too.
+  fs::create_directories(t / "out");
+  CHECK(outputs_of(plan_batch(spec_of({a}, t / "out"))) == std::vector<std::string>{t / "out/a_x2.png"});
+  CHECK(outputs_of(plan_batch(spec_of({a}, t / "new/"))) == std::vector<std::string>{t / "new/a_x2.png"});
+  CHECK(plan_batch(spec_of({a}, "-")).to_stdout);
+  CHECK_THROWS_WITH(plan_batch(spec_of({a, b}, "-")), Catch::Contains("stdout takes one image"));
+  CHECK_THROWS_WITH(plan_batch(spec_of({"-", "-"}, "-")), Catch::Contains("only once"));
+  CHECK_THROWS_WITH(plan_batch(spec_of({"-"})), Catch::Contains("reading stdin needs -o"));
+  CHECK_THROWS_WITH(plan_batch(spec_of({"-", a}, t / "out")), Catch::Contains("give --format"));
+  BatchSpec bad = spec_of({a});
+  bad.format = "gif";
+  CHECK_THROWS_WITH(plan_batch(bad), Catch::Contains("--format gif: unknown format"));
+}
+
+TEST_CASE("two inputs with one output: the second fails, nothing is written over an input",
+          "[batch]") {
+  Tree t;
+  const std::string png = t.touch("a.png");
+  const std::string jpg = t.touch("a.jpg");
+  BatchSpec s = spec_of({png, jpg}, t / "out/");
+  s.format = "png";
+  const BatchPlan plan = plan_batch(s);
+  REQUIRE(plan.items.size() == 2);
+  CHECK(plan.items[0].error.empty());
+  CHECK_THAT(plan.items[1].error, Catch::Contains("is also the output of " + png));
+
+  // a.png's default output a_x2.png is itself an input of the batch.
+  const std::string x2 = t.touch("a_x2.png");
+  const BatchPlan over = plan_batch(spec_of({png, x2}));
+  CHECK_THAT(over.items[0].error, Catch::Contains("is an input of this batch"));
+  CHECK(over.items[1].error.empty());
+
+  // A hard link to the input, named as the output, is the input.
+  fs::create_hard_link(png, t / "link.png");
+  const BatchPlan link = plan_batch(spec_of({png}, t / "link.png"));
+  CHECK_THAT(link.items[0].error, Catch::Contains("is the input file"));
+}
+
+TEST_CASE("shards partition the inputs, each exactly once, the same on every run", "[batch]") {
+  Tree t;
+  std::vector<std::string> all;
+  for (int i = 0; i < 60; ++i) all.push_back(t.touch("in/f" + std::to_string(i) + ".png"));
+  for (int n : {1, 2, 3, 7}) {
+    std::multiset<std::string> seen;
+    for (int k = 1; k <= n; ++k) {
+      BatchSpec s = spec_of({t / "in"}, t / "out/");
+      s.shard = parse_shard(std::to_string(k) + "/" + std::to_string(n));
+      const BatchPlan plan = plan_batch(s);
+      CHECK(plan.matched == 60);
+      CHECK(outputs_of(plan) == outputs_of(plan_batch(s)));  // deterministic
+      for (const auto& item : plan.items) seen.insert(item.input);
+    }
+    INFO("N = " << n);
+    CHECK(seen.size() == 60);
+    CHECK(std::set<std::string>(seen.begin(), seen.end()).size() == 60);
+  }
+  // The key is the output path relative to -o, so another output root or a
+  // different checkout location gives the same split.
+  BatchSpec here = spec_of({t / "in"}, t / "out/");
+  BatchSpec there = spec_of({t / "in"}, t / "elsewhere/");
+  here.shard = there.shard = parse_shard("2/3");
+  std::vector<std::string> a;
+  std::vector<std::string> b;
+  for (const auto& i : plan_batch(here).items) a.push_back(i.input);
+  for (const auto& i : plan_batch(there).items) b.push_back(i.input);
+  CHECK(a == b);
+  CHECK_FALSE(a.empty());
+}
