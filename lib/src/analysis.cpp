@@ -1,5 +1,5 @@
 // Checkerboard analysis: phase gains of a layer, phase metrics of images,
-// the least-squares 3x3 convolution, PSNR and SSIM (see tconv/analysis.hpp
+// the least-squares 3x3 convolution (see tconv/analysis.hpp
 // for the definitions; this file states the index math).
 #include "tconv/analysis.hpp"
 
@@ -184,17 +184,23 @@ PhaseGains phase_gains(const ConvParams& params, const Weights& weights) {
   }
   out.uneven_overlap =
       std::adjacent_find(out.taps.begin(), out.taps.end(), std::not_equal_to<>()) != out.taps.end();
-  out.ratio = 1.0;
-  for (const auto& g : out.gains) {
+  out.ratio = phase_gain_ratio(out.gains);
+  return out;
+}
+
+double phase_gain_ratio(const std::vector<std::vector<double>>& gains) {
+  double ratio = 1.0;
+  for (const auto& g : gains) {
+    if (g.empty()) continue;
     const auto [lo, hi] = std::minmax_element(g.begin(), g.end());
     double r = 1.0;
     if (*lo == *hi) r = 1.0;
     else if (*lo > 0.0) r = *hi / *lo;
     else if (*hi < 0.0) r = *lo / *hi;  // both negative: |lo| / |hi|
     else r = kInf;
-    out.ratio = std::max(out.ratio, r);
+    ratio = std::max(ratio, r);
   }
-  return out;
+  return ratio;
 }
 
 double phase_mean_spread(ConstTensorView image, Size2 stride, Size2 border) {
@@ -453,67 +459,6 @@ Weights fit_conv3x3(ConstTensorView src, ConstTensorView target, Size2 border, b
     }
   }
   return out;
-}
-
-double psnr(ConstTensorView a, ConstTensorView b, double peak) {
-  if (a.shape != b.shape)
-    throw ShapeMismatch("psnr image " + to_string(b.shape) + ": expected " + to_string(a.shape));
-  const auto x = a.span();
-  const auto y = b.span();
-  double sum = 0.0;
-  for (std::size_t i = 0; i < x.size(); ++i) sum += (double{x[i]} - y[i]) * (double{x[i]} - y[i]);
-  if (sum == 0.0) return kInf;
-  return 10.0 * std::log10(peak * peak / (sum / static_cast<double>(x.size())));
-}
-
-double ssim(ConstTensorView a, ConstTensorView b, double peak) {
-  constexpr int kWin = 11;
-  if (a.shape != b.shape)
-    throw ShapeMismatch("ssim image " + to_string(b.shape) + ": expected " + to_string(a.shape));
-  if (a.shape.h < kWin || a.shape.w < kWin)
-    throw InvalidArgument("ssim image " + to_string(a.shape) + ": each side must be >= 11");
-  double g[kWin];
-  double gsum = 0.0;
-  for (int i = 0; i < kWin; ++i) gsum += g[i] = std::exp(-(i - 5) * (i - 5) / (2.0 * 1.5 * 1.5));
-  for (double& v : g) v /= gsum;
-  const double c1 = (0.01 * peak) * (0.01 * peak);
-  const double c2 = (0.03 * peak) * (0.03 * peak);
-  const int h = a.shape.h, w = a.shape.w;
-  const int oh = h - kWin + 1, ow = w - kWin + 1;
-  // Five Gaussian-weighted local moments, "valid" positions only: a
-  // horizontal pass into rows of width ow, then a vertical pass.
-  std::vector<double> hor(static_cast<std::size_t>(5) * h * ow);
-  double total = 0.0;
-  for (int c = 0; c < a.shape.c; ++c) {
-    for (int y = 0; y < h; ++y) {
-      const float* ra = a.row(c, y);
-      const float* rb = b.row(c, y);
-      for (int x = 0; x < ow; ++x) {
-        double m[5] = {0, 0, 0, 0, 0};
-        for (int k = 0; k < kWin; ++k) {
-          const double va = ra[x + k], vb = rb[x + k];
-          m[0] += g[k] * va;
-          m[1] += g[k] * vb;
-          m[2] += g[k] * va * va;
-          m[3] += g[k] * vb * vb;
-          m[4] += g[k] * va * vb;
-        }
-        for (int q = 0; q < 5; ++q) hor[(static_cast<std::size_t>(q) * h + y) * ow + x] = m[q];
-      }
-    }
-    for (int y = 0; y < oh; ++y)
-      for (int x = 0; x < ow; ++x) {
-        double m[5] = {0, 0, 0, 0, 0};
-        for (int q = 0; q < 5; ++q)
-          for (int k = 0; k < kWin; ++k) m[q] += g[k] * hor[(static_cast<std::size_t>(q) * h + y + k) * ow + x];
-        const double va = m[2] - m[0] * m[0];
-        const double vb = m[3] - m[1] * m[1];
-        const double cov = m[4] - m[0] * m[1];
-        total += ((2 * m[0] * m[1] + c1) * (2 * cov + c2)) /
-                 ((m[0] * m[0] + m[1] * m[1] + c1) * (va + vb + c2));
-      }
-  }
-  return total / (static_cast<double>(oh) * ow * a.shape.c);
 }
 
 }  // namespace tconv

@@ -230,3 +230,25 @@ TEST_CASE("compare usage errors exit 2 before any input is read", "[cli][analysi
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--conv3x3") && Catch::Contains("(C, C, 3, 3)"));
 }
+
+TEST_CASE("compare and inspect take --model: the network's flat-field response", "[cli][analysis]") {
+  TempDir dir;
+  const std::string in = small_photo(dir);
+  const std::string model = std::string(TCONV_GOLDEN_DIR) + "/model_rgb_x2.safetensors";
+  const Result r = run("compare " + in + " --model " + model + " --json", dir.path);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  const json j = json::parse(r.out);
+  CHECK(keys(j) == std::vector<std::string>{"kernel", "tconv", "resize_conv", "psnr_tconv_vs_resize_conv",
+                                            "reference"});
+  CHECK(j["kernel"]["phase_gains"].size() == 3);
+  CHECK(j["kernel"]["phase_gains"][0].size() == 4);
+  CHECK(j["kernel"]["uneven_overlap"].is_null());
+  CHECK(j["tconv"]["phase_mean_spread"].is_number());
+
+  const Result table = run("inspect --model " + model, dir.path);
+  INFO(table.out << table.err);
+  CHECK(table.exit_code == 0);
+  CHECK_THAT(table.out, Catch::Contains("not inspected") && Catch::Contains("phase gain ratio"));
+  CHECK(run("compare " + in + " --model " + model + " -s 3", dir.path).exit_code == 2);
+}

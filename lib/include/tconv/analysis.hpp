@@ -57,6 +57,11 @@ struct PhaseGains {
 /// Throws InvalidArgument / ShapeMismatch as ConvTranspose2d::create().
 [[nodiscard]] PhaseGains phase_gains(const ConvParams& params, const Weights& weights);
 
+/// The ratio rule of PhaseGains::ratio applied to gains[oc][phase]: the
+/// largest over channels of max |g| / min |g| when the channel's gains share
+/// a strict sign, 1 when they are all equal, +infinity otherwise.
+[[nodiscard]] double phase_gain_ratio(const std::vector<std::vector<double>>& gains);
+
 /// The three image metrics of one upsampled result.
 struct PhaseMetrics {
   double phase_mean_spread = 0.0;    ///< See phase_mean_spread().
@@ -135,16 +140,5 @@ struct PhaseMetrics {
 /// InvalidArgument (empty interior).
 [[nodiscard]] Weights fit_conv3x3(ConstTensorView src, ConstTensorView target, Size2 border,
                                   bool depthwise = false);
-
-/// Peak signal-to-noise ratio in dB: 10 log10(peak^2 / MSE) over every
-/// value of two same-shaped tensors; +infinity when they are equal.
-/// Throws ShapeMismatch.
-[[nodiscard]] double psnr(ConstTensorView a, ConstTensorView b, double peak = 255.0);
-
-/// Structural similarity (Wang et al. 2004) with an 11 x 11 Gaussian window
-/// (sigma 1.5), C1 = (0.01 peak)^2, C2 = (0.03 peak)^2, computed where the
-/// window fits inside the image, averaged over pixels and channels. Throws
-/// ShapeMismatch, or InvalidArgument when a side is below 11.
-[[nodiscard]] double ssim(ConstTensorView a, ConstTensorView b, double peak = 255.0);
 
 }  // namespace tconv
