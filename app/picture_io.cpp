@@ -74,25 +74,37 @@ std::string tick(double v) {
 
 }  // namespace
 
-RawImage side_by_side(const std::vector<Panel>& panels, const std::string& title, int zoom) {
-  zoom = std::max(zoom, 1);
-  std::vector<cv::Mat> images;
-  int width = kMargin;
-  int height = 0;
-  for (const Panel& p : panels) {
-    images.push_back(zoomed(to_bgr(p.pixels), zoom));
-    width += std::max(images.back().cols, text_width(p.label)) + kMargin;
-    height = std::max(height, images.back().rows);
+RawImage side_by_side(const std::vector<PanelRow>& rows, const std::string& title) {
+  // Layout first: every panel's place, then one canvas.
+  struct Placed {
+    cv::Mat image;
+    const Panel* panel;
+    int x, y, zoom;
+  };
+  std::vector<Placed> placed;
+  int width = text_width(title) + 2 * kMargin;
+  int y = kMargin + kLineHeight;  // below the title line
+  for (const PanelRow& row : rows) {
+    const int zoom = std::max(row.zoom, 1);
+    int x = kMargin;
+    int height = 0;
+    for (const Panel& p : row.panels) {
+      placed.push_back({zoomed(to_bgr(p.pixels), zoom), &p, x, y + kLineHeight, zoom});
+      x += std::max(placed.back().image.cols, text_width(p.label)) + kMargin;
+      height = std::max(height, placed.back().image.rows);
+    }
+    width = std::max(width, x);
+    y += kLineHeight + height + kMargin;
   }
-  width = std::max(width, text_width(title) + 2 * kMargin);
-  const int top = kMargin + 2 * kLineHeight;  // title line, then the labels
-  cv::Mat canvas(top + height + kMargin, width, CV_8UC3, kPaper);
+  cv::Mat canvas(y, width, CV_8UC3, kPaper);
   text(canvas, title, {kMargin, kMargin + 16});
-  int x = kMargin;
-  for (std::size_t i = 0; i < panels.size(); ++i) {
-    text(canvas, panels[i].label, {x, top - 8});
-    images[i].copyTo(canvas(cv::Rect(x, top, images[i].cols, images[i].rows)));
-    x += std::max(images[i].cols, text_width(panels[i].label)) + kMargin;
+  for (const Placed& p : placed) {
+    text(canvas, p.panel->label, {p.x, p.y - 8});
+    p.image.copyTo(canvas(cv::Rect(p.x, p.y, p.image.cols, p.image.rows)));
+    const auto& b = p.panel->box;
+    if (b[2] > 0 && b[3] > 0)
+      cv::rectangle(canvas, cv::Rect(p.x + b[0] * p.zoom, p.y + b[1] * p.zoom, b[2] * p.zoom, b[3] * p.zoom),
+                    cv::Scalar(0, 0, 230), 2);
   }
   return to_raw(canvas);
 }
@@ -129,7 +141,7 @@ RawImage heat_map(ConstTensorView map, Size2 window, double zoom, double vmax,
                0, 0, zoom > 1.0 ? cv::INTER_NEAREST : cv::INTER_AREA);
   // Tile grid, thin and dark, so tiles read as cells (only when cells are big enough).
   const cv::Scalar grid(60, 60, 60);
-  if (window.h * zoom >= 8 && window.w * zoom >= 8) {
+  if (window.h * zoom >= 24 && window.w * zoom >= 24) {
     for (int ty = 1; ty < th; ++ty) {
       const int y = static_cast<int>(std::lround(ty * window.h * zoom));
       cv::line(blended, {0, y}, {blended.cols - 1, y}, grid, 1);

@@ -3,6 +3,7 @@
 // are RawImage (8-bit, B, G, R) for image_io's encoder.
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -17,13 +18,20 @@ namespace tconv::app {
 struct Panel {
   std::string label;
   ConstTensorView pixels;
+  /// A rectangle {x, y, w, h} in pixels of `pixels` outlined in red (w = 0: none).
+  std::array<int, 4> box{0, 0, 0, 0};
 };
 
-/// Panels side by side in one row under a title line, each enlarged by the
-/// same integer factor `zoom` (>= 1, nearest neighbour, so single pixels stay
-/// visible) and labelled above. Panels of unequal size are top-aligned.
-[[nodiscard]] RawImage side_by_side(const std::vector<Panel>& panels, const std::string& title,
-                                    int zoom);
+/// One row of panels, each enlarged by the integer factor `zoom` (>= 1,
+/// nearest neighbour, so single pixels stay visible).
+struct PanelRow {
+  std::vector<Panel> panels;
+  int zoom = 1;
+};
+
+/// Rows of labelled panels side by side under a title line. Panels of
+/// unequal size are top-aligned.
+[[nodiscard]] RawImage side_by_side(const std::vector<PanelRow>& rows, const std::string& title);
 
 /// A heat map of `map` (1 x th x tw values, e.g. local phase-mean spread
 /// of windows of `window` pixels of `backdrop`, the last row and column of

@@ -11,9 +11,11 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -26,7 +28,9 @@
 #include "tconv/border.hpp"
 #include "tconv/conv_transpose2d.hpp"
 #include "tconv/error.hpp"
+#include "tconv/model.hpp"
 #include "tconv/npy.hpp"
+#include "tconv/quality.hpp"
 
 namespace tconv::app {
 
@@ -41,6 +45,8 @@ constexpr int kDisplayTarget = 384;
 /// Results larger than kDetailAbove on a side show a kDetail-pixel detail in the side-by-side.
 constexpr int kDetailAbove = 640;
 constexpr int kDetail = 512;
+/// The magnified second row shows at most this many pixels per side.
+constexpr int kMagnified = 96;
 /// Heat maps larger than this on a side are shown reduced.
 constexpr int kHeatMapMax = 1024;
 
@@ -48,7 +54,9 @@ constexpr int kHeatMapMax = 1024;
 struct Setup {
   Size2 scale{};
   std::optional<Interpolation> kind;  ///< interpolation kernel, or
-  std::optional<Layer> learned;       ///< the --weights layer
+  std::optional<Layer> learned;       ///< the --weights layer, or
+  std::optional<Model> model;         ///< the --model network
+  std::optional<PhaseGains> model_gains;  ///< its flat-field response
   std::string layer_name;             ///< for the report
   Interpolation resize = Interpolation::kBilinear;
   std::optional<Weights> conv3x3;     ///< --conv3x3, else fitted per image
@@ -163,6 +171,24 @@ Tensor amplified_difference(ConstTensorView a, ConstTensorView b, int* gain) {
   return d;
 }
 
+// Channel c of a planar view as a one-channel view.
+ConstTensorView channel(ConstTensorView t, int c) { return {t.row(c, 0), {1, t.shape.h, t.shape.w}}; }
+
+// PSNR over every channel (one MSE for all samples) and SSIM averaged over
+// channels, on the 0-255 scale, with tconv/quality.hpp's definitions.
+double psnr_all(ConstTensorView reference, ConstTensorView test) {
+  double mse = 0.0;
+  for (int c = 0; c < reference.shape.c; ++c) mse += mean_squared_error(channel(reference, c), channel(test, c));
+  mse /= reference.shape.c;
+  return mse == 0.0 ? std::numeric_limits<double>::infinity() : 10.0 * std::log10(255.0 * 255.0 / mse);
+}
+
+double ssim_all(ConstTensorView reference, ConstTensorView test) {
+  double sum = 0.0;
+  for (int c = 0; c < reference.shape.c; ++c) sum += ssim(channel(reference, c), channel(test, c));
+  return sum / reference.shape.c;
+}
+
 void write_picture(const RawImage& picture, const fs::path& path, bool overwrite, Report& report) {
   write_file_atomic(path, encode_raw(picture, ImageFormat::kPng, EncodeOptions{}), overwrite);
   report.pictures.push_back(path.string());
@@ -174,32 +200,50 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
   std::string description;
   Tensor x = load_colour(path, &description);
 
-  Layer layer = setup.learned ? *setup.learned : make_upsampler(*setup.kind, setup.scale, x.shape().c);
-  // A one-channel layer sees the luma of a colour image; a three-channel layer a grey image thrice.
-  if (layer.params.in_channels == 1 && x.shape().c == 3) {
-    x = luma(x.view());
-    report.notes.push_back("the layer takes 1 channel: the image's luma (BT.601) is used");
-  } else if (layer.params.in_channels == 3 && x.shape().c == 1) {
-    x = grey_to_rgb(x.view());
-    report.notes.push_back("the layer takes 3 channels: the grey image is used for each");
+  Tensor tconv;
+  Size2 s{};
+  Size2 extent{};  // how far one output reaches into the input, in output pixels
+  int dy = 0, dx = 0;
+  std::string layer_text;
+  if (setup.model) {
+    // A learned network (with its own colour handling): out = in * s, pixel-centre aligned.
+    tconv = setup.model->upsample(x.view());
+    s = {setup.model->scale(), setup.model->scale()};
+    extent = {4 * s.h, 4 * s.w};
+    report.gains = *setup.model_gains;
+    layer_text = setup.layer_name;
+  } else {
+    Layer layer = setup.learned ? *setup.learned : make_upsampler(*setup.kind, setup.scale, x.shape().c);
+    // A one-channel layer sees the luma of a colour image; a three-channel layer a grey image thrice.
+    if (layer.params.in_channels == 1 && x.shape().c == 3) {
+      x = luma(x.view());
+      report.notes.push_back("the layer takes 1 channel: the image's luma (BT.601) is used");
+    } else if (layer.params.in_channels == 3 && x.shape().c == 1) {
+      x = grey_to_rgb(x.view());
+      report.notes.push_back("the layer takes 3 channels: the grey image is used for each");
+    }
+    const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights));
+    tconv = run_with_border(op, x.view(), setup.border);
+    report.gains = phase_gains(op.params(), op.weights());
+    layer_text = setup.layer_name + " (" + op.params().to_string() + ")";
+    // Align the two grids. Input pixel i's centre lands on tconv output
+    // o = i s + d (k - 1) / 2 - pad_begin and on resize output o = i s + (s - 1) / 2
+    // (pixel-centre alignment), so tconv pixel o + delta matches resize pixel o,
+    // delta = round(d (k - 1) / 2 - pad_begin - (s - 1) / 2). Both results are
+    // compared on the window where both exist.
+    const ConvParams r = op.params().resolved(ConvKind::kConvTranspose2d, x.shape());
+    auto delta = [](int k, int d, int pad, int stride) {
+      return static_cast<int>(std::floor(d * (k - 1) / 2.0 - pad - (stride - 1) / 2.0 + 0.5));
+    };
+    dy = delta(r.kernel.h, r.dilation.h, r.pad_begin.h, r.stride.h);
+    dx = delta(r.kernel.w, r.dilation.w, r.pad_begin.w, r.stride.w);
+    s = r.stride;
+    extent = {r.dilation.h * (r.kernel.h - 1) + 1, r.dilation.w * (r.kernel.w - 1) + 1};
   }
-  const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights));
-  const Tensor tconv = run_with_border(op, x.view(), setup.border);
-  Layer resize_layer = make_upsampler(setup.resize, setup.scale, x.shape().c);
+  Layer resize_layer = make_upsampler(setup.resize, s, x.shape().c);
   const Size2 resize_kernel = resize_layer.params.kernel;
-  const Tensor resized = upsample_with(setup.resize, setup.scale, x.view());
+  const Tensor resized = upsample_with(setup.resize, s, x.view());
 
-  // Align the two grids. Input pixel i's centre lands on tconv output
-  // o = i s + d (k - 1) / 2 - pad_begin and on resize output o = i s + (s - 1) / 2
-  // (pixel-centre alignment), so tconv pixel o + delta matches resize pixel o,
-  // delta = round(d (k - 1) / 2 - pad_begin - (s - 1) / 2). Both results are
-  // compared on the window where both exist.
-  const ConvParams r = op.params().resolved(ConvKind::kConvTranspose2d, x.shape());
-  auto delta = [](int k, int d, int pad, int s) {
-    return static_cast<int>(std::floor(d * (k - 1) / 2.0 - pad - (s - 1) / 2.0 + 0.5));
-  };
-  const int dy = delta(r.kernel.h, r.dilation.h, r.pad_begin.h, r.stride.h);
-  const int dx = delta(r.kernel.w, r.dilation.w, r.pad_begin.w, r.stride.w);
   const int y0 = std::max(0, -dy), x0 = std::max(0, -dx);
   const int y1 = std::min(resized.shape().h, tconv.shape().h - dy);
   const int x1 = std::min(resized.shape().w, tconv.shape().w - dx);
@@ -215,10 +259,9 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
         "resize (offset {}, {})",
         tconv.shape().h, tconv.shape().w, hh, ww, y0 + dy, x0 + dx));
 
-  // The interior leaves out a band as wide as the larger layer's extent.
-  const Size2 s = r.stride;
-  const Size2 border{std::max(r.dilation.h * (r.kernel.h - 1) + 1, resize_kernel.h + 2),
-                     std::max(r.dilation.w * (r.kernel.w - 1) + 1, resize_kernel.w + 2)};
+  // The interior leaves out a band as wide as the larger layer's extent
+  // (4 s for a model, whose receptive field is not inspected).
+  const Size2 border{std::max(extent.h, resize_kernel.h + 2), std::max(extent.w, resize_kernel.w + 2)};
 
   const Weights w3 = setup.conv3x3 ? *setup.conv3x3 : fit_conv3x3(z_win.view(), t_win.view(), border);
   const Tensor rc = conv3x3_replicate(z_win.view(), w3);
@@ -229,17 +272,16 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
   // Metrics on the 0-255 scale whatever the bit depth.
   const Tensor t255 = scaled(t_win.view(), 255.0f);
   const Tensor rc255 = scaled(rc.view(), 255.0f);
-  report.gains = phase_gains(op.params(), op.weights());
   report.tconv = phase_metrics(t255.view(), s, border);
   report.resize_conv_metrics = phase_metrics(rc255.view(), s, border);
   const Tensor t_shown = clamped255(t255.view());
   const Tensor rc_shown = clamped255(rc255.view());
-  report.psnr_between = psnr_all_channels(t_shown.view(), rc_shown.view());
+  report.psnr_between = psnr_all(t_shown.view(), rc_shown.view());
 
   report.heading = fmt::format("{}: {} -> {}x{} (x{}), border {}, metrics on the interior without {} px",
                                report.input, description, tconv.shape().w, tconv.shape().h,
                                scale_text(s), to_string(setup.border), to_string(border));
-  report.layer = setup.layer_name + " (" + op.params().to_string() + ")";
+  report.layer = layer_text;
   report.resize_conv = fmt::format("{} x{} (replicate border), then a 3x3 convolution {}",
                                    to_string(setup.resize), scale_text(s),
                                    setup.conv3x3 ? "from " + opt.conv3x3
@@ -254,8 +296,8 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
                                    to_string(ref.shape()), t_win.shape().c, resized.shape().h,
                                    resized.shape().w, scale_text(s)));
     const Tensor ref255 = scaled(crop(ref.view(), y0, x0, hh, ww).view(), 255.0f);
-    report.reference = ReferenceScores{psnr_all_channels(t_shown.view(), ref255.view()), ssim_all_channels(t_shown.view(), ref255.view()),
-                                       psnr_all_channels(rc_shown.view(), ref255.view()), ssim_all_channels(rc_shown.view(), ref255.view())};
+    report.reference = ReferenceScores{psnr_all(ref255.view(), t_shown.view()), ssim_all(ref255.view(), t_shown.view()),
+                                       psnr_all(ref255.view(), rc_shown.view()), ssim_all(ref255.view(), rc_shown.view())};
   }
 
   if (opt.output_dir.empty()) return report;
@@ -266,41 +308,62 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
   const Tensor map_rc = local_phase_mean_spread(rc255.view(), s, window);
 
   // Side by side: small results enlarged; large ones show the detail around
-  // the window with the largest tconv spread (origin on the phase grid).
+  // the window with the largest tconv spread (origins on the phase grid).
+  // A second row magnifies a smaller detail there so single pixels show.
+  const auto sp = map_t.span();
+  const auto worst = static_cast<int>(std::max_element(sp.begin(), sp.end()) - sp.begin());
+  const int wy = (worst / map_t.shape().w) * window.h + window.h / 2;  // centre of that window
+  const int wx = (worst % map_t.shape().w) * window.w + window.w / 2;
+  auto around = [](int centre, int size, int length, int stride) {
+    return std::clamp(centre - size / 2, 0, length - size) / stride * stride;
+  };
   int zoom = std::max(1, kDisplayTarget / std::max(hh, ww));
   int cy0 = 0, cx0 = 0, ch = hh, cw = ww;
   std::string where;
   if (hh > kDetailAbove || ww > kDetailAbove) {
-    const auto sp = map_t.span();
-    const auto worst = static_cast<int>(std::max_element(sp.begin(), sp.end()) - sp.begin());
-    const int ty = worst / map_t.shape().w, tx = worst % map_t.shape().w;
     ch = std::min(hh, kDetail);
     cw = std::min(ww, kDetail);
-    cy0 = std::clamp(ty * window.h + window.h / 2 - ch / 2, 0, hh - ch) / s.h * s.h;
-    cx0 = std::clamp(tx * window.w + window.w / 2 - cw / 2, 0, ww - cw) / s.w * s.w;
+    cy0 = around(wy, ch, hh, s.h);
+    cx0 = around(wx, cw, ww, s.w);
     zoom = 1;
-    where = fmt::format(", detail x {}-{}, y {}-{} of {}x{} (where tconv's local spread is largest)", cx0,
-                        cx0 + cw, cy0, cy0 + ch, ww, hh);
+    where = fmt::format(", x {}-{}, y {}-{} of {}x{}", cx0, cx0 + cw, cy0, cy0 + ch, ww, hh);
   }
+  const int dh = std::min(kMagnified, ch) / s.h * s.h, dw = std::min(kMagnified, cw) / s.w * s.w;
+  const int dy0 = std::clamp(around(wy, dh, hh, s.h), cy0, cy0 + ch - dh);
+  const int dx0 = std::clamp(around(wx, dw, ww, s.w), cx0, cx0 + cw - dw);
+  const int magnify = std::max(2, kDisplayTarget / std::max(dh, dw));
+
   const Tensor near = scaled(upsample_with(Interpolation::kNearest, s, x.view()).view(), 255.0f);
-  const Tensor input_shown = crop(crop(near.view(), y0, x0, hh, ww).view(), cy0, cx0, ch, cw);
-  const Tensor t_detail = crop(t_shown.view(), cy0, cx0, ch, cw);
-  const Tensor rc_detail = crop(rc_shown.view(), cy0, cx0, ch, cw);
+  const Tensor input_win = crop(near.view(), y0, x0, hh, ww);
   int gain = 1;
-  const Tensor diff = amplified_difference(t_detail.view(), rc_detail.view(), &gain);
-  const std::string zoom_text = zoom > 1 ? fmt::format(", shown x{}", zoom) : "";
-  const std::vector<Panel> panels = {
-      {"input (nearest x" + scale_text(s) + ")", input_shown.view()},
-      {"transposed conv", t_detail.view()},
-      {"resize-conv (" + std::string(to_string(setup.resize)) + " + 3x3)", rc_detail.view()},
-      {fmt::format("|difference| x{}", gain), diff.view()},
-  };
-  write_picture(side_by_side(panels,
-                             fmt::format("{} x{}: {}{}{}  |  spread {} vs {}, PSNR between {}", stem,
-                                         scale_text(s), setup.layer_name, where, zoom_text,
-                                         num(report.tconv.phase_mean_spread),
-                                         num(report.resize_conv_metrics.phase_mean_spread), db(report.psnr_between)),
-                             zoom),
+  const Tensor diff_win = amplified_difference(t_shown.view(), rc_shown.view(), &gain);
+  const std::string diff_label = fmt::format("|difference| x{}", gain);
+  const std::string rc_label = "resize-conv (" + std::string(to_string(setup.resize)) + " + 3x3)";
+  const std::array<const Tensor*, 4> sources{&input_win, &t_shown, &rc_shown, &diff_win};
+  const std::array<std::string, 4> labels{"input (nearest x" + scale_text(s) + ")", "transposed conv",
+                                          rc_label, diff_label};
+  std::vector<Tensor> parts;  // row 1 crops, then row 2 details
+  for (const Tensor* t : sources) parts.push_back(crop(t->view(), cy0, cx0, ch, cw));
+  for (const Tensor* t : sources) parts.push_back(crop(t->view(), dy0, dx0, dh, dw));
+  PanelRow full{{}, zoom}, detail{{}, magnify};
+  for (std::size_t i = 0; i < 4; ++i) {
+    // The input panel outlines where the magnified detail is.
+    full.panels.push_back({labels[i] + (i == 0 ? where : std::string()), parts[i].view(),
+                           i == 0 ? std::array<int, 4>{dx0 - cx0, dy0 - cy0, dw, dh} : std::array<int, 4>{}});
+    static constexpr const char* kShort[] = {"input", "tconv", "resize-conv", "|diff|"};
+    detail.panels.push_back({fmt::format("{}{}  (shown x{}, at {},{})", kShort[i],
+                                         i == 3 ? fmt::format(" x{}", gain) : std::string(), magnify, dx0, dy0),
+                             parts[4 + i].view()});
+  }
+  std::vector<PanelRow> rows{std::move(full)};
+  if (magnify > zoom) rows.push_back(std::move(detail));
+  write_picture(side_by_side(rows, fmt::format("{} x{}: {}{}  |  phase_mean_spread tconv {}, resize-conv {}  |  "
+                                               "PSNR between them {}",
+                                               stem, scale_text(s), setup.layer_name,
+                                               zoom > 1 ? fmt::format(" (shown x{})", zoom) : std::string(),
+                                               num(report.tconv.phase_mean_spread),
+                                               num(report.resize_conv_metrics.phase_mean_spread),
+                                               db(report.psnr_between))),
                 dir / (stem + "_compare.png"), opt.overwrite, report);
 
   const double vmax = std::max({max_of(map_t), max_of(map_rc), 1e-3});
@@ -313,8 +376,9 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
     const double global = is_t ? report.tconv.phase_mean_spread : report.resize_conv_metrics.phase_mean_spread;
     write_picture(
         heat_map(map->view(), window, heat_zoom, vmax, is_t ? t_shown.view() : rc_shown.view(),
-                 fmt::format("{} x{}, {}: local phase-mean spread, {}x{} windows (whole image {})", stem,
-                             scale_text(s), is_t ? "transposed conv" : "resize-conv", window.w, window.h,
+                 fmt::format("{} x{}, {}: local phase-mean spread, {}x{} windows (whole image {}; both maps share "
+                             "the colour scale)",
+                             stem, scale_text(s), is_t ? "transposed conv" : "resize-conv", window.w, window.h,
                              num(global)),
                  "grey levels"),
         dir / (stem + "_heatmap_" + name + ".png"), opt.overwrite, report);
@@ -405,16 +469,22 @@ std::vector<fs::path> list_inputs(const std::vector<std::string>& inputs, int& f
 
 Setup make_setup(const CompareOptions& opt) {
   Setup setup;
-  setup.scale = scale_of(opt.layer);
-  setup.kind = interpolation_of(opt.layer);
-  if (setup.kind) {
-    // Checks the flags that apply only with --weights, and the factor.
-    (void)make_layer(opt.layer, 1);
-    setup.layer_name = std::string(to_string(*setup.kind));
+  setup.model = load_model(opt.layer, OpOptions{});  // checks --model's conflicts
+  if (setup.model) {
+    setup.scale = {setup.model->scale(), setup.model->scale()};
+    setup.model_gains = model_phase_gains(*setup.model);
+    setup.layer_name = opt.layer.model;
   } else {
-    setup.learned = make_layer(opt.layer, 1);
-    (void)ConvTranspose2d::create(setup.learned->params, setup.learned->weights);  // validates once
-    setup.layer_name = opt.layer.weights;
+    setup.scale = scale_of(opt.layer);
+    setup.kind = interpolation_of(opt.layer);
+    if (setup.kind) {
+      (void)make_layer(opt.layer, 1);  // checks the flags that apply only with --weights
+      setup.layer_name = std::string(to_string(*setup.kind));
+    } else {
+      setup.learned = make_layer(opt.layer, 1);
+      (void)ConvTranspose2d::create(setup.learned->params, setup.learned->weights);  // validates once
+      setup.layer_name = opt.layer.weights;
+    }
   }
   setup.resize = opt.resize == "nearest" ? Interpolation::kNearest : Interpolation::kBilinear;
   setup.border = border_of(opt.layer, Border::kReplicate);

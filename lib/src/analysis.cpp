@@ -1,8 +1,7 @@
 // Checkerboard analysis: phase gains of a layer, phase metrics of images,
-// the least-squares 3x3 convolution, PSNR and SSIM (see tconv/analysis.hpp
+// the least-squares 3x3 convolution (see tconv/analysis.hpp
 // for the definitions; this file states the index math).
 #include "tconv/analysis.hpp"
-#include "tconv/quality.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -185,17 +184,23 @@ PhaseGains phase_gains(const ConvParams& params, const Weights& weights) {
   }
   out.uneven_overlap =
       std::adjacent_find(out.taps.begin(), out.taps.end(), std::not_equal_to<>()) != out.taps.end();
-  out.ratio = 1.0;
-  for (const auto& g : out.gains) {
+  out.ratio = phase_gain_ratio(out.gains);
+  return out;
+}
+
+double phase_gain_ratio(const std::vector<std::vector<double>>& gains) {
+  double ratio = 1.0;
+  for (const auto& g : gains) {
+    if (g.empty()) continue;
     const auto [lo, hi] = std::minmax_element(g.begin(), g.end());
     double r = 1.0;
     if (*lo == *hi) r = 1.0;
     else if (*lo > 0.0) r = *hi / *lo;
     else if (*hi < 0.0) r = *lo / *hi;  // both negative: |lo| / |hi|
     else r = kInf;
-    out.ratio = std::max(out.ratio, r);
+    ratio = std::max(ratio, r);
   }
-  return out;
+  return ratio;
 }
 
 double phase_mean_spread(ConstTensorView image, Size2 stride, Size2 border) {
@@ -454,41 +459,6 @@ Weights fit_conv3x3(ConstTensorView src, ConstTensorView target, Size2 border, b
     }
   }
   return out;
-}
-
-// Both reduce to the one-channel metrics of tconv/quality.hpp: every channel
-// has the same size, so the mean of the per-channel MSEs is the MSE over all
-// values, and the mean of the per-channel SSIMs is the mean of all maps.
-namespace {
-
-ConstTensorView channel_of(ConstTensorView t, int c) {
-  return {t.data + static_cast<std::ptrdiff_t>(c) * t.shape.h * t.shape.w, {1, t.shape.h, t.shape.w}};
-}
-
-void check_same_shape(const char* op, ConstTensorView a, ConstTensorView b) {
-  if (a.shape != b.shape)
-    throw ShapeMismatch(std::string(op) + " image " + to_string(b.shape) + ": expected " +
-                        to_string(a.shape));
-}
-
-}  // namespace
-
-double psnr_all_channels(ConstTensorView a, ConstTensorView b, double peak) {
-  check_same_shape("psnr", a, b);
-  double mse = 0.0;
-  for (int c = 0; c < a.shape.c; ++c) mse += mean_squared_error(channel_of(a, c), channel_of(b, c));
-  mse /= a.shape.c;
-  if (mse == 0.0) return kInf;
-  return 10.0 * std::log10(peak * peak / mse);
-}
-
-double ssim_all_channels(ConstTensorView a, ConstTensorView b, double peak) {
-  check_same_shape("ssim", a, b);
-  SsimParams params;
-  params.dynamic_range = peak;
-  double sum = 0.0;
-  for (int c = 0; c < a.shape.c; ++c) sum += ssim(channel_of(a, c), channel_of(b, c), params);
-  return sum / a.shape.c;
 }
 
 }  // namespace tconv

@@ -160,10 +160,11 @@ TEST_CASE("compare writes pictures that decode to the expected sizes", "[cli][an
   const cv::Mat side = cv::imread(dir / "out/in_compare.png", cv::IMREAD_UNCHANGED);
   REQUIRE(!side.empty());
   CHECK(side.type() == CV_8UC3);
-  // Title and label lines (58 px), the 240 px panels, a 10 px margin; four
-  // 320 px panels with 10 px gaps.
-  CHECK(side.rows == 58 + 240 + 10);
-  CHECK(side.cols == 10 + 4 * (320 + 10));
+  // Title and label lines (58 px), the 240 px panels, a 10 px margin; then a
+  // label line and the 96 x 96 details shown x4. Four panels per row with
+  // 10 px gaps: 384 px details are the widest.
+  CHECK(side.rows == 58 + 240 + 10 + 24 + 384 + 10);
+  CHECK(side.cols == 10 + 4 * (384 + 10));
   // The transposed-convolution panel is the main command's output, enlarged x2.
   REQUIRE(run(in + " -s 2 -o " + dir / "up.png", dir.path).exit_code == 0);
   const cv::Mat up = cv::imread(dir / "up.png", cv::IMREAD_COLOR);
@@ -172,7 +173,7 @@ TEST_CASE("compare writes pictures that decode to the expected sizes", "[cli][an
   for (int y = 0; y < 120; ++y)
     for (int x = 0; x < 160; ++x)
       for (int c = 0; c < 3; ++c)
-        worst = std::max(worst, std::abs(side.at<cv::Vec3b>(58 + 2 * y, 340 + 2 * x)[c] - up.at<cv::Vec3b>(y, x)[c]));
+        worst = std::max(worst, std::abs(side.at<cv::Vec3b>(58 + 2 * y, 10 + 320 + 10 + 2 * x)[c] - up.at<cv::Vec3b>(y, x)[c]));
   CHECK(worst <= 1);
   for (const char* name : {"out/in_heatmap_tconv.png", "out/in_heatmap_resize_conv.png"}) {
     const cv::Mat heat = cv::imread(dir / name, cv::IMREAD_UNCHANGED);
@@ -228,4 +229,26 @@ TEST_CASE("compare usage errors exit 2 before any input is read", "[cli][analysi
   const Result r = run("compare " + in + " -s 2 --conv3x3 " + dir / "bad3x3.npy", dir.path);
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--conv3x3") && Catch::Contains("(C, C, 3, 3)"));
+}
+
+TEST_CASE("compare and inspect take --model: the network's flat-field response", "[cli][analysis]") {
+  TempDir dir;
+  const std::string in = small_photo(dir);
+  const std::string model = std::string(TCONV_GOLDEN_DIR) + "/model_rgb_x2.safetensors";
+  const Result r = run("compare " + in + " --model " + model + " --json", dir.path);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  const json j = json::parse(r.out);
+  CHECK(keys(j) == std::vector<std::string>{"kernel", "tconv", "resize_conv", "psnr_tconv_vs_resize_conv",
+                                            "reference"});
+  CHECK(j["kernel"]["phase_gains"].size() == 3);
+  CHECK(j["kernel"]["phase_gains"][0].size() == 4);
+  CHECK(j["kernel"]["uneven_overlap"].is_null());
+  CHECK(j["tconv"]["phase_mean_spread"].is_number());
+
+  const Result table = run("inspect --model " + model, dir.path);
+  INFO(table.out << table.err);
+  CHECK(table.exit_code == 0);
+  CHECK_THAT(table.out, Catch::Contains("not inspected") && Catch::Contains("phase gain ratio"));
+  CHECK(run("compare " + in + " --model " + model + " -s 3", dir.path).exit_code == 2);
 }

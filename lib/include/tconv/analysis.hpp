@@ -57,6 +57,11 @@ struct PhaseGains {
 /// Throws InvalidArgument / ShapeMismatch as ConvTranspose2d::create().
 [[nodiscard]] PhaseGains phase_gains(const ConvParams& params, const Weights& weights);
 
+/// The ratio rule of PhaseGains::ratio applied to gains[oc][phase]: the
+/// largest over channels of max |g| / min |g| when the channel's gains share
+/// a strict sign, 1 when they are all equal, +infinity otherwise.
+[[nodiscard]] double phase_gain_ratio(const std::vector<std::vector<double>>& gains);
+
 /// The three image metrics of one upsampled result.
 struct PhaseMetrics {
   double phase_mean_spread = 0.0;    ///< See phase_mean_spread().
@@ -135,16 +140,5 @@ struct PhaseMetrics {
 /// InvalidArgument (empty interior).
 [[nodiscard]] Weights fit_conv3x3(ConstTensorView src, ConstTensorView target, Size2 border,
                                   bool depthwise = false);
-
-/// Peak signal-to-noise ratio in dB over every value of two same-shaped
-/// tensors of any channel count: 10 log10(peak^2 / MSE), +infinity when they
-/// are equal (tconv::psnr of tconv/quality.hpp per channel, pooled).
-/// Throws ShapeMismatch.
-[[nodiscard]] double psnr_all_channels(ConstTensorView a, ConstTensorView b, double peak = 255.0);
-
-/// Mean over channels of tconv::ssim (tconv/quality.hpp: Wang et al., 11 x 11
-/// Gaussian window, sigma 1.5, K1 0.01, K2 0.03) with dynamic range `peak`.
-/// Throws ShapeMismatch, or as tconv::ssim when a side is below 11.
-[[nodiscard]] double ssim_all_channels(ConstTensorView a, ConstTensorView b, double peak = 255.0);
 
 }  // namespace tconv
