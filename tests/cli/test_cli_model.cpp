@@ -65,7 +65,7 @@ cv::Mat test_image(int rows, int cols, int channels) {
 
 }  // namespace
 
-TEST_CASE("model: --model on a .npy array runs the network exactly (torch golden)", "[cli][model]") {
+TEST_CASE("cli model: a .npy array through --model runs the network exactly (torch golden)", "[cli][model]") {
   TempDir dir;
   for (const std::string name : {"model_rgb_x2", "model_gray_x3", "model_y_x2"}) {
     INFO("case " << name);
@@ -82,7 +82,7 @@ TEST_CASE("model: --model on a .npy array runs the network exactly (torch golden
   }
 }
 
-TEST_CASE("model: --model on images: colour handling as the library, default name by its scale", "[cli][model]") {
+TEST_CASE("cli model: images through --model: colour handling as the library, default name by its scale", "[cli][model]") {
   TempDir dir;
   const std::string model_path = kGolden + "/model_y_x2.safetensors";
   const tconv::Model model = tconv::Model::load(model_path);
@@ -118,7 +118,7 @@ TEST_CASE("model: --model on images: colour handling as the library, default nam
   }
 }
 
-TEST_CASE("model: --model refusals: conflicting flags, other scale, bad files", "[cli][model]") {
+TEST_CASE("cli model: --model refusals: conflicting flags, other scale, bad files", "[cli][model]") {
   TempDir dir;
   const std::string in = dir / "in.png";
   REQUIRE(cv::imwrite(in, test_image(8, 8, 3)));
@@ -148,7 +148,7 @@ TEST_CASE("model: --model refusals: conflicting flags, other scale, bad files", 
   CHECK_THAT(r.output, Catch::Contains("has 3 channels") && Catch::Contains("takes 1"));
 }
 
-TEST_CASE("model: --model runs the shared FSRCNN x2/x3/x4", "[cli][model][shared]") {
+TEST_CASE("cli model: --model runs the shared FSRCNN x2/x3/x4", "[cli][model][shared]") {
   const fs::path fsrcnn = fs::path(TCONV_SHARED_DIR) / "data" / "fsrcnn";
   if (!fs::exists(fsrcnn / "fsrcnn_x2.safetensors")) {
     WARN("SKIPPED: " << fsrcnn.string() << " is absent (shared data not available)");
