@@ -127,7 +127,7 @@ TEST_CASE("listed paths keep their relative path under -o DIR", "[batch]") {
   fs::current_path(cwd);
 }
 
-TEST_CASE("-o is a file for one input, a directory otherwise", "[batch]") {
+TEST_CASE("the output (-o) is a file for one input, a directory otherwise", "[batch]") {
   Tree t;
   const std::string a = t.touch("a.png");
   const std::string b = t.touch("b.png");
