@@ -32,10 +32,22 @@ struct Found {
   std::string error;
 };
 
+// The path with symbolic links in its existing prefix resolved, for
+// comparing outputs with each other and with inputs.
+std::string resolved(const fs::path& p) {
+  std::error_code ec;
+  fs::path r = fs::weakly_canonical(p, ec);
+  if (ec) r = fs::absolute(p, ec).lexically_normal();
+  return r.string();
+}
+
 // Lists `dir` in byte order of the names; hidden entries (leading '.', which
 // includes this tool's temporary files) are left out, and symbolic links to
 // directories are not followed, so a link loop cannot make the walk endless.
-void walk(const fs::path& root, const fs::path& dir, bool recursive, std::vector<Found>& out) {
+// The directory `skip` (the resolved output directory) is not entered, so
+// `-r photos -o photos/big` does not take its own earlier outputs as inputs.
+void walk(const fs::path& root, const fs::path& dir, bool recursive, const std::string& skip,
+          std::vector<Found>& out) {
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
   if (ec) {
@@ -60,22 +72,13 @@ void walk(const fs::path& root, const fs::path& dir, bool recursive, std::vector
     std::error_code sec;
     const fs::file_status link = entry.symlink_status(sec);
     if (fs::is_directory(link)) {
-      if (recursive) walk(root, entry.path(), recursive, out);
+      if (recursive && resolved(entry.path()) != skip) walk(root, entry.path(), recursive, skip, out);
       continue;
     }
     if (fs::is_symlink(link) && fs::is_directory(entry.status(sec))) continue;
     if (has_batch_extension(entry.path()))
       out.push_back({entry.path().string(), entry.path().lexically_relative(root), {}});
   }
-}
-
-// The path with symbolic links in its existing prefix resolved, for
-// comparing outputs with each other and with inputs.
-std::string resolved(const fs::path& p) {
-  std::error_code ec;
-  fs::path r = fs::weakly_canonical(p, ec);
-  if (ec) r = fs::absolute(p, ec).lexically_normal();
-  return r.string();
 }
 
 std::optional<std::pair<dev_t, ino_t>> file_id(const std::string& path) {
@@ -202,6 +205,8 @@ BatchPlan plan_batch(const BatchSpec& spec) {
   }
   (void)output_name(spec.name_template, "x.png", spec.scale, "png");  // a bad template fails once, early
 
+  const std::string skip =
+      spec.output.empty() || spec.output == kStdio ? std::string() : resolved(spec.output);
   std::vector<Found> found;
   bool any_dir = false;
   bool reads_stdin = false;
@@ -219,7 +224,7 @@ BatchPlan plan_batch(const BatchSpec& spec) {
     std::error_code ec;
     if (fs::is_directory(arg, ec)) {
       any_dir = true;
-      walk(arg, arg, spec.recursive, found);
+      walk(arg, arg, spec.recursive, skip, found);
       continue;
     }
     const fs::path path(arg);

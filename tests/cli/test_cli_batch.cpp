@@ -253,7 +253,7 @@ TEST_CASE("recursive mirroring, no-clobber, --skip-existing, --overwrite", "[cli
   CHECK(box.run("$T in -o out2 --overwrite --skip-existing").exit_code == 2);
 }
 
-TEST_CASE("batch: --dry-run lists and writes nothing; an empty folder is exit 3", "[cli][batch]") {
+TEST_CASE("dry run (--dry-run) lists and writes nothing; an empty folder is exit 3", "[cli][batch]") {
   Sandbox box;
   good_images(box / "in");
   spit(box / "in/notes.txt", "not picked up");
@@ -310,7 +310,7 @@ TEST_CASE("a full device or a closed pipe on stdout exits non-zero with a messag
   CHECK_THAT(closed.err, Catch::Contains("stdout: write failed: the reading end of the pipe was closed"));
 }
 
-TEST_CASE("batch: --files-from with -0, --report and --progress json", "[cli][batch]") {
+TEST_CASE("path lists (--files-from -0), --report and --progress json", "[cli][batch]") {
   Sandbox box;
   good_images(box / "in");
   spit(box / "in/bad.png", "nope");
@@ -347,7 +347,7 @@ TEST_CASE("batch: --files-from with -0, --report and --progress json", "[cli][ba
   CHECK(inputs.size() == 4);
 }
 
-TEST_CASE("batch: --shard K/N: the shards together process every input exactly once", "[cli][batch]") {
+TEST_CASE("shards (--shard K/N): the shards together process every input exactly once", "[cli][batch]") {
   Sandbox box;
   for (int i = 0; i < 12; ++i)
     write_image(box / ("in/f" + std::to_string(i) + ".png"), noise(3, 4, CV_8UC1, 20 + i));
@@ -388,7 +388,7 @@ TEST_CASE("outputs are byte-identical for any --jobs and --threads", "[cli][batc
   CHECK(snapshot(box / "o4") == one);
 }
 
-TEST_CASE("batch: --fail-fast stops starting new inputs after a failure", "[cli][batch]") {
+TEST_CASE("fail fast (--fail-fast) stops starting new inputs after a failure", "[cli][batch]") {
   Sandbox box;
   fs::create_directories(box / "in");
   spit(box / "in/a.png", "bad");

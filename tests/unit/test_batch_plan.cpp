@@ -106,6 +106,15 @@ TEST_CASE("directories give their image files in sorted order; -r mirrors subfol
   rec.output.clear();
   const BatchPlan beside = plan_batch(rec);
   CHECK(beside.items[3].output == t / "sub/deep/e_x2.png");
+  // An output directory inside the walked tree is not walked: a rerun does
+  // not take earlier outputs as inputs.
+  t.touch("out/a_x2.png");
+  rec.output = t / "out";
+  CHECK(plan_batch(rec).matched == 5);
+  rec.output = t / "out/";
+  CHECK(plan_batch(rec).matched == 5);
+  rec.output.clear();
+  CHECK(plan_batch(rec).matched == 6);  // without -o nothing is left out
   // An empty directory matches nothing.
   fs::create_directories(t / "empty");
   CHECK(plan_batch(spec_of({t / "empty"})).matched == 0);
@@ -127,7 +136,7 @@ TEST_CASE("listed paths keep their relative path under -o DIR", "[batch]") {
   fs::current_path(cwd);
 }
 
-TEST_CASE("batch plan: -o is a file for one input, a directory otherwise", "[batch]") {
+TEST_CASE("the output (-o) is a file for one input, a directory otherwise", "[batch]") {
   Tree t;
   const std::string a = t.touch("a.png");
   const std::string b = t.touch("b.png");
