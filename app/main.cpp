@@ -6,6 +6,7 @@
 #include <new>
 
 #include "commands/eval.hpp"
+#include "commands/train.hpp"
 #include "commands/upsample.hpp"
 #include "exit_codes.hpp"
 #include "logging.hpp"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] { tconv::app::setup_logging(verbose, quiet); });
   tconv::app::setup_upsample(app);
   tconv::app::setup_eval(app);
+  tconv::app::setup_train(app);
 
   try {
     app.parse(argc, argv);  // the command runs inside parse()

@@ -1,4 +1,4 @@
-// tconv-upsample eval --images DIR -s S [--kernel K | --weights W.npy]:
+// tconv-upsample eval --images DIR -s S [--model M | --kernel K | --weights W.npy]:
 // the SRCNN / FSRCNN evaluation protocol (tconv/sr_protocol.hpp) for every
 // image in a folder, the method under test beside the MATLAB bicubic
 // baseline, as a table or as JSON.
@@ -22,6 +22,7 @@
 #include "tconv/border.hpp"
 #include "tconv/conv_transpose2d.hpp"
 #include "tconv/error.hpp"
+#include "tconv/model.hpp"
 #include "tconv/sr_protocol.hpp"
 
 namespace tconv::app {
@@ -43,7 +44,19 @@ struct Row {
   SrScore bicubic;
 };
 
-Method make_method(const EvalOptions& opt) {
+Method make_method(const EvalOptions& opt, int s) {
+  if (!opt.model.empty()) {
+    if (!opt.layer.kernel.empty() || !opt.layer.weights.empty())
+      throw UsageError("--model excludes --kernel and --weights");
+    auto model = std::make_shared<Model>(Model::load(opt.model));
+    if (model->scale() != s)
+      throw UsageError("--model " + opt.model + ": upsamples x" + std::to_string(model->scale()) +
+                       ", not x" + std::to_string(s) + " (-s)");
+    // y and gray networks see the protocol's Y plane; rgb networks see R, G, B.
+    const std::string color = model->color() == ModelColor::kRgb ? "rgb" : "y";
+    return {"model " + fs::path(opt.model).filename().string(), color,
+            [model](const Tensor& lr) { return model->run_network(lr.view()); }};
+  }
   const Border border = border_of(opt.layer, Border::kReplicate);
   Layer layer = make_layer(opt.layer, 1);
   const std::string name =
@@ -99,6 +112,8 @@ void setup_eval(CLI::App& app) {
       "beside the MATLAB bicubic baseline");
   cmd->add_option("--images", opt->images, "Folder of HR images")->required();
   cmd->add_flag("--json", opt->json, "Print JSON instead of a table");
+  cmd->add_option("--model", opt->model,
+                  "Learned upsampler (.safetensors model file) to evaluate");
   add_layer_flags(*cmd, opt->layer);
   cmd->callback([opt] { run_eval(*opt); });
 }
@@ -113,7 +128,7 @@ void run_eval(const EvalOptions& opt) {
   if (files.empty())
     throw NothingToDoError("--images " + opt.images +
                            ": no image (png, jpg, tif, webp, bmp) in the folder");
-  const Method method = make_method(opt);
+  const Method method = make_method(opt, s);
   spdlog::info("eval x{} {} ({}) on {} images", s, method.name, method.color, files.size());
 
   std::vector<Row> rows;

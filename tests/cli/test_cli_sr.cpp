@@ -13,6 +13,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <set>
 #include <string>
+#include <vector>
+
+#include "tconv/safetensors.hpp"
 
 namespace fs = std::filesystem;
 
@@ -153,4 +156,71 @@ TEST_CASE("eval's bicubic baseline reproduces the published Set5 numbers",
     CHECK(double(j["mean"]["bicubic_psnr"]) == Approx(p.psnr).margin(0.01));
     CHECK(double(j["mean"]["bicubic_ssim"]) == Approx(p.ssim).margin(0.0005));
   }
+}
+
+TEST_CASE("train writes a model file that eval runs and that beats bicubic on its images",
+          "[cli][train]") {
+  const TempDir dir;
+  fs::create_directories(dir.path / "imgs");
+  for (int i = 0; i < 3; ++i)
+    write_texture(dir / ("imgs/t" + std::to_string(i) + ".png"), 150 + 4 * i, 160, 10 + i);
+  const std::string model = dir / "m.safetensors";
+  Result r = run("train --images " + (dir / "imgs") + " -s 2 --augment 2 -o " + model);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("training PSNR"));
+  const tconv::SafetensorsFile file = tconv::read_safetensors(model);
+  CHECK(file.metadata.at("tconv.format") == "1");
+  CHECK(file.metadata.at("tconv.scale") == "2");
+  CHECK(file.metadata.at("tconv.color") == "y");
+  CHECK(file.metadata.at("tconv.residual") == "bicubic");
+  const nlohmann::json layers = nlohmann::json::parse(file.metadata.at("tconv.layers"));
+  REQUIRE(layers.size() == 1);
+  CHECK(layers[0]["op"] == "conv_transpose2d");
+  REQUIRE(file.find("deconv.weight") != nullptr);
+  CHECK(file.find("deconv.weight")->shape == std::vector<std::int64_t>{1, 1, 12, 12});
+
+  r = run("eval --images " + (dir / "imgs") + " -s 2 --json --model " + model);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j["color"] == "y");
+  CHECK(double(j["mean"]["psnr"]) > double(j["mean"]["bicubic_psnr"]));
+  // A model of another scale is a usage error.
+  r = run("eval --images " + (dir / "imgs") + " -s 3 --model " + model);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("upsamples x2"));
+
+  // RGB: 3 x 3 channels, and eval feeds it R, G, B.
+  const std::string rgb_model = dir / "rgb.safetensors";
+  r = run("train --images " + (dir / "imgs") + " -s 2 --augment 1 --color rgb --kernel-size 8 -o " +
+          rgb_model);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  r = run("eval --images " + (dir / "imgs") + " -s 2 --json --model " + rgb_model);
+  REQUIRE(r.exit_code == 0);
+  CHECK(nlohmann::json::parse(r.out)["color"] == "rgb");
+}
+
+TEST_CASE("train refuses to overwrite, exits 3 without images and 2 on bad flags",
+          "[cli][train]") {
+  const TempDir dir;
+  fs::create_directories(dir.path / "imgs");
+  Result r = run("train --images " + (dir / "imgs") + " -s 2 -o " + (dir / "m.safetensors"));
+  CHECK(r.exit_code == 3);
+  CHECK(!fs::exists(dir.path / "m.safetensors"));
+  write_texture(dir / "imgs/a.png", 50, 50, 1);
+  {
+    std::ofstream keep(dir / "m.safetensors");
+    keep << "keep me";
+  }
+  r = run("train --images " + (dir / "imgs") + " -s 2 -o " + (dir / "m.safetensors"));
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("exists"));
+  std::ifstream in(dir / "m.safetensors");
+  CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == "keep me");
+  r = run("train --images " + (dir / "imgs") + " -s 3 --kernel-size 2 -o " + (dir / "n.safetensors"));
+  CHECK(r.exit_code == 2);
+  r = run("train --images " + (dir / "imgs") + " -s 2 --color lab -o " + (dir / "n.safetensors"));
+  CHECK(r.exit_code == 2);
 }

@@ -1,0 +1,124 @@
+// tconv/model.hpp - learned upsamplers read from safetensors model files.
+//
+// A model file is a safetensors file whose tensors keep PyTorch's names and
+// layouts and whose "__metadata__" describes the network:
+//   "tconv.format":   "1"
+//   "tconv.scale":    "2"                 the factor the network implements, in [1, 64]
+//   "tconv.color":    "y" | "rgb" | "gray"  what the network sees (see ModelColor)
+//   "tconv.residual": "none" | "bicubic" | "bilinear"  (optional, default none)
+//   "tconv.layers":   a JSON list of layers applied in order:
+//     {"op": "conv2d", "weight", "bias"?, "stride"?, "padding"?, "dilation"?, "groups"?}
+//     {"op": "conv_transpose2d", the same keys, "output_padding"?}
+//     {"op": "relu"} {"op": "prelu", "weight"} {"op": "leaky_relu", "slope"?}
+//     {"op": "tanh"} {"op": "sigmoid"} {"op": "pixel_shuffle", "factor"}
+//     {"op": "clamp", "min"?, "max"?}
+//   Integers default as in PyTorch (stride 1, padding 0, dilation 1,
+//   groups 1, output_padding 0; leaky_relu slope 0.01); stride, dilation and
+//   output_padding take N or [h, w]; padding takes N, [h, w] or
+//   [top, left, bottom, right], and for conv2d also "same" or "valid".
+// Pixel values enter the network in [0, 1]. Other metadata keys are kept
+// and ignored; tensors no layer names are ignored.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tconv/conv_params.hpp"
+#include "tconv/safetensors.hpp"
+#include "tconv/tensor.hpp"
+
+namespace tconv {
+
+/// What the network sees and how an image is mapped to it.
+enum class ModelColor {
+  /// BT.601 luma as in SRCNN/FSRCNN (MATLAB rgb2ycbcr on [0, 1] values):
+  /// Y = 16/255 + (65.481 R + 128.553 G + 24.966 B) / 255. The network
+  /// upsamples Y; Cb and Cr are upsampled with bicubic interpolation and the
+  /// result converted back to RGB. A gray image v is taken as R = G = B = v
+  /// (Y = 16/255 + 219/255 v) and mapped back the same way.
+  kY,
+  /// The network takes and returns R, G, B. A gray image is given as
+  /// R = G = B and the result's BT.601 luma (0.299, 0.587, 0.114) returned.
+  kRgb,
+  /// The network takes and returns one channel; each channel of an image
+  /// goes through it separately.
+  kGray,
+};
+
+/// What is added to the network's output (VDSR-style global residual).
+enum class ModelResidual {
+  kNone,      ///< Nothing.
+  kBicubic,   ///< The network input upsampled with bicubic interpolation.
+  kBilinear,  ///< The network input upsampled with bilinear interpolation.
+};
+
+/// "y", "rgb", "gray".
+[[nodiscard]] std::string_view to_string(ModelColor color) noexcept;
+/// "none", "bicubic", "bilinear".
+[[nodiscard]] std::string_view to_string(ModelResidual residual) noexcept;
+
+/// BT.601 Y, Cb, Cr (MATLAB rgb2ycbcr for values in [0, 1]) of a 3-channel
+/// R, G, B tensor; ShapeMismatch unless rgb has 3 channels.
+[[nodiscard]] Tensor rgb_to_ycbcr(ConstTensorView rgb);
+/// The exact inverse of rgb_to_ycbcr() (MATLAB ycbcr2rgb); ShapeMismatch
+/// unless ycbcr has 3 channels.
+[[nodiscard]] Tensor ycbcr_to_rgb(ConstTensorView ycbcr);
+
+/// A learned upsampler: validated once when loaded, with every convolution
+/// planned (ConvTranspose2d / Conv2d created once), then run on any number
+/// of images.
+class Model {
+ public:
+  /// Reads and validates a model file. Throws IoError / LimitExceeded when
+  /// it cannot be read, FormatError "model <path>: <rule>" naming the layer
+  /// index, op, tensor and the broken rule otherwise (missing metadata, bad
+  /// layer list, a tensor missing or of the wrong shape for the channels
+  /// flowing in, NaN/Inf weights, a scale the layers do not produce).
+  /// `options` go to every convolution (threads, max_output_elements;
+  /// force_impl only where that impl exists for the op).
+  static Model load(const std::string& path, const OpOptions& options = {});
+  /// The same for a parsed file; `what` names it in messages.
+  static Model from_safetensors(const SafetensorsFile& file, std::string_view what,
+                                const OpOptions& options = {});
+
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
+  /// The upsampling factor ("tconv.scale").
+  [[nodiscard]] int scale() const noexcept;
+  [[nodiscard]] ModelColor color() const noexcept;
+  [[nodiscard]] ModelResidual residual() const noexcept;
+  /// Channels the network takes and returns: 3 for kRgb, 1 otherwise.
+  [[nodiscard]] int channels() const noexcept;
+  /// The whole "__metadata__".
+  [[nodiscard]] const std::map<std::string, std::string>& metadata() const noexcept;
+  /// One line per layer, e.g. "3 conv2d g1ic56oc12_kh1kw1_sh1sw1 -> 12 ch (conv2d_f32_ref)".
+  [[nodiscard]] std::vector<std::string> describe() const;
+  /// Multiply-adds per input pixel of the network (for logs).
+  [[nodiscard]] double macs_per_pixel() const noexcept;
+
+  /// The network plus the residual on `src` with exactly channels()
+  /// channels, values in [0, 1]; returns channels() x (s h) x (s w), not
+  /// clamped. Throws ShapeMismatch for another channel count or when the
+  /// layers cannot take this size (too small, or not a size they map to s
+  /// times itself), LimitExceeded above the options' output limit.
+  [[nodiscard]] Tensor run_network(ConstTensorView src) const;
+
+  /// An image with 1 (gray), 3 (R, G, B) or 4 (R, G, B, alpha) channels,
+  /// values in [0, 1], through the colour handling of color(); alpha is
+  /// upsampled with bicubic interpolation and clamped to [0, 1]. Returns
+  /// the same channel count at s times the size, not clamped. Throws as
+  /// run_network(), ShapeMismatch for another channel count.
+  [[nodiscard]] Tensor upsample(ConstTensorView image) const;
+
+ private:
+  struct State;
+  explicit Model(std::unique_ptr<State> state) noexcept;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace tconv

@@ -1,0 +1,468 @@
+// Model files: small networks against the planned ops applied by hand and
+// hand-computed cases, the colour handling, one refusal per validation rule
+// (type and message), and the shared FSRCNN files (skipped loudly without
+// ../shared).
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "tconv/conv2d.hpp"
+#include "tconv/conv_transpose2d.hpp"
+#include "tconv/error.hpp"
+#include "tconv/factories.hpp"
+#include "tconv/border.hpp"
+#include "tconv/model.hpp"
+
+namespace {
+
+using tconv::NamedTensor;
+
+std::vector<float> random_values(std::size_t n, std::uint32_t seed, float lo = -1, float hi = 1) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (float& x : v) x = d(rng);
+  return v;
+}
+
+tconv::Tensor random_tensor(tconv::Shape3 s, std::uint32_t seed) {
+  return tconv::Tensor(s, random_values(static_cast<std::size_t>(s.elements()), seed, 0, 1));
+}
+
+// A model file in memory.
+struct ModelSpec {
+  std::vector<NamedTensor> tensors;
+  std::map<std::string, std::string> meta;
+
+  ModelSpec(const std::string& color, int scale, const std::string& layers) {
+    meta = {{"tconv.format", "1"}, {"tconv.scale", std::to_string(scale)},
+            {"tconv.color", color}, {"tconv.layers", layers}};
+  }
+  ModelSpec& tensor(const std::string& name, std::vector<std::int64_t> shape, std::vector<float> v) {
+    tensors.push_back({name, std::move(shape), std::move(v)});
+    return *this;
+  }
+  [[nodiscard]] tconv::Model load() const {
+    tconv::SafetensorsFile f;
+    f.tensors = tensors;
+    f.metadata = meta;
+    return tconv::Model::from_safetensors(f, "m.safetensors");
+  }
+};
+
+float max_abs_diff(const tconv::Tensor& a, const tconv::Tensor& b) {
+  REQUIRE(a.shape() == b.shape());
+  float worst = 0;
+  for (std::size_t i = 0; i < a.span().size(); ++i)
+    worst = std::max(worst, std::abs(a.span()[i] - b.span()[i]));
+  return worst;
+}
+
+void require_refused(const ModelSpec& spec, const std::string& message) {
+  INFO("expected: " << message);
+  REQUIRE_THROWS_AS(spec.load(), tconv::FormatError);
+  REQUIRE_THROWS_WITH(spec.load(), Catch::StartsWith("model m.safetensors: ") &&
+                                       Catch::Contains(message));
+}
+
+// A gray x2 model of one conv_transpose2d 1->1 k4 s2 p1.
+ModelSpec one_layer() {
+  return ModelSpec("gray", 2,
+                   R"([{"op": "conv_transpose2d", "weight": "up.weight", "bias": "up.bias",
+                        "stride": 2, "padding": 1}])")
+      .tensor("up.weight", {1, 1, 4, 4}, random_values(16, 7))
+      .tensor("up.bias", {1}, {0.125f});
+}
+
+}  // namespace
+
+TEST_CASE("model: one conv_transpose2d layer equals the op with the same weights", "[model]") {
+  const ModelSpec spec = one_layer();
+  const tconv::Model m = spec.load();
+  REQUIRE(m.scale() == 2);
+  REQUIRE(m.channels() == 1);
+  REQUIRE(m.color() == tconv::ModelColor::kGray);
+  const tconv::Tensor x = random_tensor({1, 9, 7}, 1);
+  tconv::ConvParams p;
+  p.in_channels = p.out_channels = 1;
+  p.kernel = {4, 4};
+  p.stride = {2, 2};
+  p.padding(1);
+  tconv::Weights w{{1, 1, 4, 4}, spec.tensors[0].values, {0.125f}};
+  const tconv::Tensor want = tconv::conv_transpose2d(x.view(), p, std::move(w));
+  const tconv::Tensor got = m.run_network(x.view());
+  REQUIRE(got.shape() == tconv::Shape3{1, 18, 14});
+  REQUIRE(max_abs_diff(got, want) == 0.0f);
+  // upsample() of a gray image with a gray model is the same network.
+  REQUIRE(max_abs_diff(m.upsample(x.view()), want) == 0.0f);
+}
+
+TEST_CASE("model: two layers equal the two ops applied by hand", "[model]") {
+  const auto w1 = random_values(4 * 3 * 3 * 3, 11);
+  const auto b1 = random_values(4, 12);
+  const auto w2 = random_values(4 * 3 * 3 * 3, 13);
+  const tconv::Model m =
+      ModelSpec("rgb", 2,
+                R"([{"op": "conv2d", "weight": "a.w", "bias": "a.b", "padding": [1, 1]},
+                    {"op": "conv_transpose2d", "weight": "b.w", "stride": [2, 2],
+                     "padding": [1, 1, 1, 1], "output_padding": 1}])")
+          .tensor("a.w", {4, 3, 3, 3}, w1)
+          .tensor("a.b", {4}, b1)
+          .tensor("b.w", {4, 3, 3, 3}, w2)
+          .load();
+  const tconv::Tensor x = random_tensor({3, 8, 11}, 2);
+  tconv::ConvParams p1;
+  p1.in_channels = 3;
+  p1.out_channels = 4;
+  p1.kernel = {3, 3};
+  p1.padding(1);
+  tconv::ConvParams p2;
+  p2.in_channels = 4;
+  p2.out_channels = 3;
+  p2.kernel = {3, 3};
+  p2.stride = {2, 2};
+  p2.padding(1);
+  p2.output_padding = {1, 1};
+  const tconv::Tensor h = tconv::conv2d(x.view(), p1, {{4, 3, 3, 3}, w1, b1});
+  const tconv::Tensor want = tconv::conv_transpose2d(h.view(), p2, {{4, 3, 3, 3}, w2, {}});
+  REQUIRE(max_abs_diff(m.run_network(x.view()), want) == 0.0f);
+  REQUIRE(m.describe().size() == 2);
+  REQUIRE(m.macs_per_pixel() == Approx(4 * 3 * 9 + 4 * 3 * 9));
+}
+
+TEST_CASE("model: pixel_shuffle matches a hand-computed case", "[model]") {
+  // conv2d 1 -> 4 (1x1, weights 1..4) makes channel k = (k + 1) x; pixel
+  // shuffle 2: out[2y + i][2x + j] = channel (2i + j) at (y, x).
+  const tconv::Model m = ModelSpec("gray", 2,
+                                   R"([{"op": "conv2d", "weight": "w"},
+                                       {"op": "pixel_shuffle", "factor": 2}])")
+                             .tensor("w", {4, 1, 1, 1}, {1, 2, 3, 4})
+                             .load();
+  const tconv::Tensor x({1, 1, 2}, {1.0f, 10.0f});
+  const tconv::Tensor y = m.run_network(x.view());
+  REQUIRE(y.shape() == tconv::Shape3{1, 2, 4});
+  REQUIRE(std::vector<float>(y.span().begin(), y.span().end()) ==
+          std::vector<float>{1, 2, 10, 20, 3, 4, 30, 40});
+}
+
+TEST_CASE("model: prelu and the other activations match hand-computed cases", "[model]") {
+  // conv2d 1 -> 2 with weights (1, -1), per-channel PReLU (0.5, 0.25), then
+  // a 1x1 conv summing the channels: x = 2 gives 2 + (-2 * 0.25) = 1.5;
+  // x = -4 gives (-4 * 0.5) + 4 = 2.
+  const std::string layers = R"([{"op": "conv2d", "weight": "a"}, {"op": "prelu", "weight": "s"},
+                                 {"op": "conv2d", "weight": "b"}])";
+  const tconv::Tensor x({1, 1, 2}, {2.0f, -4.0f});
+  auto run = [&](const ModelSpec& spec) {
+    const tconv::Tensor y = spec.load().run_network(x.view());
+    return std::vector<float>(y.span().begin(), y.span().end());
+  };
+  REQUIRE(run(ModelSpec("gray", 1, layers)
+                  .tensor("a", {2, 1, 1, 1}, {1, -1})
+                  .tensor("s", {2}, {0.5f, 0.25f})
+                  .tensor("b", {1, 2, 1, 1}, {1, 1})) == std::vector<float>{1.5f, 2.0f});
+  // One shared slope 0.5: 2 + (-2 * 0.5) = 1; (-4 * 0.5) + 4 = 2.
+  REQUIRE(run(ModelSpec("gray", 1, layers)
+                  .tensor("a", {2, 1, 1, 1}, {1, -1})
+                  .tensor("s", {1}, {0.5f})
+                  .tensor("b", {1, 2, 1, 1}, {1, 1})) == std::vector<float>{1.0f, 2.0f});
+  auto single = [&](const std::string& op) {
+    return run(ModelSpec("gray", 1, R"([{"op": "conv2d", "weight": "a"}, )" + op + "]")
+                   .tensor("a", {1, 1, 1, 1}, {1}));
+  };
+  REQUIRE(single(R"({"op": "relu"})") == std::vector<float>{2, 0});
+  REQUIRE(single(R"({"op": "leaky_relu", "slope": 0.25})") == std::vector<float>{2, -1});
+  REQUIRE(single(R"({"op": "leaky_relu"})") == std::vector<float>{2, -0.04f});
+  REQUIRE(single(R"({"op": "clamp", "min": -1, "max": 1.5})") == std::vector<float>{1.5f, -1});
+  REQUIRE(single(R"({"op": "clamp", "min": 0})") == std::vector<float>{2, 0});
+  const auto t = single(R"({"op": "tanh"})");
+  REQUIRE(t[0] == Approx(std::tanh(2.0)));
+  const auto s = single(R"({"op": "sigmoid"})");
+  REQUIRE(s[1] == Approx(1.0 / (1.0 + std::exp(4.0))));
+}
+
+TEST_CASE("model: the y colour path round-trips a gray image", "[model]") {
+  // An identity network (1x1 conv, weight 1) at scale 1.
+  const tconv::Model m =
+      ModelSpec("y", 1, R"([{"op": "conv2d", "weight": "w"}])").tensor("w", {1, 1, 1, 1}, {1}).load();
+  tconv::Tensor gray({1, 5, 7});
+  for (int i = 0; i < 35; ++i) gray.span()[static_cast<std::size_t>(i)] = float(i * 7 % 256) / 255.0f;
+  const tconv::Tensor out1 = m.upsample(gray.view());
+  REQUIRE(out1.shape() == gray.shape());
+  REQUIRE(max_abs_diff(out1, gray) < 1e-6f);
+  // The same image as R = G = B: the colour path gives it back, still gray.
+  tconv::Tensor rgb({3, 5, 7});
+  for (int k = 0; k < 3; ++k)
+    std::copy(gray.span().begin(), gray.span().end(), rgb.data() + k * 35);
+  const tconv::Tensor out3 = m.upsample(rgb.view());
+  REQUIRE(max_abs_diff(out3, rgb) < 1e-6f);
+  // 8-bit values survive exactly.
+  for (std::size_t i = 0; i < out3.span().size(); ++i)
+    REQUIRE(std::lround(out3.span()[i] * 255.0f) == std::lround(rgb.span()[i] * 255.0f));
+  // Y, Cb, Cr of gray: Y = 16/255 + 219/255 v, Cb = Cr = 128/255.
+  const tconv::Tensor ycc = tconv::rgb_to_ycbcr(rgb.view());
+  REQUIRE(ycc.at(0, 1, 1) == Approx(16.0 / 255 + 219.0 / 255 * gray.at(0, 1, 1)).margin(1e-6));
+  REQUIRE(ycc.at(1, 2, 3) == Approx(128.0 / 255).margin(1e-6));
+  REQUIRE(ycc.at(2, 4, 6) == Approx(128.0 / 255).margin(1e-6));
+  // A colour image round-trips through rgb_to_ycbcr / ycbcr_to_rgb.
+  const tconv::Tensor colour = random_tensor({3, 4, 5}, 9);
+  REQUIRE(max_abs_diff(tconv::ycbcr_to_rgb(tconv::rgb_to_ycbcr(colour.view()).view()), colour) <
+          1e-6f);
+}
+
+TEST_CASE("model: y colour upsamples Y with the network and Cb/Cr with bicubic", "[model]") {
+  // A network that is bicubic itself: then the whole image is bicubic.
+  const tconv::Layer bic = tconv::make_upsampler(tconv::Interpolation::kBicubic, {2, 2}, 1);
+  const int k = bic.params.kernel.h;
+  const int pad = bic.params.pad_begin.h;
+  // Zero border inside the network, replicate for Cb/Cr: compare the interior.
+  const tconv::Model m =
+      ModelSpec("y", 2, R"([{"op": "conv_transpose2d", "weight": "w", "stride": 2, "padding": )" +
+                            std::to_string(pad) + "}]")
+          .tensor("w", {1, 1, k, k}, bic.weights.values)
+          .load();
+  const tconv::Tensor rgb = random_tensor({3, 12, 10}, 5);
+  const tconv::Tensor got = m.upsample(rgb.view());
+  const tconv::Layer bic3 = tconv::make_upsampler(tconv::Interpolation::kBicubic, {2, 2}, 3);
+  const tconv::ConvTranspose2d op = tconv::ConvTranspose2d::create(bic3.params, bic3.weights);
+  const tconv::Tensor want = tconv::run_with_border(op, rgb.view(), tconv::Border::kReplicate);
+  REQUIRE(got.shape() == want.shape());
+  float worst = 0;
+  for (int c = 0; c < 3; ++c)
+    for (int y = 4; y < 20; ++y)
+      for (int x = 4; x < 16; ++x) worst = std::max(worst, std::abs(got.at(c, y, x) - want.at(c, y, x)));
+  REQUIRE(worst < 1e-5f);
+}
+
+TEST_CASE("model: residual adds the interpolated input", "[model]") {
+  for (const std::string kind : {"bicubic", "bilinear"}) {
+    ModelSpec spec = one_layer();
+    spec.meta["tconv.residual"] = kind;
+    const tconv::Model m = spec.load();
+    const tconv::Model plain = one_layer().load();
+    const tconv::Tensor x = random_tensor({1, 6, 5}, 3);
+    const tconv::Layer l = tconv::make_upsampler(*tconv::parse_interpolation(kind), {2, 2}, 1);
+    const tconv::ConvTranspose2d op = tconv::ConvTranspose2d::create(l.params, l.weights);
+    const tconv::Tensor up = tconv::run_with_border(op, x.view(), tconv::Border::kReplicate);
+    tconv::Tensor want = plain.run_network(x.view());
+    for (std::size_t i = 0; i < want.span().size(); ++i) want.span()[i] += up.span()[i];
+    REQUIRE(max_abs_diff(m.run_network(x.view()), want) < 1e-6f);
+  }
+}
+
+TEST_CASE("model: rgb and gray colour modes and alpha", "[model]") {
+  // rgb: a network that swaps R and B (1x1 conv) at scale 1.
+  const tconv::Model swap = ModelSpec("rgb", 1, R"([{"op": "conv2d", "weight": "w"}])")
+                                .tensor("w", {3, 3, 1, 1}, {0, 0, 1, 0, 1, 0, 1, 0, 0})
+                                .load();
+  const tconv::Tensor rgba = random_tensor({4, 3, 4}, 4);
+  const tconv::Tensor out = swap.upsample(rgba.view());
+  REQUIRE(out.shape() == rgba.shape());
+  REQUIRE(out.at(0, 1, 2) == rgba.at(2, 1, 2));
+  REQUIRE(out.at(2, 2, 3) == rgba.at(0, 2, 3));
+  REQUIRE(out.at(3, 0, 1) == Approx(rgba.at(3, 0, 1)).margin(1e-6));  // alpha at scale 1
+  // A gray image through an rgb model: the luma of the result.
+  const tconv::Tensor g = random_tensor({1, 3, 4}, 6);
+  REQUIRE(swap.upsample(g.view()).at(0, 1, 1) == Approx(g.at(0, 1, 1)).margin(1e-6));
+  // gray: every channel through the network separately.
+  const tconv::Model twice = ModelSpec("gray", 1, R"([{"op": "conv2d", "weight": "w"}])")
+                                 .tensor("w", {1, 1, 1, 1}, {2})
+                                 .load();
+  const tconv::Tensor rgb = random_tensor({3, 2, 2}, 8);
+  const tconv::Tensor o2 = twice.upsample(rgb.view());
+  for (std::size_t i = 0; i < o2.span().size(); ++i) REQUIRE(o2.span()[i] == 2 * rgb.span()[i]);
+  REQUIRE_THROWS_AS(twice.run_network(rgb.view()), tconv::ShapeMismatch);
+  REQUIRE_THROWS_AS(twice.upsample(random_tensor({2, 2, 2}, 1).view()), tconv::ShapeMismatch);
+}
+
+TEST_CASE("model: one refusal per validation rule", "[model]") {
+  const std::string conv = R"([{"op": "conv2d", "weight": "w"}])";
+  auto base = [&](const std::string& layers = R"([{"op": "conv2d", "weight": "w"}])") {
+    return ModelSpec("gray", 1, layers).tensor("w", {1, 1, 1, 1}, {1});
+  };
+  SECTION("metadata") {
+    ModelSpec s = base();
+    s.meta.erase("tconv.format");
+    require_refused(s, "__metadata__ has no 'tconv.format'");
+    s = base();
+    s.meta["tconv.format"] = "2";
+    require_refused(s, "tconv.format '2': only format 1");
+    s = base();
+    s.meta["tconv.scale"] = "x2";
+    require_refused(s, "tconv.scale 'x2': must be an integer in [1, 64]");
+    s.meta["tconv.scale"] = "0";
+    require_refused(s, "tconv.scale '0'");
+    s = base();
+    s.meta["tconv.color"] = "ycbcr";
+    require_refused(s, "tconv.color 'ycbcr': must be y, rgb or gray");
+    s = base();
+    s.meta["tconv.residual"] = "lanczos";
+    require_refused(s, "tconv.residual 'lanczos': must be none, bicubic or bilinear");
+    s = base();
+    s.meta.erase("tconv.layers");
+    require_refused(s, "__metadata__ has no 'tconv.layers'");
+  }
+  SECTION("layer list") {
+    require_refused(base("[{\"op\": \"conv2d\", }]"), "tconv.layers is not valid JSON: byte");
+    require_refused(base("{}"), "tconv.layers must be a non-empty JSON list");
+    require_refused(base("[]"), "tconv.layers must be a non-empty JSON list");
+    require_refused(base(R"([{"op": "conv3d"}])"), "layer 0: unknown op \"conv3d\"");
+    require_refused(base(R"([{"weight": "w"}])"), "layer 0: needs \"op\"");
+    require_refused(base(R"([{"op": "relu", "inplace": true}])"),
+                    "layer 0 (relu): unknown key \"inplace\" (it takes none)");
+    require_refused(base(R"([{"op": "conv2d", "weight": "w", "padding_mode": "reflect"}])"),
+                    "layer 0 (conv2d): unknown key \"padding_mode\"");
+    require_refused(base(R"([{"op": "conv2d", "weight": "w", "stride": 0}])"),
+                    "layer 0 (conv2d): \"stride\" 0: must be an integer in [1, 65536]");
+    require_refused(base(R"([{"op": "conv2d", "weight": "w", "padding": [1, 2, 3]}])"),
+                    "\"padding\" must be N, [h, w] or [top, left, bottom, right]");
+    require_refused(base(R"([{"op": "conv2d", "weight": "w", "groups": 1.5}])"),
+                    "\"groups\" 1.5: must be an integer");
+    require_refused(base(R"([{"op": "clamp"}])"), "layer 0 (clamp): needs \"min\", \"max\" or both");
+    require_refused(base(R"([{"op": "clamp", "min": 2, "max": 1}])"), "min 2 is above max 1");
+    require_refused(base(R"([{"op": "leaky_relu", "slope": "x"}])"), "\"slope\" must be a finite number");
+  }
+  SECTION("tensors exist and are finite") {
+    require_refused(base(R"([{"op": "conv2d", "weight": "nope"}])"),
+                    "layer 0 (conv2d): weight 'nope': no such tensor in the file");
+    require_refused(base(R"([{"op": "conv2d", "weight": "w", "bias": "b"}])"),
+                    "layer 0 (conv2d): bias 'b': no such tensor");
+    require_refused(base(R"([{"op": "conv2d"}])"), "layer 0 (conv2d): needs \"weight\"");
+    ModelSpec s("gray", 1, conv);
+    s.tensor("w", {1, 1, 1, 1}, {NAN});
+    require_refused(s, "layer 0 (conv2d): weight 'w' value 0 is NaN: weights must be finite");
+    ModelSpec s2("gray", 1, conv);
+    s2.tensor("w", {1, 1, 1, 1}, {-INFINITY});
+    require_refused(s2, "value 0 is infinite");
+  }
+  SECTION("shapes for the channels flowing in") {
+    // Layer 1 receives 4 channels from layer 0 but its weight expects 3.
+    require_refused(ModelSpec("gray", 1,
+                              R"([{"op": "conv2d", "weight": "a"}, {"op": "relu"},
+                                  {"op": "conv2d", "weight": "b"}])")
+                        .tensor("a", {4, 1, 3, 3}, std::vector<float>(36, 0.1f))
+                        .tensor("b", {1, 3, 1, 1}, {1, 1, 1}),
+                    "layer 2 (conv2d): weight 'b' has shape 1x3x1x1, needs Nx4xKhxKw (out, "
+                    "in/groups, kh, kw) for 4 input channels, groups 1");
+    require_refused(ModelSpec("gray", 1, R"([{"op": "conv2d", "weight": "a"}])")
+                        .tensor("a", {1, 1, 3}, {1, 1, 1}),
+                    "weight 'a' has shape 1x1x3, needs 4 dimensions (out, in/groups, kh, kw)");
+    require_refused(ModelSpec("gray", 1, R"([{"op": "conv2d", "weight": "a", "bias": "b"}])")
+                        .tensor("a", {1, 1, 1, 1}, {1})
+                        .tensor("b", {2}, {1, 1}),
+                    "bias 'b' has shape 2, needs 1 (one per output channel)");
+    require_refused(ModelSpec("gray", 1,
+                              R"([{"op": "conv2d", "weight": "a"}, {"op": "prelu", "weight": "p"},
+                                  {"op": "conv2d", "weight": "c"}])")
+                        .tensor("a", {3, 1, 1, 1}, {1, 1, 1})
+                        .tensor("p", {2}, {1, 1})
+                        .tensor("c", {1, 3, 1, 1}, {1, 1, 1}),
+                    "layer 1 (prelu): weight 'p' has shape 2, needs 1 or 3");
+    require_refused(ModelSpec("gray", 2,
+                              R"([{"op": "conv2d", "weight": "a"}, {"op": "pixel_shuffle", "factor": 2}])")
+                        .tensor("a", {3, 1, 1, 1}, {1, 1, 1}),
+                    "layer 1 (pixel_shuffle): factor 2 needs a multiple of 4 input channels, got 3");
+    require_refused(ModelSpec("gray", 1, R"([{"op": "conv2d", "weight": "a", "groups": 2}])")
+                        .tensor("a", {2, 1, 1, 1}, {1, 1}),
+                    "groups 2 does not divide the 1 input channels");
+    require_refused(ModelSpec("gray", 1, R"([{"op": "conv2d", "weight": "a"}])")
+                        .tensor("a", {2, 1, 1, 1}, {1, 1}),
+                    "the layers end with 2 channels; tconv.color gray needs 1");
+  }
+  SECTION("a conv2d-layout weight given to conv_transpose2d is named") {
+    // 8 -> 1 channels: conv_transpose2d wants (8, 1, 4, 4); (1, 8, 4, 4) is conv2d's layout.
+    require_refused(ModelSpec("gray", 2,
+                              R"([{"op": "conv2d", "weight": "a"},
+                                  {"op": "conv_transpose2d", "weight": "t", "stride": 2, "padding": 1}])")
+                        .tensor("a", {8, 1, 1, 1}, std::vector<float>(8, 1))
+                        .tensor("t", {1, 8, 4, 4}, std::vector<float>(128, 1)),
+                    "layer 1 (conv_transpose2d): weight 't' has shape 1x8x4x4, needs 8xNxKhxKw "
+                    "(in, out/groups, kh, kw) for 8 input channels, groups 1; it looks like a "
+                    "conv2d weight");
+  }
+  SECTION("the declared scale is what the layers produce") {
+    ModelSpec s = one_layer();
+    s.meta["tconv.scale"] = "3";
+    require_refused(s, "tconv.scale 3: the layers turn 60x60 into 120x120, not 180x180");
+    require_refused(ModelSpec("gray", 2, R"([{"op": "conv_transpose2d", "weight": "t", "stride": 2}])")
+                        .tensor("t", {1, 1, 3, 3}, std::vector<float>(9, 1)),
+                    "tconv.scale 2: the layers turn 60x60 into 121x121");
+    require_refused(ModelSpec("gray", 1, R"([{"op": "conv2d", "weight": "a"}])")
+                        .tensor("a", {1, 1, 100, 100}, std::vector<float>(10000, 1)),
+                    "the layers cannot take a 60x60 input");
+  }
+  SECTION("op parameter rules come from the op") {
+    require_refused(base(R"([{"op": "conv2d", "weight": "w", "padding": "same", "stride": 2}])"),
+                    "padding \"same\" needs stride 1");
+    require_refused(ModelSpec("gray", 2,
+                              R"([{"op": "conv_transpose2d", "weight": "t", "stride": 2,
+                                   "padding": 1, "output_padding": 2}])")
+                        .tensor("t", {1, 1, 4, 4}, std::vector<float>(16, 1)),
+                    "layer 0 (conv_transpose2d): output_padding 2x2");
+  }
+}
+
+TEST_CASE("model: conv2d padding forms and dilation/groups", "[model]") {
+  // "same" keeps the size for an even kernel (odd pixel at the end, as PyTorch).
+  const tconv::Model m = ModelSpec("gray", 1, R"([{"op": "conv2d", "weight": "w", "padding": "same"}])")
+                             .tensor("w", {1, 1, 2, 4}, std::vector<float>(8, 1))
+                             .load();
+  const tconv::Tensor x = random_tensor({1, 5, 6}, 2);
+  REQUIRE(m.run_network(x.view()).shape() == x.shape());
+  // Input sizes the network cannot map to s times themselves are refused at run time.
+  const tconv::Model strided =
+      ModelSpec("gray", 2,
+                R"([{"op": "conv2d", "weight": "d", "stride": 2},
+                    {"op": "conv_transpose2d", "weight": "u", "stride": 4}])")
+          .tensor("d", {1, 1, 2, 2}, std::vector<float>(4, 0.25f))
+          .tensor("u", {1, 1, 4, 4}, std::vector<float>(16, 1))
+          .load();
+  REQUIRE(strided.run_network(random_tensor({1, 6, 8}, 1).view()).shape() == tconv::Shape3{1, 12, 16});
+  REQUIRE_THROWS_AS(strided.run_network(random_tensor({1, 7, 8}, 1).view()), tconv::ShapeMismatch);
+}
+
+TEST_CASE("model: written, read back and loaded from a file", "[model]") {
+  const ModelSpec spec = one_layer();
+  const auto bytes = tconv::encode_safetensors(spec.tensors, spec.meta);
+  const auto path = std::filesystem::temp_directory_path() / "tconv_test_model_roundtrip.safetensors";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    REQUIRE(f != nullptr);
+    REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
+    std::fclose(f);
+  }
+  const tconv::Model m = tconv::Model::load(path.string());
+  std::filesystem::remove(path);
+  const tconv::Tensor x = random_tensor({1, 4, 4}, 1);
+  REQUIRE(max_abs_diff(m.run_network(x.view()), spec.load().run_network(x.view())) == 0.0f);
+  REQUIRE(m.metadata().at("tconv.color") == "gray");
+  REQUIRE_THROWS_AS(tconv::Model::load(path.string()), tconv::IoError);
+}
+
+#ifdef TCONV_SHARED_DIR
+TEST_CASE("model: the shared FSRCNN x2/x3/x4 files load and run", "[model][shared]") {
+  const std::filesystem::path dir = std::filesystem::path(TCONV_SHARED_DIR) / "data" / "fsrcnn";
+  if (!std::filesystem::exists(dir / "fsrcnn_x2.safetensors")) {
+    WARN("SKIPPED: " << dir.string() << " is absent (shared data not available)");
+    return;
+  }
+  for (const int s : {2, 3, 4}) {
+    const tconv::Model m =
+        tconv::Model::load((dir / ("fsrcnn_x" + std::to_string(s) + ".safetensors")).string());
+    INFO("x" << s);
+    REQUIRE(m.scale() == s);
+    REQUIRE(m.color() == tconv::ModelColor::kY);
+    REQUIRE(m.describe().size() == 15);
+    // A smooth gradient: the output is finite, the right size and close to
+    // the input's values (FSRCNN reproduces smooth regions).
+    tconv::Tensor x({1, 24, 20});
+    for (int y = 0; y < 24; ++y)
+      for (int c = 0; c < 20; ++c) x.at(0, y, c) = 0.2f + 0.5f * float(y + c) / 44.0f;
+    const tconv::Tensor out = m.upsample(x.view());
+    REQUIRE(out.shape() == tconv::Shape3{1, 24 * s, 20 * s});
+    const float centre = out.at(0, 12 * s, 10 * s);
+    REQUIRE(std::isfinite(centre));
+    REQUIRE(centre == Approx(x.at(0, 12, 10)).margin(0.03));
+  }
+}
+#endif
