@@ -75,7 +75,14 @@ Method make_method(const EvalOptions& opt, int s) {
 Tensor run_method(const Method& m, const Tensor& hr255, const Tensor& y_hr, int s,
                   const std::string& what) {
   const bool rgb = m.color == "rgb";
-  const Tensor lr = rgb ? protocol_downscale(hr255.view(), s) : protocol_downscale(y_hr.view(), s);
+  Tensor lr = protocol_downscale(rgb ? hr255.view() : y_hr.view(), s);
+  if (rgb && lr.shape().c == 1) {
+    // A gray image goes to an RGB network as R = G = B.
+    Tensor three(Shape3{3, lr.shape().h, lr.shape().w});
+    const std::size_t plane = lr.span().size();
+    for (int c = 0; c < 3; ++c) std::copy(lr.data(), lr.data() + plane, three.data() + c * plane);
+    lr = std::move(three);
+  }
   Tensor up = m.run(lr);
   const Shape3 want{lr.shape().c, lr.shape().h * s, lr.shape().w * s};
   if (up.shape() != want)

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cmath>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -197,9 +198,18 @@ TEST_CASE("train writes a model file that eval runs and that beats bicubic on it
           rgb_model);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
+  // A gray image goes to the RGB network as R = G = B.
+  cv::Mat gray(150, 160, CV_8UC1);
+  for (int y = 0; y < gray.rows; ++y)
+    for (int x = 0; x < gray.cols; ++x)
+      gray.at<unsigned char>(y, x) = cv::saturate_cast<unsigned char>(128 + 80 * std::sin(0.2 * x + 0.1 * y));
+  REQUIRE(cv::imwrite(dir / "imgs/zgray.png", gray));
   r = run("eval --images " + (dir / "imgs") + " -s 2 --json --model " + rgb_model);
+  INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  CHECK(nlohmann::json::parse(r.out)["color"] == "rgb");
+  const nlohmann::json jr = nlohmann::json::parse(r.out);
+  CHECK(jr["color"] == "rgb");
+  CHECK(jr["images"].size() == 4);
 }
 
 TEST_CASE("train refuses to overwrite, exits 3 without images and 2 on bad flags",
@@ -223,4 +233,29 @@ TEST_CASE("train refuses to overwrite, exits 3 without images and 2 on bad flags
   CHECK(r.exit_code == 2);
   r = run("train --images " + (dir / "imgs") + " -s 2 --color lab -o " + (dir / "n.safetensors"));
   CHECK(r.exit_code == 2);
+}
+
+TEST_CASE("the shipped linear models load and beat bicubic on Set5", "[cli][eval][shared]") {
+  const fs::path set5 = fs::path(TCONV_SHARED_DIR) / "data" / "sr" / "Set5";
+  if (!fs::exists(set5)) {
+    WARN("SKIPPED: shared data " << set5.string() << " is absent");
+    return;
+  }
+  for (const char* color : {"y", "rgb"})
+    for (int s : {2, 3, 4}) {
+      const fs::path model = fs::path(TCONV_MODELS_DIR) /
+                             ("linear_" + std::string(color) + "_x" + std::to_string(s) +
+                              ".safetensors");
+      REQUIRE(fs::exists(model));
+      const Result r = run("eval --images " + set5.string() + " -s " + std::to_string(s) +
+                           " --json --model " + model.string());
+      INFO(model.string() << ": " << r.err);
+      REQUIRE(r.exit_code == 0);
+      const nlohmann::json j = nlohmann::json::parse(r.out);
+      INFO(j["mean"].dump());
+      CHECK(j["color"] == color);
+      // Every shipped model is at least 0.4 dB and 0.01 SSIM above bicubic.
+      CHECK(double(j["mean"]["psnr"]) > double(j["mean"]["bicubic_psnr"]) + 0.4);
+      CHECK(double(j["mean"]["ssim"]) > double(j["mean"]["bicubic_ssim"]) + 0.01);
+    }
 }
