@@ -64,6 +64,28 @@ void add_layer_flags(CLI::App& cmd, LayerFlags& f) {
   cmd.add_option("--groups", f.groups, "With --weights: groups")->capture_default_str();
   cmd.add_option("--border", f.border,
                  "Beyond the edge: zero, replicate (images' default), reflect, normalize");
+  cmd.add_option("--model", f.model,
+                 "Learned upsampler M.safetensors (tconv model format); -s, if given, must match it");
+}
+
+std::optional<Model> load_model(const LayerFlags& f, const OpOptions& options) {
+  if (f.model.empty()) return std::nullopt;
+  const std::pair<bool, const char*> conflicts[] = {
+      {!f.kernel.empty(), "--kernel"},         {!f.weights.empty(), "--weights"},
+      {!f.bias.empty(), "--bias"},             {!f.padding.empty(), "--padding"},
+      {!f.output_padding.empty(), "--output-padding"}, {!f.dilation.empty(), "--dilation"},
+      {!f.output_size.empty(), "--output-size"}, {f.groups != 1, "--groups"},
+      {!f.border.empty(), "--border"}};
+  for (const auto& [given, flag] : conflicts)
+    if (given) throw UsageError(std::string("--model cannot be combined with ") + flag);
+  Model model = Model::load(f.model, options);
+  if (f.scale_given) {
+    const Size2 s = scale_of(f);
+    if (s != Size2{model.scale(), model.scale()})
+      throw UsageError("-s " + f.scale + ": --model " + f.model + " upsamples by " +
+                       std::to_string(model.scale()));
+  }
+  return model;
 }
 
 Size2 parse_pair(const std::string& text, const char* flag, int lo, int hi) {

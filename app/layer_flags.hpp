@@ -7,6 +7,7 @@
 
 #include "tconv/border.hpp"
 #include "tconv/factories.hpp"
+#include "tconv/model.hpp"
 
 namespace CLI {
 class App;
@@ -27,10 +28,11 @@ struct LayerFlags {
   std::string output_size;      ///< "H,W": PyTorch's output_size.
   int groups = 1;               ///< --groups.
   std::string border;           ///< --border name; empty: the caller's default.
+  std::string model;            ///< --model M.safetensors: a learned network instead of one layer.
 };
 
 /// Adds -s, --kernel, --weights, --bias, --padding, --output-padding,
-/// --dilation, --output-size, --groups and --border to `cmd`.
+/// --dilation, --output-size, --groups, --border and --model to `cmd`.
 void add_layer_flags(CLI::App& cmd, LayerFlags& flags);
 
 /// Parses "N" or "H,W" (each in [lo, hi]); throws UsageError naming `flag`.
@@ -54,5 +56,11 @@ void add_layer_flags(CLI::App& cmd, LayerFlags& flags);
 /// .npy) with the geometry flags. Throws UsageError for contradictory or
 /// malformed flags, tconv errors for rule violations and unreadable files.
 [[nodiscard]] Layer make_layer(const LayerFlags& flags, int channels);
+
+/// The model named by --model, loaded and validated with `options` for its
+/// convolutions, or nullopt without --model. Throws UsageError when --model
+/// is combined with a layer flag or with a -s that differs from the
+/// model's scale, tconv errors when the file cannot be read or is invalid.
+[[nodiscard]] std::optional<Model> load_model(const LayerFlags& flags, const OpOptions& options);
 
 }  // namespace tconv::app

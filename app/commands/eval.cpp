@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -44,17 +45,12 @@ struct Row {
   SrScore bicubic;
 };
 
-Method make_method(const EvalOptions& opt, int s) {
-  if (!opt.model.empty()) {
-    if (!opt.layer.kernel.empty() || !opt.layer.weights.empty())
-      throw UsageError("--model excludes --kernel and --weights");
-    auto model = std::make_shared<Model>(Model::load(opt.model));
-    if (model->scale() != s)
-      throw UsageError("--model " + opt.model + ": upsamples x" + std::to_string(model->scale()) +
-                       ", not x" + std::to_string(s) + " (-s)");
+Method make_method(const EvalOptions& opt) {
+  if (std::optional<Model> loaded = load_model(opt.layer, {})) {
+    auto model = std::make_shared<Model>(std::move(*loaded));
     // y and gray networks see the protocol's Y plane; rgb networks see R, G, B.
     const std::string color = model->color() == ModelColor::kRgb ? "rgb" : "y";
-    return {"model " + fs::path(opt.model).filename().string(), color,
+    return {"model " + fs::path(opt.layer.model).filename().string(), color,
             [model](const Tensor& lr) { return model->run_network(lr.view()); }};
   }
   const Border border = border_of(opt.layer, Border::kReplicate);
@@ -119,8 +115,6 @@ void setup_eval(CLI::App& app) {
       "beside the MATLAB bicubic baseline");
   cmd->add_option("--images", opt->images, "Folder of HR images")->required();
   cmd->add_flag("--json", opt->json, "Print JSON instead of a table");
-  cmd->add_option("--model", opt->model,
-                  "Learned upsampler (.safetensors model file) to evaluate");
   add_layer_flags(*cmd, opt->layer);
   cmd->callback([opt] { run_eval(*opt); });
 }
@@ -135,7 +129,7 @@ void run_eval(const EvalOptions& opt) {
   if (files.empty())
     throw NothingToDoError("--images " + opt.images +
                            ": no image (png, jpg, tif, webp, bmp) in the folder");
-  const Method method = make_method(opt, s);
+  const Method method = make_method(opt);
   spdlog::info("eval x{} {} ({}) on {} images", s, method.name, method.color, files.size());
 
   std::vector<Row> rows;

@@ -9,12 +9,14 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "exit_codes.hpp"
 #include "file_io.hpp"
 #include "image_io.hpp"
 #include "tconv/border.hpp"
 #include "tconv/error.hpp"
+#include "tconv/model.hpp"
 #include "tconv/conv_transpose2d.hpp"
 #include "tconv/npy.hpp"
 #include "tconv/resample.hpp"
@@ -66,8 +68,33 @@ std::string extension_of(const fs::path& p) {
   return ext;
 }
 
+// A .npy array through --model's network (no colour handling): (C,H,W) or
+// (N,C,H,W) with C the model's channels.
+void run_numeric_model(const UpsampleOptions& opt, const Model& model, NpyArray x,
+                       const Shape3& item, std::int64_t n, const fs::path& output) {
+  if (item.c != model.channels())
+    throw UsageError(opt.input + ": has " + std::to_string(item.c) + " channels, --model " +
+                     opt.layer.model + " takes " + std::to_string(model.channels()));
+  const Shape3 out_shape{item.c, item.h * model.scale(), item.w * model.scale()};
+  if (out_shape.elements() * n > OpOptions().max_output_elements)
+    throw LimitExceeded("model output " + std::to_string(n) + "x" + to_string(out_shape) +
+                        ": exceeds the limit of " + std::to_string(OpOptions().max_output_elements) +
+                        " elements");
+  check_output(opt.input, output, opt.overwrite);
+  NpyArray y;
+  if (x.shape.size() == 4) y.shape.push_back(n);
+  y.shape.insert(y.shape.end(), {out_shape.c, out_shape.h, out_shape.w});
+  y.values.reserve(static_cast<std::size_t>(out_shape.elements() * n));
+  for (std::int64_t b = 0; b < n; ++b) {
+    const Tensor out = model.run_network({x.values.data() + b * item.elements(), item});
+    y.values.insert(y.values.end(), out.span().begin(), out.span().end());
+  }
+  write_file_atomic(output, encode_npy(y), opt.overwrite);
+  spdlog::info("{} -> {} ({}, --model)", opt.input, output.string(), to_string(out_shape));
+}
+
 void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
-                 const fs::path& output) {
+                 const fs::path& output, const Model* model) {
   if (extension_of(output) != ".npy")
     throw UsageError("-o " + output.string() + ": a .npy input writes a .npy output");
   NpyArray x = parse_npy(bytes, opt.input);
@@ -81,6 +108,7 @@ void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> byte
   const auto n = rank == 4 ? x.shape[0] : 1;
   const Shape3 item{static_cast<int>(x.shape[rank - 3]), static_cast<int>(x.shape[rank - 2]),
                     static_cast<int>(x.shape[rank - 1])};
+  if (model != nullptr) return run_numeric_model(opt, *model, std::move(x), item, n, output);
 
   Layer layer = make_layer(opt.layer, item.c);
   const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights),
@@ -109,7 +137,7 @@ void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> byte
 }
 
 void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
-               const fs::path& output) {
+               const fs::path& output, const Model* model) {
   const auto format = format_from_extension(output.extension().string());
   if (!format)
     throw UsageError("-o " + output.string() +
@@ -129,6 +157,33 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   RawImage raw = decode_raw(bytes, opt.input);
   lap("decode");
   const std::string input_description = describe(raw.shape(), raw.type);
+  EncodeOptions encode;
+  encode.jpeg_quality = opt.quality;
+  encode.png_compression = opt.png_compression;
+
+  if (model != nullptr) {
+    // --model: the learned network with its colour handling, planar float.
+    const Shape3 out_shape{raw.channels, raw.height * model->scale(), raw.width * model->scale()};
+    if (out_shape.elements() > OpOptions().max_output_elements)
+      throw LimitExceeded("output " + describe(out_shape, raw.type) + ": more than " +
+                          std::to_string(OpOptions().max_output_elements) + " samples");
+    check_output(opt.input, output, opt.overwrite);
+    Image image = to_planar(raw);
+    raw = RawImage();
+    Image result{model->upsample(image.pixels.view()), image.type};
+    image.pixels = Tensor();
+    lap("upsample (model)");
+    SampleType written{};
+    const auto encoded = encode_image(result, *format, encode, &written);
+    if (written != result.type)
+      spdlog::warn("{}: {} cannot hold {} samples; wrote {}", output.string(), to_string(*format),
+                   to_string(result.type), to_string(written));
+    lap("encode");
+    write_file_atomic(output, encoded, opt.overwrite);
+    spdlog::info("{} ({}) -> {} ({}x{}) with {}", opt.input, input_description, output.string(),
+                 out_shape.w, out_shape.h, opt.layer.model);
+    return;
+  }
 
   Layer layer = make_layer(opt.layer, raw.channels);
   const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights),
@@ -142,9 +197,6 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
     throw LimitExceeded("output " + describe(out_shape, raw.type) + ": more than " +
                         std::to_string(op.options().max_output_elements) + " samples");
   check_output(opt.input, output, opt.overwrite);
-  EncodeOptions encode;
-  encode.jpeg_quality = opt.quality;
-  encode.png_compression = opt.png_compression;
 
   // Fused path: an interpolation kernel on an image without alpha goes from
   // decoded samples to encoded samples, interleaved, with no planar float image.
@@ -233,7 +285,14 @@ void setup_upsample(CLI::App& app) {
 
 void run_upsample(const UpsampleOptions& opt) {
   const fs::path input(opt.input);
-  const Size2 scale = scale_of(opt.layer);
+  const std::optional<Model> model = load_model(opt.layer, op_options(opt));
+  if (model)
+    spdlog::debug("--model {}: x{}, colour {}, residual {}, {:.0f} multiply-adds per input pixel",
+                  opt.layer.model, model->scale(), to_string(model->color()),
+                  to_string(model->residual()), model->macs_per_pixel());
+  if (model)
+    for (const std::string& line : model->describe()) spdlog::debug("  layer {}", line);
+  const Size2 scale = model ? Size2{model->scale(), model->scale()} : scale_of(opt.layer);
   const auto bytes = read_file(input, kMaxInputBytes);
   const bool numeric = is_npy(bytes);
   const fs::path output =
@@ -241,9 +300,9 @@ void run_upsample(const UpsampleOptions& opt) {
           ? default_output(input, scale, numeric ? ".npy" : input.extension().string())
           : fs::path(opt.output);
   if (numeric)
-    run_numeric(opt, bytes, output);
+    run_numeric(opt, bytes, output, model ? &*model : nullptr);
   else
-    run_image(opt, bytes, output);
+    run_image(opt, bytes, output, model ? &*model : nullptr);
 }
 
 }  // namespace tconv::app

@@ -80,4 +80,10 @@ Tensor conv2d(ConstTensorView src, const ConvParams& params, Weights weights) {
 
 std::vector<std::string> conv2d_impl_names() { return names_of(ConvKind::kConv2d); }
 
+bool conv2d_impl_applicable(std::string_view name, const ConvParams& params) {
+  for (const detail::Impl& impl : detail::impl_list(ConvKind::kConv2d))
+    if (impl.name == name) return impl.applicable(params);
+  return false;
+}
+
 }  // namespace tconv

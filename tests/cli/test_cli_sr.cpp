@@ -190,7 +190,7 @@ TEST_CASE("train writes a model file that eval runs and that beats bicubic on it
   // A model of another scale is a usage error.
   r = run("eval --images " + (dir / "imgs") + " -s 3 --model " + model);
   CHECK(r.exit_code == 2);
-  CHECK_THAT(r.err, Catch::Contains("upsamples x2"));
+  CHECK_THAT(r.err, Catch::Contains("upsamples by 2"));
 
   // RGB: 3 x 3 channels, and eval feeds it R, G, B.
   const std::string rgb_model = dir / "rgb.safetensors";

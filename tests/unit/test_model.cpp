@@ -466,3 +466,58 @@ TEST_CASE("model: the shared FSRCNN x2/x3/x4 files load and run", "[model][share
   }
 }
 #endif
+
+TEST_CASE("model: corrupted layer lists and shapes are refused, never crash", "[model][fuzz]") {
+  const std::string layers =
+      R"([{"op": "conv2d", "weight": "a.w", "bias": "a.b", "padding": [1, 1, 1, 1], "groups": 1},
+          {"op": "prelu", "weight": "p"}, {"op": "leaky_relu", "slope": 0.2},
+          {"op": "conv2d", "weight": "c.w", "dilation": 2, "padding": 2},
+          {"op": "pixel_shuffle", "factor": 2}, {"op": "clamp", "min": 0, "max": 1},
+          {"op": "conv_transpose2d", "weight": "t.w", "stride": [1, 1], "padding": 1}])";
+  const ModelSpec good = ModelSpec("gray", 2, layers)
+                             .tensor("a.w", {4, 1, 3, 3}, random_values(36, 1))
+                             .tensor("a.b", {4}, random_values(4, 2))
+                             .tensor("p", {4}, random_values(4, 3))
+                             .tensor("c.w", {4, 4, 3, 3}, random_values(144, 4))
+                             .tensor("t.w", {1, 1, 3, 3}, random_values(9, 5));
+  const tconv::Tensor x = random_tensor({1, 6, 5}, 1);
+  REQUIRE(good.load().run_network(x.view()).shape() == tconv::Shape3{1, 12, 10});
+  std::mt19937 rng(99);
+  static constexpr char kSignificant[] = "{}[]\",:0123456789-.e \\";
+  int loaded = 0;
+  int refused = 0;
+  for (int iter = 0; iter < 1500; ++iter) {
+    ModelSpec s = good;
+    std::string& text = s.meta["tconv.layers"];
+    switch (rng() % 3) {
+      case 0: text.resize(rng() % text.size()); break;
+      case 1:
+        for (int k = 1 + static_cast<int>(rng() % 3); k > 0; --k)
+          text[rng() % text.size()] = kSignificant[rng() % (sizeof(kSignificant) - 1)];
+        break;
+      default: {  // a tensor of another shape
+        NamedTensor& t = s.tensors[rng() % s.tensors.size()];
+        t.shape.assign(1 + rng() % 4, 1);
+        for (auto& d : t.shape) d = 1 + static_cast<std::int64_t>(rng() % 4);
+        std::size_t n = 1;
+        for (auto d : t.shape) n *= static_cast<std::size_t>(d);
+        t.values.assign(n, 0.5f);
+        break;
+      }
+    }
+    try {
+      const tconv::Model m = s.load();
+      // Whatever loads must run (or refuse the input size) without crashing.
+      try {
+        (void)m.run_network(x.view());
+      } catch (const tconv::ShapeMismatch&) {
+      }
+      ++loaded;
+    } catch (const tconv::FormatError& e) {
+      REQUIRE(std::string(e.what()).rfind("model m.safetensors: ", 0) == 0);
+      ++refused;
+    }
+  }
+  INFO("loaded " << loaded << " refused " << refused);
+  REQUIRE(refused > 500);
+}

@@ -51,7 +51,11 @@ class Conv2d {
 /// One-call form: Conv2d::create(params, weights).run(src).
 [[nodiscard]] Tensor conv2d(ConstTensorView src, const ConvParams& params, Weights weights);
 
-/// Names of the registered conv2d impls; "conv2d_f32_ref" is last.
+/// Names of the registered conv2d impls, best first; "conv2d_f32_ref" is last.
 [[nodiscard]] std::vector<std::string> conv2d_impl_names();
+
+/// Whether the conv2d impl called `name` accepts `params` on this CPU (false
+/// for an unknown name). Tests use it to skip, loudly, impls the CPU cannot run.
+[[nodiscard]] bool conv2d_impl_applicable(std::string_view name, const ConvParams& params);
 
 }  // namespace tconv

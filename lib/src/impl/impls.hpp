@@ -12,6 +12,9 @@ namespace tconv::detail {
 
 TCONV_DECLARE_IMPL(tconv2d_f32_ref);
 TCONV_DECLARE_IMPL(conv2d_f32_ref);
+TCONV_DECLARE_IMPL(conv2d_f32_rows);
+TCONV_DECLARE_IMPL(conv2d_f32_rows_avx2);
+TCONV_DECLARE_IMPL(conv2d_f32_rows_avx512);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase_avx2);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase_avx512);

@@ -53,7 +53,18 @@ constexpr Impl kTConv2dImpls[] = {
     {"tconv2d_f32_ref", &always, &tconv2d_f32_ref},  // must stay last
 };
 
+// The row-vectorised conv2d reads contiguous input segments: stride 1 only.
+bool unit_stride(const ConvParams& p) noexcept { return p.stride.h == 1 && p.stride.w == 1; }
+bool unit_stride_avx2(const ConvParams& p) noexcept { return unit_stride(p) && cpu_has_avx2(p); }
+bool unit_stride_avx512(const ConvParams& p) noexcept {
+  return unit_stride(p) && cpu_has_avx512(p);
+}
+
 constexpr Impl kConv2dImpls[] = {
+    // Best first; ISA-specific entries above their portable fallback.
+    {"conv2d_f32_rows_avx512", &unit_stride_avx512, &conv2d_f32_rows_avx512},
+    {"conv2d_f32_rows_avx2", &unit_stride_avx2, &conv2d_f32_rows_avx2},
+    {"conv2d_f32_rows", &unit_stride, &conv2d_f32_rows},
     {"conv2d_f32_ref", &always, &conv2d_f32_ref},  // must stay last
 };
 

@@ -327,7 +327,7 @@ std::vector<unsigned char> encode_safetensors(std::span<const NamedTensor> tenso
   std::memcpy(out.data() + 8, header.data(), header.size());
   unsigned char* data = out.data() + 8 + header.size();
   for (const NamedTensor* t : order) {
-    std::memcpy(data, t->values.data(), t->values.size() * sizeof(float));
+    if (!t->values.empty()) std::memcpy(data, t->values.data(), t->values.size() * sizeof(float));
     data += t->values.size() * sizeof(float);
   }
   return out;
