@@ -9,6 +9,7 @@
 #include "commands/eval.hpp"
 #include "commands/compare.hpp"
 #include "commands/inspect.hpp"
+#include "commands/train.hpp"
 #include "commands/upsample.hpp"
 #include "exit_codes.hpp"
 #include "logging.hpp"
@@ -75,6 +76,7 @@ int main(int argc, char** argv) {
   tconv::app::setup_eval(app);
   tconv::app::setup_compare(app);
   tconv::app::setup_inspect(app);
+  tconv::app::setup_train(app);
   // A closed pipe on stdout becomes an EPIPE error with a message and exit 1,
   // not a silent death by signal.
   std::signal(SIGPIPE, SIG_IGN);

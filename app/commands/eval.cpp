@@ -1,4 +1,4 @@
-// tconv-upsample eval --images DIR -s S [--kernel K | --weights W.npy]:
+// tconv-upsample eval --images DIR -s S [--model M | --kernel K | --weights W.npy]:
 // the SRCNN / FSRCNN evaluation protocol (tconv/sr_protocol.hpp) for every
 // image in a folder, the method under test beside the MATLAB bicubic
 // baseline, as a table or as JSON.
@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "tconv/border.hpp"
 #include "tconv/conv_transpose2d.hpp"
 #include "tconv/error.hpp"
+#include "tconv/model.hpp"
 #include "tconv/sr_protocol.hpp"
 
 namespace tconv::app {
@@ -44,6 +46,13 @@ struct Row {
 };
 
 Method make_method(const EvalOptions& opt) {
+  if (std::optional<Model> loaded = load_model(opt.layer, {})) {
+    auto model = std::make_shared<Model>(std::move(*loaded));
+    // y and gray networks see the protocol's Y plane; rgb networks see R, G, B.
+    const std::string color = model->color() == ModelColor::kRgb ? "rgb" : "y";
+    return {"model " + fs::path(opt.layer.model).filename().string(), color,
+            [model](const Tensor& lr) { return model->run_network(lr.view()); }};
+  }
   const Border border = border_of(opt.layer, Border::kReplicate);
   Layer layer = make_layer(opt.layer, 1);
   const std::string name =
@@ -62,7 +71,14 @@ Method make_method(const EvalOptions& opt) {
 Tensor run_method(const Method& m, const Tensor& hr255, const Tensor& y_hr, int s,
                   const std::string& what) {
   const bool rgb = m.color == "rgb";
-  const Tensor lr = rgb ? protocol_downscale(hr255.view(), s) : protocol_downscale(y_hr.view(), s);
+  Tensor lr = protocol_downscale(rgb ? hr255.view() : y_hr.view(), s);
+  if (rgb && lr.shape().c == 1) {
+    // A gray image goes to an RGB network as R = G = B.
+    Tensor three(Shape3{3, lr.shape().h, lr.shape().w});
+    const std::size_t plane = lr.span().size();
+    for (int c = 0; c < 3; ++c) std::copy(lr.data(), lr.data() + plane, three.data() + c * plane);
+    lr = std::move(three);
+  }
   Tensor up = m.run(lr);
   const Shape3 want{lr.shape().c, lr.shape().h * s, lr.shape().w * s};
   if (up.shape() != want)

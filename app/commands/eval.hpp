@@ -15,7 +15,7 @@ namespace tconv::app {
 struct EvalOptions {
   std::string images;  ///< --images DIR: the HR images (PNG, JPEG, TIFF, WebP, BMP).
   bool json = false;   ///< --json: machine-readable output instead of the table.
-  LayerFlags layer;    ///< -s, --kernel, --weights and the other layer flags.
+  LayerFlags layer;    ///< -s, --model, --kernel, --weights and the other layer flags.
 };
 
 /// Adds the `eval` subcommand to `app`.

@@ -1,0 +1,218 @@
+// tconv-upsample train --images DIR -s S -o model.safetensors: pairs (LR, HR)
+// are made from every HR image with the SR protocol's MATLAB bicubic
+// downscaling (tconv/sr_protocol.hpp), in up to 8 flips/rotations each, and
+// one conv_transpose2d layer is fitted to them by least squares
+// (tconv/linear_fit.hpp); the result is written as a model file
+// (tconv/model.hpp) that every other command runs.
+#include "commands/train.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "exit_codes.hpp"
+#include "file_io.hpp"
+#include "sr_images.hpp"
+#include "tconv/border.hpp"
+#include "tconv/conv_transpose2d.hpp"
+#include "tconv/error.hpp"
+#include "tconv/factories.hpp"
+#include "tconv/linear_fit.hpp"
+#include "tconv/safetensors.hpp"
+#include "tconv/sr_protocol.hpp"
+
+namespace tconv::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A one-line progress bar on stderr, drawn only when stderr is a terminal.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::size_t total) : total_(total), tty_(isatty(STDERR_FILENO) != 0) {}
+  void update(std::size_t done, const std::string& label) {
+    if (!tty_ || total_ == 0) return;
+    constexpr int kWidth = 30;
+    const int filled = static_cast<int>(kWidth * done / total_);
+    std::fprintf(stderr, "\r[%s%s] %zu/%zu %-30.30s", std::string(filled, '#').c_str(),
+                 std::string(kWidth - filled, '.').c_str(), done, total_, label.c_str());
+    std::fflush(stderr);
+  }
+  void finish() {
+    if (tty_ && total_ > 0) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  std::size_t total_;
+  bool tty_;
+};
+
+// A gray image given to an RGB fit as R = G = B.
+Tensor as_rgb(Tensor t) {
+  if (t.shape().c == 3) return t;
+  Tensor out(Shape3{3, t.shape().h, t.shape().w});
+  const std::size_t plane = t.span().size();
+  for (int c = 0; c < 3; ++c) std::copy(t.data(), t.data() + plane, out.data() + c * plane);
+  return out;
+}
+
+// "P" or [top, left, bottom, right] as the model format writes padding.
+nlohmann::json padding_json(const ConvParams& p) {
+  if (p.pad_begin == p.pad_end) return p.pad_begin.h;
+  return nlohmann::json::array({p.pad_begin.h, p.pad_begin.w, p.pad_end.h, p.pad_end.w});
+}
+
+std::vector<unsigned char> encode_model(const LinearFitResult& fit, const TrainOptions& opt,
+                                        std::size_t images) {
+  const ConvParams& p = fit.layer.params;
+  const Weights& w = fit.layer.weights;
+  std::vector<NamedTensor> tensors(2);
+  tensors[0].name = "deconv.weight";
+  tensors[0].shape = {w.shape.n, w.shape.c, w.shape.h, w.shape.w};
+  tensors[0].values = w.values;
+  tensors[1].name = "deconv.bias";
+  tensors[1].shape = {static_cast<std::int64_t>(w.bias.size())};
+  tensors[1].values = w.bias;
+  nlohmann::json layer = {{"op", "conv_transpose2d"},
+                          {"weight", "deconv.weight"},
+                          {"bias", "deconv.bias"},
+                          {"stride", p.stride.h},
+                          {"padding", padding_json(p)}};
+  if (p.output_padding.h != 0) layer["output_padding"] = p.output_padding.h;
+  char summary[256];
+  std::snprintf(summary, sizeof summary,
+                "linear least squares: %zu images, %d augmentations, %lld samples, kernel %d, "
+                "ridge %g, training PSNR %.3f dB",
+                images, opt.augment, static_cast<long long>(fit.samples), p.kernel.h, opt.ridge,
+                fit.train_psnr);
+  const std::map<std::string, std::string> metadata = {
+      {"tconv.format", "1"},
+      {"tconv.scale", std::to_string(opt.scale)},
+      {"tconv.color", opt.color},
+      {"tconv.residual", opt.residual},
+      {"tconv.layers", nlohmann::json::array({layer}).dump()},
+      {"tconv.train", summary},
+  };
+  return encode_safetensors(tensors, metadata);
+}
+
+}  // namespace
+
+void setup_train(CLI::App& app) {
+  auto opt = std::make_shared<TrainOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "train",
+      "Learn one transposed-convolution layer (weights + bias) by least squares from HR images");
+  cmd->add_option("--images", opt->images, "Folder of HR training images")->required();
+  cmd->add_option("-s,--scale", opt->scale, "Upsampling factor")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
+  cmd->add_option("--kernel-size", opt->kernel_size,
+                  "Kernel side K (default 6 x scale: 6 input taps per axis per phase)")
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--color", opt->color, "y: learn on BT.601 luma; rgb: on R, G, B")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"y", "rgb"}));
+  cmd->add_option("--ridge", opt->ridge, "Ridge penalty per sample on the squared weights")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--augment", opt->augment,
+                  "Flips/90-degree rotations per image, 1 (none) to 8 (all)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 8));
+  cmd->add_option("--residual", opt->residual,
+                  "bicubic: learn a correction added to bicubic upsampling (edges stay clean); "
+                  "none: learn the whole mapping")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"bicubic", "none"}));
+  cmd->add_option("-o,--output", opt->output, "Model file to write (.safetensors)")->required();
+  cmd->add_flag("--overwrite", opt->overwrite, "Replace an existing output file");
+  cmd->callback([opt] { run_train(*opt); });
+}
+
+void run_train(const TrainOptions& opt) {
+  const int s = opt.scale;
+  const int kernel = opt.kernel_size == 0 ? default_linear_kernel(s) : opt.kernel_size;
+  if (kernel < s)
+    throw UsageError("--kernel-size " + std::to_string(kernel) + ": must be >= the scale " +
+                     std::to_string(s) + " (every output phase needs a tap)");
+  const fs::path output(opt.output);
+  std::error_code ec;
+  if (!opt.overwrite && fs::exists(fs::symlink_status(output, ec)))
+    throw InputError(output.string() + ": exists (use --overwrite to replace it)");
+  const std::vector<fs::path> files = list_images(opt.images, "--images");
+  if (files.empty())
+    throw NothingToDoError("--images " + opt.images +
+                           ": no image (png, jpg, tif, webp, bmp) in the folder");
+  const bool rgb = opt.color == "rgb";
+  const int channels = rgb ? 3 : 1;
+  LinearFit fit = LinearFit::create({s, kernel, channels});
+  // The model's residual: the same op tconv::Model adds (bicubic taps,
+  // replicated edges), so the fitted layer learns exactly what is missing.
+  std::optional<ConvTranspose2d> residual;
+  if (opt.residual == "bicubic") {
+    Layer l = make_upsampler(Interpolation::kBicubic, {s, s}, channels);
+    residual.emplace(ConvTranspose2d::create(l.params, std::move(l.weights)));
+  }
+  spdlog::info("train x{} {} on {} images: {}, ridge {}, {} augmentations", s, opt.color,
+               files.size(), fit.params().to_string(), opt.ridge, opt.augment);
+
+  const auto wall_start = std::chrono::steady_clock::now();
+  const std::clock_t cpu_start = std::clock();
+  ProgressBar bar(files.size());
+  std::size_t used = 0;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const fs::path& file = files[i];
+    bar.update(i, file.filename().string());
+    try {
+      Tensor hr255 = modcrop(read_hr255(file).view(), s);
+      if (rgb)
+        hr255 = as_rgb(std::move(hr255));
+      else
+        hr255 = protocol_luma(hr255.view());
+      const Tensor lr = protocol_downscale(hr255.view(), s);
+      Tensor hr = std::move(hr255);
+      for (float& v : hr.span()) v /= 255.0f;
+      if (residual) {
+        const Tensor up = run_with_border(*residual, lr.view(), Border::kReplicate);
+        for (std::size_t j = 0; j < hr.span().size(); ++j) hr.data()[j] -= up.data()[j];
+      }
+      for (int k = 0; k < opt.augment; ++k)
+        fit.add(dihedral(lr.view(), k).view(), dihedral(hr.view(), k).view());
+      ++used;
+    } catch (const Error& e) {
+      bar.finish();
+      spdlog::warn("{}: skipped: {}", file.string(), e.what());
+    } catch (const InputError& e) {
+      bar.finish();
+      spdlog::warn("{}: skipped: {}", file.string(), e.what());
+    }
+  }
+  bar.update(files.size(), "solving");
+  bar.finish();
+  if (used == 0) throw InputError("--images " + opt.images + ": no image could be used");
+  const LinearFitResult result = fit.solve(opt.ridge);
+  const double cpu_s = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  const double wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  write_file_atomic(output, encode_model(result, opt, used), opt.overwrite);
+  std::printf("trained %s on %zu images (%lld samples): training PSNR %.3f dB; CPU %.1f s, "
+              "wall %.1f s; wrote %s\n",
+              result.layer.params.to_string().c_str(), used,
+              static_cast<long long>(result.samples), result.train_psnr, cpu_s, wall_s,
+              output.string().c_str());
+}
+
+}  // namespace tconv::app
