@@ -12,7 +12,9 @@
 
 #include "exit_codes.hpp"
 #include "file_io.hpp"
+#include "image_flags.hpp"
 #include "image_io.hpp"
+#include "metadata.hpp"
 #include "tconv/border.hpp"
 #include "tconv/error.hpp"
 #include "tconv/conv_transpose2d.hpp"
@@ -26,8 +28,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uint64_t kMaxInputBytes = std::uint64_t{1} << 30;
-/// Largest input image accepted, checked from the header before decoding.
-constexpr std::int64_t kMaxInputPixels = std::int64_t{1} << 28;  // 268 Mpx, e.g. 16384 x 16384
 
 OpOptions op_options(const UpsampleOptions& opt) {
   OpOptions options;
@@ -113,26 +113,38 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   const auto format = format_from_extension(output.extension().string());
   if (!format)
     throw UsageError("-o " + output.string() +
-                     ": unknown output extension (png, jpg, tif, webp, bmp; npy for .npy input)");
-  // Decoders allocate from the header's word: refuse oversized images first.
-  if (const auto dims = peek_dimensions(bytes);
-      dims && std::int64_t{dims->h} * dims->w > kMaxInputPixels)
-    throw InputError(opt.input + ": header declares " + std::to_string(dims->w) + "x" +
-                     std::to_string(dims->h) + ", more than the limit of " +
-                     std::to_string(kMaxInputPixels) + " pixels");
+                     ": unknown output extension (png, jpg, tif, webp, bmp, exr; npy for .npy input)");
+  // Decoders allocate from the header's word: the format, the input size and
+  // the output size are checked from the header before any decoder runs.
+  const DecodeLimits limits = decode_limits(opt.image);
+  const ImageHeader header = inspect_header(bytes, opt.input, limits);
+  // Read even with --strip: the orientation is applied to the pixels either way.
+  const Metadata metadata = read_metadata(bytes, header.format, opt.input);
+  const Size2 shown = metadata.orientation >= 5 ? Size2{header.size.w, header.size.h} : header.size;
+  {
+    const Layer geometry = make_layer(opt.layer, 1);
+    geometry.params.validate(ConvKind::kConvTranspose2d);
+    const Shape3 planned = geometry.params.output_shape(
+        ConvKind::kConvTranspose2d, {geometry.params.in_channels, shown.h, shown.w});
+    check_output_pixels(opt.input, {planned.h, planned.w}, opt.image);
+  }
   const auto started = std::chrono::steady_clock::now();
   auto lap = [last = started](const char* what) mutable {
     const auto now = std::chrono::steady_clock::now();
     spdlog::debug("{}: {:.1f} ms", what, std::chrono::duration<double, std::milli>(now - last).count());
     last = now;
   };
-  RawImage raw = decode_raw(bytes, opt.input);
+  RawImage raw = decode_raw(bytes, opt.input, limits);
+  apply_orientation(raw, metadata.orientation);
   lap("decode");
   const std::string input_description = describe(raw.shape(), raw.type);
 
   Layer layer = make_layer(opt.layer, raw.channels);
-  const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights),
-                                                     op_options(opt));
+  OpOptions options = op_options(opt);
+  options.max_output_elements =
+      std::min(std::min(opt.image.max_output_pixels, Tensor::kMaxElements) * layer.params.out_channels,
+               Tensor::kMaxElements);
+  const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights), options);
   const Border border = border_of(opt.layer, Border::kReplicate);
   const Shape3 out_shape = op.output_shape(raw.shape());
   if (out_shape.c != 1 && out_shape.c != 3 && out_shape.c != 4)
@@ -149,7 +161,7 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   // Fused path: an interpolation kernel on an image without alpha goes from
   // decoded samples to encoded samples, interleaved, with no planar float image.
   const auto kind = interpolation_of(opt.layer);
-  const bool fused = kind && opt.force_impl.empty() && raw.channels != 4 &&
+  const bool fused = kind && opt.force_impl.empty() && raw.channels != 4 && !opt.image.linear &&
                      border != Border::kNormalize && can_store(*format, raw.type);
   std::vector<unsigned char> encoded;
   if (fused) {
@@ -177,12 +189,18 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   } else {
     Image image = to_planar(raw);
     raw = RawImage();
+    // Integer samples are sRGB-encoded; float samples are taken as linear already.
+    const bool linear = opt.image.linear && image.type != SampleType::kF32;
+    if (opt.image.linear && !linear)
+      spdlog::info("{}: float samples are taken as linear light already", opt.input);
+    if (linear) srgb_to_linear(image.pixels);
     // Colour is interpolated premultiplied, so transparent pixels add no colour.
     const bool alpha = image.has_alpha() && out_shape.c == 4;
     if (alpha) premultiply_alpha(image.pixels);
     Image result{run_with_border(op, image.pixels.view(), border), image.type};
     image.pixels = Tensor();  // lower peak memory
     if (alpha) unpremultiply_alpha(result.pixels);
+    if (linear) linear_to_srgb(result.pixels);
     lap("upsample");
     SampleType written{};
     encoded = encode_image(result, *format, encode, &written);
@@ -190,6 +208,9 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
       spdlog::warn("{}: {} cannot hold {} samples; wrote {}", output.string(), to_string(*format),
                    to_string(result.type), to_string(written));
   }
+  if (!opt.image.strip)
+    encoded = embed_metadata(std::move(encoded), *format, metadata, {out_shape.h, out_shape.w},
+                             output.string());
   lap("encode");
   write_file_atomic(output, encoded, opt.overwrite);
   lap("write");
@@ -224,6 +245,7 @@ void setup_upsample(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
   add_layer_flags(app, opt->layer);
+  add_image_flags(app, opt->image);
   app.callback([opt, &app] {
     if (!app.get_subcommands().empty()) return;  // a subcommand ran instead
     if (opt->input.empty()) throw UsageError("no input given (see --help)");

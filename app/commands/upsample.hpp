@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "image_flags.hpp"
 #include "layer_flags.hpp"
 
 namespace CLI {
@@ -13,7 +14,7 @@ class App;
 namespace tconv::app {
 
 struct UpsampleOptions {
-  std::string input;   ///< Image (PNG, JPEG, TIFF, WebP, BMP) or .npy array.
+  std::string input;   ///< Image (PNG, JPEG, TIFF, WebP, BMP; more with --allow-format) or .npy array.
   std::string output;  ///< -o; default: "<stem>_x<scale>.<ext>" beside the input.
   bool overwrite = false;
   std::string force_impl;  ///< --impl: run this impl (for testing and benchmarks).
@@ -21,6 +22,7 @@ struct UpsampleOptions {
   int quality = 95;        ///< --quality: JPEG/WebP quality.
   int png_compression = 3; ///< --png-compression: zlib level.
   LayerFlags layer;
+  ImageFlags image;  ///< --linear, --strip, --allow-format, --max-pixels, --max-output-pixels.
 };
 
 /// Adds the main command's flags to `app` and runs it from app's callback.
