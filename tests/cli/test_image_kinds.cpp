@@ -269,7 +269,7 @@ TEST_CASE("gray+alpha, palette and transparency-key PNGs decode to the right pix
   }
 }
 
-TEST_CASE("float OpenEXR, 16-bit TIFF RGBA and lossless WebP RGBA round-trip", "[cli][kinds]") {
+TEST_CASE("float OpenEXR, 16-bit TIFF RGBA and WebP RGBA round-trip", "[cli][kinds]") {
   struct Kind {
     const char* ext;
     int type;
@@ -822,6 +822,22 @@ TEST_CASE("formats outside the allow-list are refused unless --allow-format name
   INFO(allowed.output);
   REQUIRE(allowed.exit_code == 0);
   CHECK(cv::norm(cv::imread(dir / "out.png", cv::IMREAD_UNCHANGED), nearest2(src), cv::NORM_INF) == 0.0);
+
+  // Float formats behind --allow-format decode to float (HDR's RGBE keeps 8 bits of mantissa).
+  const cv::Mat f = random_image(5, 6, CV_32FC3, 9) * 4.0f;
+  for (const auto& [ext, tolerance] : {std::pair{"pfm", 0.0}, std::pair{"hdr", 4.0 / 128}}) {
+    INFO(ext);
+    const std::string in = dir / (std::string("f.") + ext);
+    REQUIRE(cv::imwrite(in, f));
+    const Result plain = run(in + " -s 2 -k nearest -o " + dir / (std::string(ext) + ".tif"));
+    CHECK(plain.exit_code == 1);
+    const Result r = run(in + " -s 2 -k nearest --allow-format " + ext + " -o " + dir / (std::string(ext) + ".tif"));
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    const cv::Mat out = cv::imread(dir / (std::string(ext) + ".tif"), cv::IMREAD_UNCHANGED);
+    REQUIRE(out.type() == CV_32FC3);
+    CHECK(cv::norm(out, nearest2(f), cv::NORM_INF) <= tolerance);
+  }
 
   // Formats OpenCV decodes but the tool never reads (Sun raster here).
   REQUIRE(cv::imwrite(dir / "in.ras", src));
