@@ -496,7 +496,7 @@ cv::Mat oriented(const cv::Mat& s, int o) {
 
 }  // namespace
 
-TEST_CASE("ICC profile and EXIF are carried; the orientation is applied and reset", "[cli][metadata]") {
+TEST_CASE("ICC profile and EXIF are carried, the orientation applied and reset", "[cli][metadata]") {
   const Bytes icc = fake_icc();
   struct Case {
     std::string in_ext;
