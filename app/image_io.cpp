@@ -4,7 +4,11 @@
 #include "image_io.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
 #include <cstdint>
 #include <cstring>
 #include <opencv2/core.hpp>
@@ -101,6 +105,7 @@ SampleType storable_type(ImageFormat format, SampleType type) noexcept {
   switch (format) {
     case ImageFormat::kTiff: return type;
     case ImageFormat::kPng: return type == SampleType::kF32 ? SampleType::kU16 : type;
+    case ImageFormat::kExr: return SampleType::kF32;
     default: return SampleType::kU8;
   }
 }
@@ -111,10 +116,20 @@ std::optional<ImageFormat> sniff_format(std::span<const unsigned char> bytes) no
   if (starts_with(bytes, 0, "\x89PNG\r\n\x1a\n")) return ImageFormat::kPng;
   if (starts_with(bytes, 0, "\xFF\xD8\xFF")) return ImageFormat::kJpeg;
   if (starts_with(bytes, 0, std::string_view("II*\0", 4)) ||
-      starts_with(bytes, 0, std::string_view("MM\0*", 4)))
+      starts_with(bytes, 0, std::string_view("MM\0*", 4)) ||
+      starts_with(bytes, 0, std::string_view("II+\0", 4)) ||  // BigTIFF
+      starts_with(bytes, 0, std::string_view("MM\0+", 4)))
     return ImageFormat::kTiff;
   if (starts_with(bytes, 0, "RIFF") && starts_with(bytes, 8, "WEBP")) return ImageFormat::kWebp;
   if (starts_with(bytes, 0, "BM")) return ImageFormat::kBmp;
+  if (starts_with(bytes, 0, "\x76\x2f\x31\x01")) return ImageFormat::kExr;
+  // Netpbm P1-P6 and PFM ("PF" colour, "Pf" gray), each followed by whitespace.
+  if (bytes.size() >= 3 && bytes[0] == 'P' && std::isspace(bytes[2])) {
+    if (bytes[1] >= '1' && bytes[1] <= '6') return ImageFormat::kPnm;
+    if (bytes[1] == 'F' || bytes[1] == 'f') return ImageFormat::kPfm;
+  }
+  if (starts_with(bytes, 0, "#?RADIANCE\n") || starts_with(bytes, 0, "#?RGBE\n"))
+    return ImageFormat::kHdr;
   return std::nullopt;
 }
 
@@ -128,6 +143,18 @@ std::optional<ImageFormat> format_from_extension(std::string_view ext) noexcept 
   if (lower == "tif" || lower == "tiff") return ImageFormat::kTiff;
   if (lower == "webp") return ImageFormat::kWebp;
   if (lower == "bmp") return ImageFormat::kBmp;
+  if (lower == "exr") return ImageFormat::kExr;
+  return std::nullopt;
+}
+
+std::optional<ImageFormat> format_from_name(std::string_view name) noexcept {
+  if (const auto format = format_from_extension(name)) return format;
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == "pnm" || lower == "ppm" || lower == "pgm" || lower == "pbm") return ImageFormat::kPnm;
+  if (lower == "pfm") return ImageFormat::kPfm;
+  if (lower == "hdr") return ImageFormat::kHdr;
   return std::nullopt;
 }
 
@@ -174,6 +201,124 @@ std::optional<Size2> jpeg_dimensions(std::span<const unsigned char> b) {
   return std::nullopt;
 }
 
+// TIFF and BigTIFF: ImageWidth (256) and ImageLength (257) of the first IFD,
+// the page OpenCV decodes. Classic: header "II*\0"/"MM\0*" + u32 IFD offset;
+// IFD = u16 count + 12-byte entries {u16 tag, u16 type, u32 count, 4-byte
+// value}. BigTIFF (version 43): u64 offset at byte 8; IFD = u64 count +
+// 20-byte entries {u16 tag, u16 type, u64 count, 8-byte value}. A SHORT (3)
+// value sits in the first 2 bytes of the value field, LONG (4) in 4, LONG8
+// (16) in 8, in the file's byte order.
+std::optional<Size2> tiff_dimensions(std::span<const unsigned char> b) {
+  const bool little = b[0] == 'I';
+  auto u16 = [&](std::size_t at) { return little ? le16(b, at) : be16(b, at); };
+  auto u32 = [&](std::size_t at) { return little ? le32(b, at) : be32(b, at); };
+  auto u64 = [&](std::size_t at) {
+    const std::uint64_t lo = u32(at), hi = u32(at + 4);
+    return little ? (hi << 32 | lo) : (lo << 32 | hi);
+  };
+  if (b.size() < 16) return std::nullopt;
+  const bool big = u16(2) == 43;
+  if (big && (u16(4) != 8 || u16(6) != 0)) return std::nullopt;
+  const std::uint64_t ifd = big ? u64(8) : u32(4);
+  const std::size_t count_size = big ? 8 : 2;
+  const std::size_t entry_size = big ? 20 : 12;
+  if (ifd < 8 || ifd > b.size() || b.size() - ifd < count_size) return std::nullopt;
+  const std::uint64_t count = big ? u64(ifd) : u16(ifd);
+  std::int64_t width = -1;
+  std::int64_t height = -1;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const std::uint64_t at = ifd + count_size + i * entry_size;
+    if (at > b.size() || b.size() - at < entry_size) return std::nullopt;
+    const std::uint32_t tag = u16(at);
+    if (tag != 256 && tag != 257) continue;
+    const std::uint32_t type = u16(at + 2);
+    const std::size_t value = at + (big ? 12 : 8);
+    std::int64_t v = -1;
+    if (type == 3) v = u16(value);
+    else if (type == 4) v = u32(value);
+    else if (type == 16 && big) v = static_cast<std::int64_t>(std::min<std::uint64_t>(u64(value), INT64_MAX));
+    (tag == 256 ? width : height) = v;
+  }
+  return size_of(width, height);
+}
+
+// OpenEXR: magic, 4-byte version, then attributes {name\0, type\0, i32 size,
+// value} up to an empty name; dataWindow is a box2i {xMin, yMin, xMax, yMax}
+// (i32 each) and the image is (xMax - xMin + 1) x (yMax - yMin + 1).
+std::optional<Size2> exr_dimensions(std::span<const unsigned char> b) {
+  std::size_t at = 8;
+  auto cstring = [&](std::string& out) {
+    const std::size_t start = at;
+    while (at < b.size() && b[at] != 0 && at - start < 256) ++at;
+    if (at >= b.size() || b[at] != 0) return false;
+    out.assign(reinterpret_cast<const char*>(b.data()) + start, at - start);
+    ++at;
+    return true;
+  };
+  std::string name;
+  std::string type;
+  while (cstring(name) && !name.empty()) {
+    if (!cstring(type) || b.size() - at < 4) return std::nullopt;
+    const std::uint32_t size = le32(b, at);
+    at += 4;
+    if (size > b.size() - at) return std::nullopt;
+    if (name == "dataWindow" && type == "box2i" && size == 16) {
+      auto i32 = [&](std::size_t k) { return std::int64_t{static_cast<std::int32_t>(le32(b, at + 4 * k))}; };
+      return size_of(i32(2) - i32(0) + 1, i32(3) - i32(1) + 1);
+    }
+    at += size;
+  }
+  return std::nullopt;
+}
+
+// Netpbm (P1-P6) and PFM: magic, then width and height as decimal numbers
+// separated by whitespace; Netpbm allows "#" comments up to the end of a line.
+std::optional<Size2> pnm_dimensions(std::span<const unsigned char> b) {
+  std::size_t at = 2;
+  auto number = [&]() -> std::int64_t {
+    for (;;) {
+      while (at < b.size() && std::isspace(b[at])) ++at;
+      if (at < b.size() && b[at] == '#') {
+        while (at < b.size() && b[at] != '\n') ++at;
+        continue;
+      }
+      break;
+    }
+    std::int64_t v = 0;
+    int digits = 0;
+    while (at < b.size() && std::isdigit(b[at]) && digits < 12) {
+      v = v * 10 + (b[at++] - '0');
+      ++digits;
+    }
+    // A number cut by the end of the buffer may be the start of a longer one.
+    if (digits == 0 || digits == 12 || at >= b.size() || !std::isspace(b[at])) return -1;
+    return v;
+  };
+  const std::int64_t w = number();
+  const std::int64_t h = number();
+  return size_of(w, h);
+}
+
+// Radiance HDR: header lines up to an empty line, then the resolution line
+// "-Y H +X W" (the first axis is the slow one; signs give the orientation).
+std::optional<Size2> hdr_dimensions(std::span<const unsigned char> b) {
+  const std::string_view text(reinterpret_cast<const char*>(b.data()), std::min<std::size_t>(b.size(), 65536));
+  const std::size_t blank = text.find("\n\n");
+  if (blank == std::string_view::npos) return std::nullopt;
+  const std::size_t start = blank + 2;
+  const std::size_t end = text.find('\n', start);
+  if (end == std::string_view::npos) return std::nullopt;
+  const std::string line(text.substr(start, end - start));
+  char s1 = 0, a1 = 0, s2 = 0, a2 = 0;
+  long long n1 = 0, n2 = 0;
+  if (std::sscanf(line.c_str(), "%c%c %lld %c%c %lld", &s1, &a1, &n1, &s2, &a2, &n2) != 6)
+    return std::nullopt;
+  if ((s1 != '+' && s1 != '-') || (s2 != '+' && s2 != '-') || a1 == a2 ||
+      (a1 != 'X' && a1 != 'Y') || (a2 != 'X' && a2 != 'Y'))
+    return std::nullopt;
+  return a1 == 'Y' ? size_of(n2, n1) : size_of(n1, n2);
+}
+
 }  // namespace
 
 std::optional<Size2> peek_dimensions(std::span<const unsigned char> b) noexcept {
@@ -191,17 +336,22 @@ std::optional<Size2> peek_dimensions(std::span<const unsigned char> b) noexcept 
     }
     case ImageFormat::kJpeg: return jpeg_dimensions(b);
     case ImageFormat::kWebp:
-      if (b.size() < 30) return std::nullopt;
-      if (std::memcmp(b.data() + 12, "VP8X", 4) == 0)
-        return size_of(std::int64_t{le24(b, 24)} + 1, std::int64_t{le24(b, 27)} + 1);
+      if (b.size() < 25) return std::nullopt;
       if (std::memcmp(b.data() + 12, "VP8L", 4) == 0) {
         const std::uint32_t bits = le32(b, 21);  // 14-bit width-1, 14-bit height-1
         return size_of((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1);
       }
+      if (b.size() < 30) return std::nullopt;
+      if (std::memcmp(b.data() + 12, "VP8X", 4) == 0)
+        return size_of(std::int64_t{le24(b, 24)} + 1, std::int64_t{le24(b, 27)} + 1);
       if (std::memcmp(b.data() + 12, "VP8 ", 4) == 0)
         return size_of(le16(b, 26) & 0x3FFF, le16(b, 28) & 0x3FFF);
       return std::nullopt;
-    case ImageFormat::kTiff: return std::nullopt;
+    case ImageFormat::kTiff: return tiff_dimensions(b);
+    case ImageFormat::kExr: return exr_dimensions(b);
+    case ImageFormat::kPnm:
+    case ImageFormat::kPfm: return pnm_dimensions(b);
+    case ImageFormat::kHdr: return hdr_dimensions(b);
   }
   return std::nullopt;
 }
@@ -213,6 +363,10 @@ const char* to_string(ImageFormat format) noexcept {
     case ImageFormat::kTiff: return "tiff";
     case ImageFormat::kWebp: return "webp";
     case ImageFormat::kBmp: return "bmp";
+    case ImageFormat::kExr: return "exr";
+    case ImageFormat::kPnm: return "pnm";
+    case ImageFormat::kPfm: return "pfm";
+    case ImageFormat::kHdr: return "hdr";
   }
   return "?";
 }
@@ -231,19 +385,128 @@ Image to_planar(const RawImage& raw) {
   return image;
 }
 
-RawImage decode_raw(std::span<const unsigned char> bytes, const std::string& what) {
-  if (!sniff_format(bytes))
-    throw InputError(what + ": not a PNG, JPEG, TIFF, WebP or BMP file");
-  cv::Mat decoded;
+ImageHeader inspect_header(std::span<const unsigned char> bytes, const std::string& what,
+                           const DecodeLimits& limits) {
+  const auto format = sniff_format(bytes);
+  if (!format) {
+    std::string allowed;
+    for (int f = 0; f <= static_cast<int>(ImageFormat::kHdr); ++f)
+      if (limits.allowed & format_bit(static_cast<ImageFormat>(f)) &&
+          static_cast<ImageFormat>(f) > ImageFormat::kBmp)
+        allowed += std::string(", ") + to_string(static_cast<ImageFormat>(f));
+    throw InputError(what + ": not a PNG, JPEG, TIFF, WebP or BMP file" +
+                     (allowed.empty() ? std::string() : " (nor" + allowed.substr(1) + ")"));
+  }
+  if (!(limits.allowed & format_bit(*format)))
+    throw InputError(what + ": " + to_string(*format) +
+                     " input is not allowed (rarely used decoder; --allow-format " +
+                     to_string(*format) + " reads it)");
+  const auto size = peek_dimensions(bytes);
+  if (!size)
+    throw InputError(what + ": cannot read the image size from the " + to_string(*format) +
+                     " header (truncated or malformed)");
+  if (std::int64_t{size->h} * size->w > limits.max_pixels)
+    throw InputError(what + ": header declares " + std::to_string(size->w) + "x" +
+                     std::to_string(size->h) + ", more than the limit of " +
+                     std::to_string(limits.max_pixels) + " pixels (--max-pixels)");
+  return {*format, *size};
+}
+
+namespace {
+
+// The transparent gray sample of a gray PNG with a tRNS chunk, as OpenCV
+// decodes it (bit depths below 8 are scaled to 0..255, 16 bits kept), or -1.
+// OpenCV drops this transparency: it only expands tRNS for palette and RGB.
+// Chunks: u32 length, 4-byte type, data, u32 CRC; tRNS precedes IDAT.
+long png_gray_key(std::span<const unsigned char> b) {
+  if (b.size() < 33) return -1;
+  const unsigned depth = b[24];
+  const unsigned color_type = b[25];
+  if (color_type != 0 || depth == 0 || depth > 16) return -1;
+  std::size_t at = 8;
+  while (b.size() - at >= 12) {
+    const std::uint32_t length = be32(b, at);
+    if (length > b.size() - at - 12) return -1;
+    if (std::memcmp(b.data() + at + 4, "IDAT", 4) == 0) return -1;
+    if (std::memcmp(b.data() + at + 4, "tRNS", 4) == 0) {
+      if (length < 2) return -1;
+      const std::uint32_t max = (1u << depth) - 1;
+      const std::uint32_t key = be16(b, at + 8) & max;
+      return depth < 8 ? static_cast<long>(key * 255 / max) : static_cast<long>(key);
+    }
+    at += 12 + length;
+  }
+  return -1;
+}
+
+// Gray with a transparency key -> BGRA (gray, gray, gray, alpha).
+cv::Mat apply_gray_key(const cv::Mat& gray, long key) {
+  cv::Mat alpha;
+  const double max = gray.depth() == CV_8U ? 255.0 : 65535.0;
+  cv::compare(gray, cv::Scalar(static_cast<double>(key)), alpha, cv::CMP_NE);  // 255 where opaque
+  alpha.convertTo(alpha, gray.depth(), max / 255.0);
+  const cv::Mat bgra[] = {gray, gray, gray, alpha};
+  cv::Mat out;
+  cv::merge(bgra, 4, out);
+  return out;
+}
+
+}  // namespace
+
+RawImage decode_raw(std::span<const unsigned char> bytes, const std::string& what,
+                    const DecodeLimits& limits) {
+  const ImageHeader header = inspect_header(bytes, what, limits);
+  if (header.format == ImageFormat::kExr) {
+    // OpenCV builds that bundle OpenEXR decode it only with this set; it is
+    // read once, on the first EXR call.
+    static const bool exr_enabled = ::setenv("OPENCV_IO_ENABLE_OPENEXR", "1", 0) == 0;
+    (void)exr_enabled;
+  }
   try {
-    const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U,
-                         const_cast<unsigned char*>(bytes.data()));
-    decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+    cv::Mat decoded;
+    try {
+      const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U,
+                           const_cast<unsigned char*>(bytes.data()));
+      decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+    } catch (const cv::Exception& e) {
+      throw InputError(what + ": cannot decode: " + e.err);
+    }
+    if (decoded.empty()) throw InputError(what + ": cannot decode (corrupt or truncated file)");
+    if (decoded.rows != header.size.h || decoded.cols != header.size.w)
+      throw InputError(what + ": decoded " + std::to_string(decoded.cols) + "x" +
+                       std::to_string(decoded.rows) + " but the header declares " +
+                       std::to_string(header.size.w) + "x" + std::to_string(header.size.h));
+    if (header.format == ImageFormat::kPng && decoded.channels() == 1)
+      if (const long key = png_gray_key(bytes); key >= 0) decoded = apply_gray_key(decoded, key);
+    return to_raw(decoded, what);
   } catch (const cv::Exception& e) {
     throw InputError(what + ": cannot decode: " + e.err);
+  } catch (const std::bad_alloc&) {
+    throw InputError(what + ": out of memory while decoding " + std::to_string(header.size.w) +
+                     "x" + std::to_string(header.size.h));
   }
-  if (decoded.empty()) throw InputError(what + ": cannot decode (corrupt or truncated file)");
-  return to_raw(decoded, what);
+}
+
+void apply_orientation(RawImage& raw, int orientation) {
+  if (orientation < 2 || orientation > 8) return;
+  cv::Mat mat = mat_of(raw);
+  cv::Mat out;
+  // The same table as OpenCV's own ApplyExifOrientation (loadsave.cpp).
+  switch (orientation) {
+    case 2: cv::flip(mat, out, 1); break;
+    case 3: cv::flip(mat, out, -1); break;
+    case 4: cv::flip(mat, out, 0); break;
+    case 5: cv::transpose(mat, out); break;
+    case 6: cv::transpose(mat, out); cv::flip(out, out, 1); break;
+    case 7: cv::transpose(mat, out); cv::flip(out, out, -1); break;
+    case 8: cv::transpose(mat, out); cv::flip(out, out, 0); break;
+    default: return;
+  }
+  raw.height = out.rows;
+  raw.width = out.cols;
+  const std::size_t row_bytes = static_cast<std::size_t>(out.cols) * out.elemSize();
+  for (int y = 0; y < out.rows; ++y)
+    std::memcpy(raw.bytes.data() + row_bytes * static_cast<std::size_t>(y), out.ptr(y), row_bytes);
 }
 
 std::vector<int> encoder_params(ImageFormat format, const EncodeOptions& options) {
@@ -253,6 +516,7 @@ std::vector<int> encoder_params(ImageFormat format, const EncodeOptions& options
   // OpenCV 4.6 writes 3-channel float TIFF with lossy SGILOG compression
   // by default; LZW is lossless for every sample type.
   if (format == ImageFormat::kTiff) params = {cv::IMWRITE_TIFF_COMPRESSION, 5};
+  if (format == ImageFormat::kExr) params = {cv::IMWRITE_EXR_TYPE, cv::IMWRITE_EXR_TYPE_FLOAT};
   if (format == ImageFormat::kPng)
     params = {cv::IMWRITE_PNG_COMPRESSION, options.png_compression, cv::IMWRITE_PNG_STRATEGY,
               cv::IMWRITE_PNG_STRATEGY_RLE};
@@ -267,6 +531,8 @@ std::vector<unsigned char> encode_mat(const cv::Mat& mat, ImageFormat format,
       throw InputError(std::string("encode ") + to_string(format) + ": the encoder failed");
   } catch (const cv::Exception& e) {
     throw InputError(std::string("encode ") + to_string(format) + ": " + e.err);
+  } catch (const std::bad_alloc&) {
+    throw InputError(std::string("encode ") + to_string(format) + ": out of memory");
   }
   return bytes;
 }

@@ -1,6 +1,7 @@
 // Image codecs: the only file that touches OpenCV.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -11,24 +12,67 @@
 
 namespace tconv::app {
 
-/// Container formats the tool reads and writes.
-enum class ImageFormat { kPng, kJpeg, kTiff, kWebp, kBmp };
+/// Container formats the tool knows. PNG, JPEG, TIFF, WebP and BMP are read
+/// by default; the others only when allowed (DecodeLimits::allowed), because
+/// their OpenCV decoders are rarely used and little fuzzed. The tool writes
+/// PNG, JPEG, TIFF, WebP, BMP and OpenEXR.
+enum class ImageFormat { kPng, kJpeg, kTiff, kWebp, kBmp, kExr, kPnm, kPfm, kHdr };
 
 /// Format from the first bytes of a file (magic numbers), or nullopt. Only
 /// these formats are ever handed to a decoder.
 [[nodiscard]] std::optional<ImageFormat> sniff_format(std::span<const unsigned char> bytes) noexcept;
 
-/// Format from a file extension ("png", ".JPG", "tiff", ...), or nullopt.
+/// Format from a file extension ("png", ".JPG", "tiff", "exr"), or nullopt;
+/// only the formats the tool writes.
 [[nodiscard]] std::optional<ImageFormat> format_from_extension(std::string_view ext) noexcept;
 
-/// Width and height declared in the header of PNG, JPEG, WebP or BMP bytes,
-/// read without decoding (nullopt for TIFF, truncated or unrecognised
-/// headers). Lets the caller refuse oversized images before any decoder
-/// allocates from the header's word.
+/// Format from a name as --allow-format takes it ("png", "jpeg"/"jpg",
+/// "tiff"/"tif", "webp", "bmp", "exr", "pnm", "pfm", "hdr"), or nullopt.
+[[nodiscard]] std::optional<ImageFormat> format_from_name(std::string_view name) noexcept;
+
+/// Width and height declared in the header of any format sniff_format()
+/// knows, read without decoding (TIFF and BigTIFF: the first IFD; OpenEXR:
+/// the dataWindow; JPEG: the first start-of-frame), or nullopt for a
+/// truncated or malformed header. Lets the caller refuse oversized images
+/// before any decoder allocates from the header's word.
 [[nodiscard]] std::optional<Size2> peek_dimensions(std::span<const unsigned char> bytes) noexcept;
 
 /// "png", "jpeg", ...
 [[nodiscard]] const char* to_string(ImageFormat format) noexcept;
+
+/// The bit of `format` in DecodeLimits::allowed.
+[[nodiscard]] constexpr std::uint32_t format_bit(ImageFormat format) noexcept {
+  return std::uint32_t{1} << static_cast<unsigned>(format);
+}
+
+/// Formats read without --allow-format: PNG, JPEG, TIFF, WebP, BMP.
+inline constexpr std::uint32_t kDefaultFormats =
+    format_bit(ImageFormat::kPng) | format_bit(ImageFormat::kJpeg) |
+    format_bit(ImageFormat::kTiff) | format_bit(ImageFormat::kWebp) |
+    format_bit(ImageFormat::kBmp);
+
+/// Largest input accepted by default, in pixels (2^28: 268 Mpx, e.g.
+/// 16384 x 16384, far above any camera).
+inline constexpr std::int64_t kDefaultMaxPixels = std::int64_t{1} << 28;
+
+/// What decode_raw() accepts, checked from the header before any decoder runs.
+struct DecodeLimits {
+  std::uint32_t allowed = kDefaultFormats;     ///< Bit mask of format_bit() values.
+  std::int64_t max_pixels = kDefaultMaxPixels;  ///< Largest width * height, >= 1.
+};
+
+/// Format and size read from an image's header.
+struct ImageHeader {
+  ImageFormat format = ImageFormat::kPng;
+  Size2 size{};  ///< {height, width} as declared.
+};
+
+/// Sniffs the format and reads the size from the header, without decoding.
+/// Throws InputError (messages start with `what`) for an unknown or
+/// disallowed format, a header whose size cannot be read, or more than
+/// limits.max_pixels pixels.
+[[nodiscard]] ImageHeader inspect_header(std::span<const unsigned char> bytes,
+                                         const std::string& what, const DecodeLimits& limits);
 
 /// A decoded image as the codec gives it: interleaved samples, colour in
 /// B, G, R[, A] order, rows without padding. Gray+alpha is expanded to 4
@@ -42,11 +86,20 @@ struct RawImage {
   [[nodiscard]] Shape3 shape() const noexcept { return {channels, height, width}; }
 };
 
-/// Decodes PNG, JPEG, TIFF, WebP or BMP bytes (8/16-bit or float; gray,
-/// gray+alpha, RGB, RGBA; palettes expanded), keeping the samples interleaved
-/// and in their own type. `what` names the source in messages. Throws
-/// InputError for an unknown format or undecodable data.
-[[nodiscard]] RawImage decode_raw(std::span<const unsigned char> bytes, const std::string& what);
+/// Decodes image bytes (8/16-bit or float; gray, gray+alpha, RGB, RGBA;
+/// palettes expanded, PNG transparency keys turned into alpha), keeping the
+/// samples interleaved and in their own type, after inspect_header() has
+/// accepted them. `what` names the source in messages. Throws InputError
+/// for a refused header, undecodable data, or a decoder that runs out of
+/// memory.
+[[nodiscard]] RawImage decode_raw(std::span<const unsigned char> bytes, const std::string& what,
+                                  const DecodeLimits& limits = {});
+
+/// Turns the pixels as stored into the pixels as displayed for an EXIF
+/// orientation (1-8, TIFF tag 274): 2 mirror, 3 rotate 180, 4 flip, 5
+/// transpose, 6 rotate 90 clockwise, 7 transverse, 8 rotate 90
+/// counter-clockwise. 1 and values outside 1-8 leave the image as it is.
+void apply_orientation(RawImage& raw, int orientation);
 
 /// The planar float image of `raw` (RGB order, integers scaled to [0, 1]).
 [[nodiscard]] Image to_planar(const RawImage& raw);

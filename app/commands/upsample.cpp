@@ -23,7 +23,9 @@
 #include "batch_runner.hpp"
 #include "exit_codes.hpp"
 #include "file_io.hpp"
+#include "image_flags.hpp"
 #include "image_io.hpp"
+#include "metadata.hpp"
 #include "tconv/border.hpp"
 #include "tconv/error.hpp"
 #include "tconv/conv_transpose2d.hpp"
@@ -37,8 +39,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// Largest input image accepted, checked from the header before decoding.
-constexpr std::int64_t kMaxInputPixels = std::int64_t{1} << 28;  // 268 Mpx, e.g. 16384 x 16384
 
 OpOptions op_options(const UpsampleOptions& opt) {
   OpOptions options;
@@ -171,20 +171,35 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   const auto format = format_from_extension(output.format);
   if (!format)
     throw UsageError("-o " + output.name() +
-                     ": unknown output extension (png, jpg, tif, webp, bmp; npy for .npy input)");
-  // Decoders allocate from the header's word: refuse oversized images first.
-  if (const auto dims = peek_dimensions(bytes);
-      dims && std::int64_t{dims->h} * dims->w > kMaxInputPixels)
-    throw InputError(opt.input + ": header declares " + std::to_string(dims->w) + "x" +
-                     std::to_string(dims->h) + ", more than the limit of " +
-                     std::to_string(kMaxInputPixels) + " pixels");
+                     ": unknown output extension (png, jpg, tif, webp, bmp, exr; npy for .npy input)");
+  // Decoders allocate from the header's word: the format, the input size and
+  // the output size are checked from the header before any decoder runs.
+  const DecodeLimits limits = decode_limits(opt.image);
+  const ImageHeader header = inspect_header(bytes, opt.input, limits);
+  // Read even with --strip: the orientation is applied to the pixels either way.
+  const Metadata metadata = read_metadata(bytes, header.format, opt.input);
+  const Size2 shown = metadata.orientation >= 5 ? Size2{header.size.w, header.size.h} : header.size;
+  if (model != nullptr) {
+    const std::int64_t oh = std::int64_t{shown.h} * model->scale();
+    const std::int64_t ow = std::int64_t{shown.w} * model->scale();
+    if (oh > INT32_MAX || ow > INT32_MAX)
+      throw InputError(opt.input + ": the output side would exceed 2^31 - 1");
+    check_output_pixels(opt.input, {static_cast<int>(oh), static_cast<int>(ow)}, opt.image);
+  } else {
+    const Layer geometry = make_layer(opt.layer, 1);
+    geometry.params.validate(ConvKind::kConvTranspose2d);
+    const Shape3 planned = geometry.params.output_shape(
+        ConvKind::kConvTranspose2d, {geometry.params.in_channels, shown.h, shown.w});
+    check_output_pixels(opt.input, {planned.h, planned.w}, opt.image);
+  }
   const auto started = std::chrono::steady_clock::now();
   auto lap = [last = started](const char* what) mutable {
     const auto now = std::chrono::steady_clock::now();
     spdlog::debug("{}: {:.1f} ms", what, std::chrono::duration<double, std::milli>(now - last).count());
     last = now;
   };
-  RawImage raw = decode_raw(bytes, opt.input);
+  RawImage raw = decode_raw(bytes, opt.input, limits);
+  apply_orientation(raw, metadata.orientation);
   lap("decode");
   const std::string input_description = describe(raw.shape(), raw.type);
   EncodeOptions encode;
@@ -216,8 +231,11 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   }
 
   Layer layer = make_layer(opt.layer, raw.channels);
-  const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights),
-                                                     op_options(opt));
+  OpOptions options = op_options(opt);
+  options.max_output_elements =
+      std::min(std::min(opt.image.max_output_pixels, Tensor::kMaxElements) * layer.params.out_channels,
+               Tensor::kMaxElements);
+  const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights), options);
   const Border border = border_of(opt.layer, Border::kReplicate);
   const Shape3 out_shape = op.output_shape(raw.shape());
   if (out_shape.c != 1 && out_shape.c != 3 && out_shape.c != 4)
@@ -231,7 +249,7 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   // Fused path: an interpolation kernel on an image without alpha goes from
   // decoded samples to encoded samples, interleaved, with no planar float image.
   const auto kind = interpolation_of(opt.layer);
-  const bool fused = kind && opt.force_impl.empty() && raw.channels != 4 &&
+  const bool fused = kind && opt.force_impl.empty() && raw.channels != 4 && !opt.image.linear &&
                      border != Border::kNormalize && can_store(*format, raw.type);
   std::vector<unsigned char> encoded;
   if (fused) {
@@ -259,12 +277,18 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   } else {
     Image image = to_planar(raw);
     raw = RawImage();
+    // Integer samples are sRGB-encoded; float samples are taken as linear already.
+    const bool linear = opt.image.linear && image.type != SampleType::kF32;
+    if (opt.image.linear && !linear)
+      spdlog::info("{}: float samples are taken as linear light already", opt.input);
+    if (linear) srgb_to_linear(image.pixels);
     // Colour is interpolated premultiplied, so transparent pixels add no colour.
     const bool alpha = image.has_alpha() && out_shape.c == 4;
     if (alpha) premultiply_alpha(image.pixels);
     Image result{run_with_border(op, image.pixels.view(), border), image.type};
     image.pixels = Tensor();  // lower peak memory
     if (alpha) unpremultiply_alpha(result.pixels);
+    if (linear) linear_to_srgb(result.pixels);
     lap("upsample");
     SampleType written{};
     encoded = encode_image(result, *format, encode, &written);
@@ -272,6 +296,9 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
       spdlog::warn("{}: {} cannot hold {} samples; wrote {}", output.name(), to_string(*format),
                    to_string(result.type), to_string(written));
   }
+  if (!opt.image.strip)
+    encoded = embed_metadata(std::move(encoded), *format, metadata, {out_shape.h, out_shape.w},
+                             output.string());
   lap("encode");
   write_output(output, encoded, opt.overwrite);
   lap("write");
@@ -445,6 +472,7 @@ void setup_upsample(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
   add_layer_flags(app, opt->layer);
+  add_image_flags(app, opt->image);
   app.callback([opt, &app] {
     if (!app.get_subcommands().empty()) return;  // a subcommand ran instead
     if (opt->batch.inputs.empty() && opt->batch.files_from.empty())

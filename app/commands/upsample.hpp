@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "image_flags.hpp"
 #include "layer_flags.hpp"
 
 namespace CLI {
@@ -42,6 +43,7 @@ struct UpsampleOptions {
   int png_compression = 3; ///< --png-compression: zlib level.
   LayerFlags layer;
   BatchFlags batch;
+  ImageFlags image;  ///< --linear, --strip, --allow-format, --max-pixels, --max-output-pixels.
 };
 
 /// Adds the main command's flags to `app` and runs it from app's callback.

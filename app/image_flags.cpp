@@ -1,0 +1,52 @@
+// Image flags (see image_flags.hpp).
+#include "image_flags.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include "exit_codes.hpp"
+
+namespace tconv::app {
+
+void add_image_flags(CLI::App& cmd, ImageFlags& flags) {
+  cmd.add_flag("--linear", flags.linear,
+               "Upsample in linear light (sRGB decoded, upsampled, encoded); keeps bright "
+               "edges from darkening. 8/16-bit only: float samples are taken as linear");
+  cmd.add_flag("--strip", flags.strip,
+               "Write no metadata (ICC profile, EXIF); the EXIF orientation is still applied");
+  cmd.add_option("--allow-format", flags.allow_formats,
+                 "Also read this format (exr, pnm, pfm, hdr); repeatable. PNG, JPEG, TIFF, "
+                 "WebP and BMP are always read")
+      ->check([](const std::string& name) -> std::string {
+        return format_from_name(name) ? std::string()
+                                      : "unknown format " + name + " (exr, pnm, pfm, hdr)";
+      });
+  cmd.add_option("--max-pixels", flags.max_pixels,
+                 "Refuse inputs whose header declares more pixels (checked before decoding)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--max-output-pixels", flags.max_output_pixels,
+                 "Refuse outputs of more pixels (checked before decoding)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+}
+
+DecodeLimits decode_limits(const ImageFlags& flags) {
+  DecodeLimits limits;
+  limits.max_pixels = flags.max_pixels;
+  for (const std::string& name : flags.allow_formats) {
+    const auto format = format_from_name(name);
+    if (!format) throw UsageError("--allow-format " + name + ": unknown format (exr, pnm, pfm, hdr)");
+    limits.allowed |= format_bit(*format);
+  }
+  return limits;
+}
+
+void check_output_pixels(const std::string& what, Size2 size, const ImageFlags& flags) {
+  const std::int64_t pixels = std::int64_t{size.h} * size.w;
+  if (pixels > flags.max_output_pixels)
+    throw InputError(what + ": output " + std::to_string(size.w) + "x" + std::to_string(size.h) +
+                     " has more than the limit of " + std::to_string(flags.max_output_pixels) +
+                     " pixels (--max-output-pixels)");
+}
+
+}  // namespace tconv::app
