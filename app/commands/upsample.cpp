@@ -219,10 +219,13 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
     image.pixels = Tensor();
     lap("upsample (model)");
     SampleType written{};
-    const auto encoded = encode_image(result, *format, encode, &written);
+    auto encoded = encode_image(result, *format, encode, &written);
     if (written != result.type)
       spdlog::warn("{}: {} cannot hold {} samples; wrote {}", output.name(), to_string(*format),
                    to_string(result.type), to_string(written));
+    if (!opt.image.strip)
+      encoded = embed_metadata(std::move(encoded), *format, metadata, {out_shape.h, out_shape.w},
+                               output.name());
     lap("encode");
     write_output(output, encoded, opt.overwrite);
     spdlog::info("{} ({}) -> {} ({}x{}) with {}", opt.input, input_description, output.name(),
@@ -298,7 +301,7 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   }
   if (!opt.image.strip)
     encoded = embed_metadata(std::move(encoded), *format, metadata, {out_shape.h, out_shape.w},
-                             output.string());
+                             output.name());
   lap("encode");
   write_output(output, encoded, opt.overwrite);
   lap("write");
