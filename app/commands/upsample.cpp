@@ -166,6 +166,18 @@ void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> byte
   spdlog::info("{} -> {} ({})", opt.input, output.name(), to_string(out_shape));
 }
 
+// libjpeg decodes a truncated JPEG without an error (it fills the missing
+// rows with gray), so a cut-off file would silently give a damaged output.
+// Every complete JPEG holds an end-of-image marker FF D9; inside entropy-
+// coded data a 0xFF byte is always followed by 0x00 (byte stuffing), so the
+// marker cannot occur there by chance. Trailing bytes after it are allowed.
+void require_complete_jpeg(std::span<const unsigned char> bytes, const std::string& what) {
+  if (sniff_format(bytes) != ImageFormat::kJpeg) return;
+  for (std::size_t i = 0; i + 1 < bytes.size(); ++i)
+    if (bytes[i] == 0xFF && bytes[i + 1] == 0xD9) return;
+  throw InputError(what + ": truncated JPEG (no end-of-image marker)");
+}
+
 void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
                const OutputTarget& output, const Model* model) {
   const auto format = format_from_extension(output.format);
@@ -176,6 +188,7 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   // the output size are checked from the header before any decoder runs.
   const DecodeLimits limits = decode_limits(opt.image);
   const ImageHeader header = inspect_header(bytes, opt.input, limits);
+  require_complete_jpeg(bytes, opt.input);
   // Read even with --strip: the orientation is applied to the pixels either way.
   const Metadata metadata = read_metadata(bytes, header.format, opt.input);
   const Size2 shown = metadata.orientation >= 5 ? Size2{header.size.w, header.size.h} : header.size;
@@ -333,17 +346,6 @@ std::string output_format(const UpsampleOptions& opt, const fs::path& output, bo
   return *wanted;
 }
 
-// libjpeg decodes a truncated JPEG without an error (it fills the missing
-// rows with gray), so a cut-off file would silently give a damaged output.
-// Every complete JPEG holds an end-of-image marker FF D9; inside entropy-
-// coded data a 0xFF byte is always followed by 0x00 (byte stuffing), so the
-// marker cannot occur there by chance. Trailing bytes after it are allowed.
-void require_complete_jpeg(std::span<const unsigned char> bytes, const std::string& what) {
-  if (sniff_format(bytes) != ImageFormat::kJpeg) return;
-  for (std::size_t i = 0; i + 1 < bytes.size(); ++i)
-    if (bytes[i] == 0xFF && bytes[i + 1] == 0xD9) return;
-  throw InputError(what + ": truncated JPEG (no end-of-image marker)");
-}
 
 // Checks the layer flags once, before any file is touched, so a bad flag is
 // one usage error instead of one per input. The channel count only matters
@@ -540,7 +542,6 @@ void run_upsample(const UpsampleOptions& opt) {
       const auto bytes = item.input == kStdio ? read_stdin(b.max_input_bytes)
                                               : read_file(item.input, b.max_input_bytes);
       if (bytes.empty()) throw InputError(one.input + ": empty file");
-      require_complete_jpeg(bytes, one.input);
       const bool numeric = is_npy(bytes);
       const OutputTarget output{item.output, output_format(one, item.output, numeric, bytes),
                                 plan.output_dir};
