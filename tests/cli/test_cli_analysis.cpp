@@ -12,6 +12,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "cli_support.hpp"
 #include "tconv/npy.hpp"
 
 namespace fs = std::filesystem;
@@ -42,17 +43,9 @@ Result run(const std::string& args, const fs::path& dir) {
   return r;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("tconv_cli_analysis_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  [[nodiscard]] std::string operator/(const std::string& name) const { return (path / name).string(); }
+// A fresh, empty folder per test, removed afterwards.
+struct TempDir : tconv::test::TempDir {
+  TempDir() : tconv::test::TempDir("tconv_cli_analysis_") {}
 };
 
 void write_npy(const std::string& path, std::vector<std::int64_t> shape, std::vector<float> values) {

@@ -12,6 +12,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "cli_support.hpp"
 #include "tconv/model.hpp"
 #include "tconv/npy.hpp"
 
@@ -19,35 +20,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using Result = tconv::test::CliResult;
 
-Result run(const std::string& args) {
-  const std::string cmd = std::string(TCONV_CLI) + " " + args + " 2>&1";
-  Result r;
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  const int status = ::pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+Result run(const std::string& args) { return tconv::test::run_cli(TCONV_CLI, args); }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("tconv_cli_model_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  [[nodiscard]] std::string operator/(const std::string& name) const { return (path / name).string(); }
+// A fresh, empty folder per test, removed afterwards.
+struct TempDir : tconv::test::TempDir {
+  TempDir() : tconv::test::TempDir("tconv_cli_model_") {}
 };
 
 const std::string kGolden = TCONV_GOLDEN_DIR;

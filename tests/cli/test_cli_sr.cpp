@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_support.hpp"
 #include "tconv/safetensors.hpp"
 
 namespace fs = std::filesystem;
@@ -48,19 +49,9 @@ Result run(const std::string& args) {
   return r;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("tconv_cli_sr_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  [[nodiscard]] std::string operator/(const std::string& name) const {
-    return (path / name).string();
-  }
+// A fresh, empty folder per test, removed afterwards.
+struct TempDir : tconv::test::TempDir {
+  TempDir() : tconv::test::TempDir("tconv_cli_sr_") {}
 };
 
 // A textured 8-bit colour image (smooth waves, so bicubic is not exact).

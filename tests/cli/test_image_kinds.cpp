@@ -19,6 +19,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <random>
 
+#include "cli_support.hpp"
 #include "image_io.hpp"
 
 namespace fs = std::filesystem;
@@ -48,19 +49,9 @@ Result run(const std::string& args, const std::string& prefix = "") {
   return r;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("tconv_kinds_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() { fs::remove_all(path); }
-  [[nodiscard]] std::string operator/(const std::string& name) const { return (path / name).string(); }
+// A fresh, empty folder per test, removed afterwards.
+struct TempDir : tconv::test::TempDir {
+  TempDir() : tconv::test::TempDir("tconv_kinds_") {}
 };
 
 void write_bytes(const std::string& path, const Bytes& bytes) {

@@ -1,0 +1,62 @@
+// Helpers shared by the CLI tests, which run the real binary: a fresh
+// temporary folder per test and a runner that captures the exit code and
+// everything the command printed.
+#pragma once
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+namespace tconv::test {
+
+/// Exit code (-1 when killed by a signal) and stdout + stderr of one run.
+struct CliResult {
+  int exit_code = -1;
+  std::string output;
+};
+
+/// Runs `TCONV_CLI args` through the shell (stderr merged into stdout).
+inline CliResult run_cli(const std::string& cli, const std::string& args) {
+  const std::string cmd = cli + " " + args + " 2>&1";
+  CliResult r;
+  FILE* pipe = ::popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+/// A fresh, empty folder named <prefix><pid>_<n> in the system temp folder,
+/// removed with everything in it when the object goes out of scope.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "tconv_cli_") {
+    static int counter = 0;
+    path = std::filesystem::temp_directory_path() /
+           (prefix + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  /// The path of `name` inside the folder.
+  [[nodiscard]] std::string operator/(const std::string& name) const {
+    return (path / name).string();
+  }
+
+  std::filesystem::path path;
+};
+
+}  // namespace tconv::test
