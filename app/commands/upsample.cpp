@@ -166,6 +166,17 @@ void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> byte
   spdlog::info("{} -> {} ({})", opt.input, output.name(), to_string(out_shape));
 }
 
+// Encodes a planar image; warns when the format had to narrow the samples.
+std::vector<unsigned char> encode_planar(const Image& image, ImageFormat format,
+                                         const EncodeOptions& encode, const std::string& name) {
+  SampleType written{};
+  auto encoded = encode_image(image, format, encode, &written);
+  if (written != image.type)
+    spdlog::warn("{}: {} cannot hold {} samples; wrote {}", name, to_string(format),
+                 to_string(image.type), to_string(written));
+  return encoded;
+}
+
 // libjpeg decodes a truncated JPEG without an error (it fills the missing
 // rows with gray), so a cut-off file would silently give a damaged output.
 // Every complete JPEG holds an end-of-image marker FF D9; inside entropy-
@@ -231,11 +242,7 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
     Image result{model->upsample(image.pixels.view()), image.type};
     image.pixels = Tensor();
     lap("upsample (model)");
-    SampleType written{};
-    auto encoded = encode_image(result, *format, encode, &written);
-    if (written != result.type)
-      spdlog::warn("{}: {} cannot hold {} samples; wrote {}", output.name(), to_string(*format),
-                   to_string(result.type), to_string(written));
+    auto encoded = encode_planar(result, *format, encode, output.name());
     if (!opt.image.strip)
       encoded = embed_metadata(std::move(encoded), *format, metadata, {out_shape.h, out_shape.w},
                                output.name());
@@ -306,11 +313,7 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
     if (alpha) unpremultiply_alpha(result.pixels);
     if (linear) linear_to_srgb(result.pixels);
     lap("upsample");
-    SampleType written{};
-    encoded = encode_image(result, *format, encode, &written);
-    if (written != result.type)
-      spdlog::warn("{}: {} cannot hold {} samples; wrote {}", output.name(), to_string(*format),
-                   to_string(result.type), to_string(written));
+    encoded = encode_planar(result, *format, encode, output.name());
   }
   if (!opt.image.strip)
     encoded = embed_metadata(std::move(encoded), *format, metadata, {out_shape.h, out_shape.w},
