@@ -21,7 +21,10 @@ for stage in "${stages[@]}"; do
       echo "== hardening: ASan + UBSan, whole suite" >&2
       [ -f build/asan/build.ninja ] || cmake --preset asan >&2
       cmake --build build/asan
-      ctest --preset asan
+      # Left out here: the tests that cap the address space with prlimit --as
+      # (ASan reserves terabytes of shadow memory, so any cap fails at start);
+      # they run in the normal suite.
+      ctest --preset asan -E "^(forged headers declaring|a decoder that runs out of memory|cli_resource_limits)"
       ;;
     tsan)
       echo "== hardening: ThreadSanitizer, threaded tests" >&2
