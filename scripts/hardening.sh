@@ -31,7 +31,9 @@ for stage in "${stages[@]}"; do
       [ -f build/tsan/build.ninja ] || cmake --preset tsan >&2
       cmake --build build/tsan --target tconv_tests tconv_cli_tests tconv-upsample
       export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
-      build/tsan/tests/tconv_tests "[threads]"
+      # Left out: the fork test (ThreadSanitizer does not support starting
+      # threads in the child of a multi-threaded fork); it runs in the normal suite.
+      build/tsan/tests/tconv_tests '[threads]~"a child process after fork still runs on several threads"'
       build/tsan/tests/tconv_cli_tests "[threads]"
       ;;
     fuzz)
