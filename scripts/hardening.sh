@@ -30,7 +30,7 @@ for stage in "${stages[@]}"; do
       echo "== hardening: ThreadSanitizer, threaded tests" >&2
       [ -f build/tsan/build.ninja ] || cmake --preset tsan >&2
       cmake --build build/tsan --target tconv_tests tconv_cli_tests tconv-upsample
-      export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+      export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$TCONV_ROOT/tests/tsan.supp"
       # Left out: the fork test (ThreadSanitizer does not support starting
       # threads in the child of a multi-threaded fork); it runs in the normal suite.
       build/tsan/tests/tconv_tests '[threads]~"a child process after fork still runs on several threads"'

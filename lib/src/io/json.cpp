@@ -138,7 +138,7 @@ class Reader {
       }
       expect(':', "after a key");
       JsonValue member = value(depth);
-      v.members.emplace_back(std::move(key), std::move(member));
+      v.members.push_back(JsonMember{std::move(key), std::move(member)});
       if (accept('}')) return v;
       expect(',', "or '}' in an object");
     }

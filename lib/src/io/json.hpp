@@ -31,6 +31,8 @@ class JsonError : public std::runtime_error {
   std::size_t offset_;
 };
 
+struct JsonMember;
+
 /// One JSON value. Numbers keep their text so integers of any size are exact.
 struct JsonValue {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
@@ -38,7 +40,9 @@ struct JsonValue {
   bool boolean = false;
   std::string text;  ///< kString: the decoded string; kNumber: the literal as written.
   std::vector<JsonValue> items;                            ///< kArray
-  std::vector<std::pair<std::string, JsonValue>> members;  ///< kObject, in file order, keys unique
+  // A struct, not std::pair: pair's constructor traits need a complete
+  // JsonValue, which clang with libstdc++ checks here.
+  std::vector<JsonMember> members;  ///< kObject, in file order, keys unique
 
   [[nodiscard]] bool is_object() const noexcept { return kind == Kind::kObject; }
   [[nodiscard]] bool is_array() const noexcept { return kind == Kind::kArray; }
@@ -52,6 +56,12 @@ struct JsonValue {
   [[nodiscard]] std::optional<std::uint64_t> as_uint64() const noexcept;
   /// Any number as a double (finite; huge exponents give nullopt).
   [[nodiscard]] std::optional<double> as_double() const noexcept;
+};
+
+/// One member of a JSON object.
+struct JsonMember {
+  std::string key;
+  JsonValue value;
 };
 
 /// Largest nesting depth of arrays and objects accepted.
