@@ -120,8 +120,21 @@ TCONV_TARGET inline void transpose_stage(GemmVec (&r)[kLanes]) noexcept {
     if (i & B) continue;
     const GemmVec a = r[i];
     const GemmVec c = r[i + B];
+#if defined(__clang__)
+    // clang has no __builtin_shuffle with a computed mask; the clang build
+    // (fuzzing) needs the same values, not the speed.
+    GemmVec lo{};
+    GemmVec hi{};
+    for (int k = 0; k < kLanes; ++k) {
+      lo[k] = low[k] < kLanes ? a[low[k]] : c[low[k] - kLanes];
+      hi[k] = high[k] < kLanes ? a[high[k]] : c[high[k] - kLanes];
+    }
+    r[i] = lo;
+    r[i + B] = hi;
+#else
     r[i] = __builtin_shuffle(a, c, low);
     r[i + B] = __builtin_shuffle(a, c, high);
+#endif
   }
 }
 
