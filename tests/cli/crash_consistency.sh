@@ -4,7 +4,9 @@
 # until a run completes. After every kill the output must be absent or
 # complete (byte-identical to an uninterrupted run), and with --overwrite the
 # old file must be intact or fully replaced; the input is never touched. An
-# uninterrupted run leaves no temporary file behind.
+# uninterrupted run leaves no temporary file behind. A batch killed the same
+# way leaves each output absent or complete, and a rerun with --skip-existing
+# completes it.
 #   crash_consistency.sh TCONV_UPSAMPLE SAMPLES_DIR
 # Exit 77 (CTest: skipped) when strace is missing or ptrace is not allowed.
 set -uo pipefail
@@ -64,5 +66,39 @@ for syscall in write fsync link rename renameat2 unlink; do
     done
   done
 done
+# A batch: three inputs into a folder, killed at every N-th write, fsync and
+# link. Each output is absent or complete; a rerun with --skip-existing
+# finishes the batch.
+mkdir -p "$work/in" "$work/refs"
+for name in a b c; do cp "$work/in.png" "$work/in/$name.png"; done
+"$bin" "$work/in" -s 2 -o "$work/refs/" -q -j 1 || fail "reference batch failed"
+for syscall in write fsync link; do
+  n=1
+  while :; do
+    rm -rf "$work/out"
+    sh -c 's=$0 n=$1; shift; strace -f -qq -o /dev/null -e trace="$s" -e inject="$s":signal=KILL:when="$n" "$@"' \
+      "$syscall" "$n" "$bin" "$work/in" -s 2 -o "$work/out/" -q -j 1 2>/dev/null
+    rc=$?
+    for name in a b c; do
+      out="$work/out/${name}_x2.png"
+      [ ! -e "$out" ] || cmp -s "$out" "$work/refs/${name}_x2.png" ||
+        fail "batch output $name is incomplete after a kill at $syscall #$n"
+    done
+    if [ $rc -ne 137 ]; then
+      [ $rc -eq 0 ] || fail "batch run without a kill exited $rc ($syscall)"
+      break
+    fi
+    "$bin" "$work/in" -s 2 -o "$work/out/" -q -j 1 --skip-existing 2>/dev/null ||
+      fail "rerun with --skip-existing after a kill at $syscall #$n failed"
+    for name in a b c; do
+      cmp -s "$work/out/${name}_x2.png" "$work/refs/${name}_x2.png" ||
+        fail "rerun after a kill at $syscall #$n left $name incomplete"
+    done
+    kills=$((kills + 1))
+    n=$((n + 1))
+    [ $n -le 200 ] || fail "more than 200 $syscall calls in the batch"
+  done
+done
+
 find "$work" -name '.*.tmp-*' -delete
 echo "crash_consistency: $kills kills, every output absent, old or complete"
