@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -74,9 +75,22 @@ nlohmann::json padding_json(const ConvParams& p) {
   return nlohmann::json::array({p.pad_begin.h, p.pad_begin.w, p.pad_end.h, p.pad_end.w});
 }
 
+// Input pixels a layer of geometry p reads beyond each edge when its output
+// is s times its input: output o reads inputs
+// [ceil((o + pad_begin - (k - 1)) / s), floor((o + pad_begin) / s)], so the
+// first output reaches floor((k - 1 - pad_begin) / s) before the start and
+// the last floor((s - 1 + pad_begin) / s) past the end. The larger of the
+// two, on both sides, keeps the padding symmetric (PyTorch-expressible).
+int edge_reach(const ConvParams& p) {
+  const int s = p.stride.h;
+  const int before = (p.kernel.h - 1 - p.pad_begin.h) / s;  // both operands >= 0 here
+  const int after = (s - 1 + p.pad_begin.h) / s;
+  return std::max({before, after, 0});
+}
+
 std::vector<unsigned char> encode_model(const LinearFitResult& fit, const TrainOptions& opt,
                                         std::size_t images) {
-  const ConvParams& p = fit.layer.params;
+  ConvParams p = fit.layer.params;
   const Weights& w = fit.layer.weights;
   std::vector<NamedTensor> tensors(2);
   tensors[0].name = "deconv.weight";
@@ -85,24 +99,35 @@ std::vector<unsigned char> encode_model(const LinearFitResult& fit, const TrainO
   tensors[1].name = "deconv.bias";
   tensors[1].shape = {static_cast<std::int64_t>(w.bias.size())};
   tensors[1].values = w.bias;
+  nlohmann::json layers = nlohmann::json::array();
+  if (opt.border != "zero") {
+    // pad(r) then the layer with its padding widened by s r: the same output
+    // geometry, computed from the edge-extended input.
+    const int r = edge_reach(p);
+    layers.push_back({{"op", "pad"}, {"padding", r}, {"mode", opt.border}});
+    p.pad_begin = {p.pad_begin.h + r * p.stride.h, p.pad_begin.w + r * p.stride.w};
+    p.pad_end = {p.pad_end.h + r * p.stride.h, p.pad_end.w + r * p.stride.w};
+  }
   nlohmann::json layer = {{"op", "conv_transpose2d"},
                           {"weight", "deconv.weight"},
                           {"bias", "deconv.bias"},
                           {"stride", p.stride.h},
                           {"padding", padding_json(p)}};
   if (p.output_padding.h != 0) layer["output_padding"] = p.output_padding.h;
+  layers.push_back(layer);
   char summary[256];
   std::snprintf(summary, sizeof summary,
                 "linear least squares: %zu images, %d augmentations, %lld samples, kernel %d, "
-                "ridge %g, training PSNR %.3f dB",
+                "ridge %g, border %s, training PSNR %.3f dB",
                 images, opt.augment, static_cast<long long>(fit.samples), p.kernel.h, opt.ridge,
+                opt.border.c_str(),
                 fit.train_psnr);
   const std::map<std::string, std::string> metadata = {
       {"tconv.format", "1"},
       {"tconv.scale", std::to_string(opt.scale)},
       {"tconv.color", opt.color},
       {"tconv.residual", opt.residual},
-      {"tconv.layers", nlohmann::json::array({layer}).dump()},
+      {"tconv.layers", layers.dump()},
       {"tconv.train", summary},
   };
   return encode_safetensors(tensors, metadata);
@@ -120,7 +145,7 @@ void setup_train(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 16));
   cmd->add_option("--kernel-size", opt->kernel_size,
-                  "Kernel side K (default 6 x scale: 6 input taps per axis per phase)")
+                  "Kernel side K (default 8 x scale: 8 input taps per axis per phase)")
       ->check(CLI::Range(1, 64));
   cmd->add_option("--color", opt->color, "y: learn on BT.601 luma; rgb: on R, G, B")
       ->capture_default_str()
@@ -133,10 +158,15 @@ void setup_train(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 8));
   cmd->add_option("--residual", opt->residual,
-                  "bicubic: learn a correction added to bicubic upsampling (edges stay clean); "
-                  "none: learn the whole mapping")
+                  "none: learn the whole mapping; bicubic: learn a correction added to bicubic "
+                  "upsampling (tconv.residual)")
       ->capture_default_str()
       ->check(CLI::IsMember({"bicubic", "none"}));
+  cmd->add_option("--border", opt->border,
+                  "Beyond the image edge: replicate or reflect (a pad layer before the learned "
+                  "one) or zero (PyTorch's zero padding, no pad layer)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"replicate", "reflect", "zero"}));
   cmd->add_option("-o,--output", opt->output, "Model file to write (.safetensors)")->required();
   cmd->add_flag("--overwrite", opt->overwrite, "Replace an existing output file");
   cmd->callback([opt] { run_train(*opt); });

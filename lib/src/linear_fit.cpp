@@ -130,7 +130,7 @@ struct LinearFit::State {
   std::vector<Phase> phases;  // index ry * s + rx
 };
 
-int default_linear_kernel(int scale) noexcept { return 6 * scale; }
+int default_linear_kernel(int scale) noexcept { return 8 * scale; }
 
 ConvParams linear_fit_geometry(int scale, int kernel, int channels) {
   if (scale < 1 || scale > 16)

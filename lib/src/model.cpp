@@ -28,7 +28,11 @@ constexpr int kMaxScale = 64;
 constexpr std::array<int, 2> kProbeSizes = {60, 84};
 
 enum class Op { kConv2d, kConvTranspose2d, kRelu, kPrelu, kLeakyRelu, kTanh, kSigmoid,
-                kPixelShuffle, kClamp };
+                kPixelShuffle, kClamp, kPad };
+
+// torch.nn.functional.pad's modes.
+enum class PadMode { kConstant, kReflect, kReplicate, kCircular };
+constexpr std::string_view kPadModes[] = {"constant", "reflect", "replicate", "circular"};
 
 struct OpName {
   std::string_view name;
@@ -39,7 +43,7 @@ constexpr OpName kOps[] = {
     {"relu", Op::kRelu},       {"prelu", Op::kPrelu},
     {"leaky_relu", Op::kLeakyRelu}, {"tanh", Op::kTanh},
     {"sigmoid", Op::kSigmoid}, {"pixel_shuffle", Op::kPixelShuffle},
-    {"clamp", Op::kClamp},
+    {"clamp", Op::kClamp},     {"pad", Op::kPad},
 };
 
 std::string_view name_of(Op op) {
@@ -59,9 +63,11 @@ struct NetLayer {
   std::optional<Conv2d> conv;
   std::optional<ConvTranspose2d> tconv;
   std::vector<float> slopes;  // prelu: 1 or C values
-  float a = 0.0f;             // leaky_relu slope; clamp min
+  float a = 0.0f;             // leaky_relu slope; clamp min; pad value
   float b = 0.0f;             // clamp max
   int factor = 1;             // pixel_shuffle
+  Size2 pad_begin{}, pad_end{};  // pad: top, left / bottom, right
+  PadMode pad_mode = PadMode::kConstant;
   int in_channels = 0;
   int out_channels = 0;
   double macs_per_pixel = 0;  // per network-input pixel
@@ -273,7 +279,7 @@ class Builder {
     if (found == nullptr)
       fail("layer " + std::to_string(index_) + ": unknown op \"" + op->text +
            "\" (conv2d, conv_transpose2d, relu, prelu, leaky_relu, tanh, sigmoid, pixel_shuffle, "
-           "clamp)");
+           "clamp, pad)");
     op_ = found->op;
     if (op_ == Op::kConv2d || op_ == Op::kConvTranspose2d) return conv(j, channels);
     NetLayer l;
@@ -320,9 +326,40 @@ class Builder {
         l.out_channels = channels / r2;
         break;
       }
+      case Op::kPad: pad(j, l); break;
       default: break;
     }
     return l;
+  }
+
+  // {"op": "pad", "padding": N | [h, w] | [top, left, bottom, right],
+  //  "mode"?: constant | reflect | replicate | circular, "value"?}.
+  void pad(const JsonValue& j, NetLayer& l) const {
+    check_keys(j, {"padding", "mode", "value"});
+    const JsonValue* pad = j.find("padding");
+    if (pad == nullptr) fail_layer("needs \"padding\" (N, [h, w] or [top, left, bottom, right])");
+    if (pad->is_array() && pad->items.size() == 4) {
+      l.pad_begin = {integer(pad->items[0], "padding", 0, kMaxParamValue),
+                     integer(pad->items[1], "padding", 0, kMaxParamValue)};
+      l.pad_end = {integer(pad->items[2], "padding", 0, kMaxParamValue),
+                   integer(pad->items[3], "padding", 0, kMaxParamValue)};
+    } else if (pad->is_array() && pad->items.size() != 2) {
+      fail_layer("\"padding\" must be N, [h, w] or [top, left, bottom, right]");
+    } else {
+      l.pad_begin = l.pad_end = pair(j, "padding", {0, 0}, 0);
+    }
+    if (const JsonValue* m = j.find("mode")) {
+      const auto* found = m->is_string()
+                              ? std::find(std::begin(kPadModes), std::end(kPadModes), m->text)
+                              : std::end(kPadModes);
+      if (found == std::end(kPadModes))
+        fail_layer("\"mode\" must be constant, reflect, replicate or circular");
+      l.pad_mode = static_cast<PadMode>(found - std::begin(kPadModes));
+    }
+    if (const JsonValue* v = j.find("value")) {
+      if (l.pad_mode != PadMode::kConstant) fail_layer("\"value\" applies to mode constant only");
+      l.a = static_cast<float>(number(*v, "value"));
+    }
   }
 
   std::vector<NetLayer> layers(int channels) {
@@ -351,6 +388,51 @@ class Builder {
   Op op_ = Op::kRelu;
 };
 
+// Why a pad layer cannot take an input of shape s, or nullopt when it can:
+// as torch.nn.functional.pad, reflect needs every pad below the side it
+// mirrors and circular at most that side.
+std::optional<std::string> pad_refusal(const NetLayer& l, Shape3 s) {
+  const int most_h = std::max(l.pad_begin.h, l.pad_end.h);
+  const int most_w = std::max(l.pad_begin.w, l.pad_end.w);
+  if (l.pad_mode == PadMode::kReflect && (most_h >= s.h || most_w >= s.w))
+    return "reflect padding " + std::to_string(most_h) + "," + std::to_string(most_w) +
+           " (h, w) needs sides above it";
+  if (l.pad_mode == PadMode::kCircular && (most_h > s.h || most_w > s.w))
+    return "circular padding " + std::to_string(most_h) + "," + std::to_string(most_w) +
+           " (h, w) needs sides of at least it";
+  return std::nullopt;
+}
+
+// Source index of position i (possibly outside [0, n)) of a padded axis;
+// -1 for the constant.
+int pad_source(PadMode mode, int i, int n) {
+  if (i >= 0 && i < n) return i;
+  switch (mode) {
+    case PadMode::kConstant: return -1;
+    case PadMode::kReplicate: return std::clamp(i, 0, n - 1);
+    case PadMode::kReflect: return i < 0 ? -i : 2 * (n - 1) - i;  // |pad| < n: one fold
+    case PadMode::kCircular: return i < 0 ? i + n : i - n;        // |pad| <= n: one wrap
+  }
+  return -1;
+}
+
+Tensor apply_pad(const NetLayer& l, ConstTensorView x) {
+  if (const auto why = pad_refusal(l, x.shape))
+    throw ShapeMismatch("pad layer input " + to_string(x.shape) + ": " + *why);
+  const Shape3 s = x.shape;
+  Tensor out(Shape3{s.c, s.h + l.pad_begin.h + l.pad_end.h, s.w + l.pad_begin.w + l.pad_end.w});
+  for (int c = 0; c < s.c; ++c)
+    for (int y = 0; y < out.shape().h; ++y) {
+      float* dst = out.view().row(c, y);
+      const int sy = pad_source(l.pad_mode, y - l.pad_begin.h, s.h);
+      for (int xx = 0; xx < out.shape().w; ++xx) {
+        const int sx = pad_source(l.pad_mode, xx - l.pad_begin.w, s.w);
+        dst[xx] = sy < 0 || sx < 0 ? l.a : x.row(c, sy)[sx];
+      }
+    }
+  return out;
+}
+
 // Spatial output size of the layers for an h x w input, or nullopt when
 // some layer cannot take the size.
 std::optional<Size2> spatial_output(const std::vector<NetLayer>& layers, Shape3 s) {
@@ -359,6 +441,10 @@ std::optional<Size2> spatial_output(const std::vector<NetLayer>& layers, Shape3 
       if (l.conv) s = l.conv->output_shape(s);
       else if (l.tconv) s = l.tconv->output_shape(s);
       else if (l.op == Op::kPixelShuffle) s = {s.c / (l.factor * l.factor), s.h * l.factor, s.w * l.factor};
+      else if (l.op == Op::kPad) {
+        if (pad_refusal(l, s)) return std::nullopt;
+        s = {s.c, s.h + l.pad_begin.h + l.pad_end.h, s.w + l.pad_begin.w + l.pad_end.w};
+      }
     } catch (const Error&) {
       return std::nullopt;
     }
@@ -397,6 +483,7 @@ Tensor apply(const NetLayer& l, Tensor x) {
     case Op::kClamp:
       for (std::size_t i = 0; i < x.span().size(); ++i) v[i] = std::clamp(v[i], l.a, l.b);
       break;
+    case Op::kPad: return apply_pad(l, x.view());
     case Op::kPixelShuffle: {
       // torch.pixel_shuffle: out[c][y r + i][x r + j] = in[c r^2 + i r + j][y][x].
       const int r = l.factor;
@@ -599,6 +686,10 @@ std::vector<std::string> Model::describe() const {
     if (l.conv) s += " " + l.conv->params().to_string();
     if (l.tconv) s += " " + l.tconv->params().to_string();
     if (l.op == Op::kPixelShuffle) s += " factor " + std::to_string(l.factor);
+    if (l.op == Op::kPad)
+      s += " " + std::string(kPadModes[static_cast<int>(l.pad_mode)]) + " " +
+           std::to_string(l.pad_begin.h) + "," + std::to_string(l.pad_begin.w) + "," +
+           std::to_string(l.pad_end.h) + "," + std::to_string(l.pad_end.w);
     if (l.op == Op::kPrelu) s += " " + std::to_string(l.slopes.size()) + " slope(s)";
     s += " -> " + std::to_string(l.out_channels) + " ch";
     if (l.conv) s += " (" + std::string(l.conv->impl_name()) + ")";

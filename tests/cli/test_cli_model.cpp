@@ -46,7 +46,8 @@ cv::Mat test_image(int rows, int cols, int channels) {
 
 TEST_CASE("cli model: a .npy array through --model runs the network exactly (torch golden)", "[cli][model]") {
   TempDir dir;
-  for (const std::string name : {"model_rgb_x2", "model_gray_x3", "model_y_x2"}) {
+  for (const std::string name :
+       {"model_rgb_x2", "model_gray_x3", "model_y_x2", "model_pad_gray_x2"}) {
     INFO("case " << name);
     const std::string out = dir / (name + "_y.npy");
     const Result r = run(kGolden + "/" + name + "_x.npy --model " + kGolden + "/" + name +

@@ -165,12 +165,17 @@ TEST_CASE("train writes a model file that eval runs and that beats bicubic on it
   CHECK(file.metadata.at("tconv.format") == "1");
   CHECK(file.metadata.at("tconv.scale") == "2");
   CHECK(file.metadata.at("tconv.color") == "y");
-  CHECK(file.metadata.at("tconv.residual") == "bicubic");
+  CHECK(file.metadata.at("tconv.residual") == "none");
+  // A replicate pad layer, then the learned layer with its padding widened by
+  // s x the pad: K = 16 taps 8 per phase, reaching floor((16 - 1 - 7) / 2) = 4
+  // inputs before the first output and floor((2 - 1 + 7) / 2) = 4 past the last.
   const nlohmann::json layers = nlohmann::json::parse(file.metadata.at("tconv.layers"));
-  REQUIRE(layers.size() == 1);
-  CHECK(layers[0]["op"] == "conv_transpose2d");
+  REQUIRE(layers.size() == 2);
+  CHECK(layers[0] == nlohmann::json({{"op", "pad"}, {"padding", 4}, {"mode", "replicate"}}));
+  CHECK(layers[1]["op"] == "conv_transpose2d");
+  CHECK(layers[1]["padding"] == 7 + 2 * 4);
   REQUIRE(file.find("deconv.weight") != nullptr);
-  CHECK(file.find("deconv.weight")->shape == std::vector<std::int64_t>{1, 1, 12, 12});
+  CHECK(file.find("deconv.weight")->shape == std::vector<std::int64_t>{1, 1, 16, 16});
 
   r = run("eval --images " + (dir / "imgs") + " -s 2 --json --model " + model);
   INFO(r.err);
@@ -248,6 +253,9 @@ TEST_CASE("the shipped linear models load and beat bicubic on Set5", "[cli][eval
       // Every shipped model is at least 0.4 dB and 0.01 SSIM above bicubic.
       CHECK(double(j["mean"]["psnr"]) > double(j["mean"]["bicubic_psnr"]) + 0.4);
       CHECK(double(j["mean"]["ssim"]) > double(j["mean"]["bicubic_ssim"]) + 0.01);
+      // The quality targets on Set5 Y: x2 >= 35.0 dB, x4 >= 29.1 dB.
+      if (s == 2) CHECK(double(j["mean"]["psnr"]) >= 35.0);
+      if (s == 4) CHECK(double(j["mean"]["psnr"]) >= 29.1);
     }
 }
 

@@ -132,11 +132,40 @@ def y_x2(rng):
     c.save("model_y_x2", "y", 2, x, t[0])
 
 
+def pad_gray_x2(rng):
+    """Every pad mode: reflect + conv2d, circular + conv2d, constant with a
+    value, then what `train` writes: a replicate pad and a conv_transpose2d
+    whose padding is widened by stride x pad."""
+    c = Case(rng)
+    x = rng.uniform(0, 1, size=(1, 7, 6)).astype(np.float32)
+    t = torch.from_numpy(x.astype(np.float64))[None]
+    w = c.param("a.weight", (2, 1, 3, 4))
+    t = F.conv2d(F.pad(t, (2, 1, 1, 1), mode="reflect"), w)  # left, right, top, bottom
+    c.layers += [{"op": "pad", "padding": [1, 2, 1, 1], "mode": "reflect"},
+                 {"op": "conv2d", "weight": "a.weight"}]
+    w = c.param("b.weight", (2, 2, 3, 3))
+    t = F.conv2d(F.pad(t, (1, 1, 1, 1), mode="circular"), w)
+    c.layers += [{"op": "pad", "padding": 1, "mode": "circular"},
+                 {"op": "conv2d", "weight": "b.weight"}]
+    w = c.param("c.weight", (1, 2, 3, 3))
+    t = F.conv2d(F.pad(t, (1, 1, 1, 1), mode="constant", value=0.25), w)
+    c.layers += [{"op": "pad", "padding": [1, 1], "value": 0.25},
+                 {"op": "conv2d", "weight": "c.weight"}]
+    w, b = c.param("up.weight", (1, 1, 8, 8), scale=0.3), c.param("up.bias", (1,))
+    t = F.conv_transpose2d(F.pad(t, (2, 2, 2, 2), mode="replicate"), w, b, stride=2,
+                           padding=3 + 2 * 2)
+    c.layers += [{"op": "pad", "padding": 2, "mode": "replicate"},
+                 {"op": "conv_transpose2d", "weight": "up.weight", "bias": "up.bias",
+                  "stride": 2, "padding": 3 + 2 * 2}]
+    c.save("model_pad_gray_x2", "gray", 2, x, t[0])
+
+
 def main():
     rng = np.random.default_rng(20240611)
     rgb_x2(rng)
     gray_x3(rng)
     y_x2(rng)
+    pad_gray_x2(rng)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@
 #include "tconv/npy.hpp"
 
 TEST_CASE("model files from PyTorch match torch's forward", "[golden][model]") {
-  const std::string name = GENERATE("model_rgb_x2", "model_gray_x3", "model_y_x2");
+  const std::string name =
+      GENERATE("model_rgb_x2", "model_gray_x3", "model_y_x2", "model_pad_gray_x2");
   INFO("case " << name);
   const std::string base = std::string(TCONV_GOLDEN_DIR) + "/" + name;
   const tconv::Model model = tconv::Model::load(base + ".safetensors");

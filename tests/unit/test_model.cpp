@@ -146,6 +146,59 @@ TEST_CASE("model: pixel_shuffle matches a hand-computed case", "[model]") {
           std::vector<float>{1, 2, 10, 20, 3, 4, 30, 40});
 }
 
+TEST_CASE("model: pad matches torch.nn.functional.pad in every mode", "[model]") {
+  // x = 1..12 as 3 x 4; padding [top 2, left 1, bottom 1, right 3], i.e.
+  // F.pad(x, (1, 3, 2, 1), mode) in PyTorch's (left, right, top, bottom)
+  // order. The expected 6 x 8 arrays were printed by PyTorch 2 (value 0.5
+  // for constant). The network is pad then a 4 x 5 valid conv2d back to
+  // 3 x 4, checked against the conv2d op on PyTorch's padded array.
+  struct Case {
+    const char* mode;
+    std::vector<float> padded;
+  };
+  const Case cases[] = {
+      {"constant", {.5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f,
+                    .5f, 1,   2,   3,   4,   .5f, .5f, .5f, .5f, 5,   6,   7,   8,   .5f, .5f, .5f,
+                    .5f, 9,   10,  11,  12,  .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f, .5f}},
+      {"reflect", {10, 9, 10, 11, 12, 11, 10, 9, 6, 5, 6, 7, 8, 7, 6, 5, 2, 1, 2, 3, 4, 3, 2, 1,
+                   6, 5, 6, 7, 8, 7, 6, 5, 10, 9, 10, 11, 12, 11, 10, 9, 6, 5, 6, 7, 8, 7, 6, 5}},
+      {"replicate", {1, 1, 2, 3, 4, 4, 4, 4, 1, 1, 2, 3, 4, 4, 4, 4, 1, 1, 2, 3, 4, 4, 4, 4,
+                     5, 5, 6, 7, 8, 8, 8, 8, 9, 9, 10, 11, 12, 12, 12, 12, 9, 9, 10, 11, 12, 12, 12, 12}},
+      {"circular", {8, 5, 6, 7, 8, 5, 6, 7, 12, 9, 10, 11, 12, 9, 10, 11, 4, 1, 2, 3, 4, 1, 2, 3,
+                    8, 5, 6, 7, 8, 5, 6, 7, 12, 9, 10, 11, 12, 9, 10, 11, 4, 1, 2, 3, 4, 1, 2, 3}},
+  };
+  const auto w = random_values(4 * 5, 31);
+  tconv::ConvParams valid;
+  valid.in_channels = valid.out_channels = 1;
+  valid.kernel = {4, 5};
+  std::vector<float> x(12);
+  for (int i = 0; i < 12; ++i) x[i] = float(i + 1);
+  for (const Case& c : cases) {
+    INFO(c.mode);
+    const std::string value = std::string(c.mode) == "constant" ? R"(, "value": 0.5)" : "";
+    const tconv::Model m =
+        ModelSpec("gray", 1,
+                  std::string(R"([{"op": "pad", "padding": [2, 1, 1, 3], "mode": ")") + c.mode +
+                      "\"" + value + R"(}, {"op": "conv2d", "weight": "w"}])")
+            .tensor("w", {1, 1, 4, 5}, w)
+            .load();
+    const tconv::Tensor padded({1, 6, 8}, c.padded);
+    const tconv::Tensor want = tconv::conv2d(padded.view(), valid, {{1, 1, 4, 5}, w, {}});
+    REQUIRE(max_abs_diff(m.run_network(tconv::Tensor({1, 3, 4}, x).view()), want) == 0.0f);
+  }
+  // Reflect needs pads below the side (as PyTorch): a 2 x 2 input cannot
+  // mirror 2 pixels, and the message says why.
+  const tconv::Model r = ModelSpec("gray", 1,
+                                   R"([{"op": "pad", "padding": 2, "mode": "reflect"},
+                                       {"op": "conv2d", "weight": "w"}])")
+                             .tensor("w", {1, 1, 5, 5}, random_values(25, 3))
+                             .load();
+  REQUIRE_THROWS_AS(r.run_network(random_tensor({1, 2, 2}, 1).view()), tconv::ShapeMismatch);
+  REQUIRE_THROWS_WITH(r.run_network(random_tensor({1, 2, 2}, 1).view()),
+                      Catch::Contains("reflect padding 2,2 (h, w) needs sides above it"));
+  REQUIRE(r.run_network(random_tensor({1, 3, 3}, 1).view()).shape() == tconv::Shape3{1, 3, 3});
+}
+
 TEST_CASE("model: prelu and the other activations match hand-computed cases", "[model]") {
   // conv2d 1 -> 2 with weights (1, -1), per-channel PReLU (0.5, 0.25), then
   // a 1x1 conv summing the channels: x = 2 gives 2 + (-2 * 0.25) = 1.5;
@@ -280,6 +333,27 @@ TEST_CASE("model: one refusal per validation rule", "[model]") {
   auto base = [&](const std::string& layers = R"([{"op": "conv2d", "weight": "w"}])") {
     return ModelSpec("gray", 1, layers).tensor("w", {1, 1, 1, 1}, {1});
   };
+  SECTION("pad") {
+    const std::string tail = R"(, {"op": "conv2d", "weight": "w3"}])";
+    auto padded = [&](const std::string& pad) {
+      return ModelSpec("gray", 1, "[" + pad + tail).tensor("w3", {1, 1, 3, 3}, random_values(9, 5));
+    };
+    require_refused(padded(R"({"op": "pad"})"), "layer 0 (pad): needs \"padding\"");
+    require_refused(padded(R"({"op": "pad", "padding": [1, 1, 1]})"),
+                    "layer 0 (pad): \"padding\" must be N, [h, w] or [top, left, bottom, right]");
+    require_refused(padded(R"({"op": "pad", "padding": -1})"),
+                    "layer 0 (pad): \"padding\" -1: must be an integer in [0, 65536]");
+    require_refused(padded(R"({"op": "pad", "padding": 1, "mode": "wrap"})"),
+                    "layer 0 (pad): \"mode\" must be constant, reflect, replicate or circular");
+    require_refused(padded(R"({"op": "pad", "padding": 1, "mode": "reflect", "value": 1})"),
+                    "layer 0 (pad): \"value\" applies to mode constant only");
+    require_refused(padded(R"({"op": "pad", "padding": 1, "width": 1})"),
+                    "layer 0 (pad): unknown key \"width\" (it takes padding, mode, value)");
+    // The scale check sees the pad: 1 + 1 more pixels that the 3 x 3 conv
+    // takes back, but 2 + 2 are too many.
+    REQUIRE_NOTHROW(padded(R"({"op": "pad", "padding": 1, "mode": "replicate"})").load());
+    require_refused(padded(R"({"op": "pad", "padding": 2})"), "tconv.scale 1: the layers turn");
+  }
   SECTION("metadata") {
     ModelSpec s = base();
     s.meta.erase("tconv.format");

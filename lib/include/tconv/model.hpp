@@ -12,10 +12,14 @@
 //     {"op": "relu"} {"op": "prelu", "weight"} {"op": "leaky_relu", "slope"?}
 //     {"op": "tanh"} {"op": "sigmoid"} {"op": "pixel_shuffle", "factor"}
 //     {"op": "clamp", "min"?, "max"?}
+//     {"op": "pad", "padding", "mode"?: "constant" | "reflect" | "replicate" |
+//      "circular", "value"?}  (torch.nn.functional.pad; default constant 0)
 //   Integers default as in PyTorch (stride 1, padding 0, dilation 1,
 //   groups 1, output_padding 0; leaky_relu slope 0.01); stride, dilation and
 //   output_padding take N or [h, w]; padding takes N, [h, w] or
 //   [top, left, bottom, right], and for conv2d also "same" or "valid".
+//   A pad layer's reflect mode needs each pad below the side it mirrors and
+//   circular at most that side (as PyTorch); other sizes are refused when run.
 // Pixel values enter the network in [0, 1]. Other metadata keys are kept
 // and ignored; tensors no layer names are ignored.
 #pragma once
