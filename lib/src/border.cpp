@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "axis_table.hpp"
 #include "index_math.hpp"
 #include "plan.hpp"
 #include "tconv/error.hpp"
@@ -46,16 +47,6 @@ Margins margins(int in, int out, int k, int s, int d, int pad_begin) {
           static_cast<int>(std::max<std::int64_t>(0, hi - (in - 1)))};
 }
 
-// Index of the source pixel that stands at position i (possibly outside [0, n)).
-int border_index(Border border, std::int64_t i, int n) {
-  if (border == Border::kReplicate) return static_cast<int>(std::clamp<std::int64_t>(i, 0, n - 1));
-  if (n == 1) return 0;
-  const std::int64_t period = 2 * std::int64_t{n} - 2;  // reflect-101 is periodic
-  std::int64_t m = i % period;
-  if (m < 0) m += period;
-  return static_cast<int>(m < n ? m : period - m);
-}
-
 void run_extended(const ConvTranspose2d& op, ConstTensorView src, TensorView dst, Border border) {
   const ConvParams r = op.params().resolved(ConvKind::kConvTranspose2d, src.shape);
   const Shape3 out = op.output_shape(src.shape);
@@ -69,9 +60,9 @@ void run_extended(const ConvTranspose2d& op, ConstTensorView src, TensorView dst
       Shape3{src.shape.c, src.shape.h + my.begin + my.end, src.shape.w + mx.begin + mx.end});
   for (int c = 0; c < src.shape.c; ++c)
     for (int y = 0; y < extended.shape().h; ++y) {
-      const float* from = src.row(c, border_index(border, y - my.begin, src.shape.h));
+      const float* from = src.row(c, detail::border_source_index(border, y - my.begin, src.shape.h));
       for (int x = 0; x < extended.shape().w; ++x)
-        extended.at(c, y, x) = from[border_index(border, x - mx.begin, src.shape.w)];
+        extended.at(c, y, x) = from[detail::border_source_index(border, x - mx.begin, src.shape.w)];
     }
   // Each extra input row shifts the output by one stride; crop it back.
   ConvParams widened = r;

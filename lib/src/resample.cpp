@@ -13,19 +13,16 @@
 
 #include "parallel.hpp"
 #include "tconv/error.hpp"
+#include "axis_table.hpp"
 #include "upsample_fixed.hpp"
 
 namespace tconv {
 
 namespace {
 
-// One output coordinate's contributions: `count` entries of (input index,
-// weight), input indices already mapped through the border (zero border:
-// out-of-range taps dropped).
-struct AxisTable {
-  int taps = 0;                    // entries per output coordinate (padded with weight 0)
-  std::vector<int> index;          // [out][taps]
-  std::vector<float> weight;       // [out][taps]
+// The entries of one axis (axis_table.hpp) and, for the interior, each
+// output phase's taps.
+struct AxisTable : detail::AxisEntries<float> {
   // Output phase r (o = j * f + r) away from the border: every tap reads
   // input j + offset[e] with the same weight[e] for all j in [j_begin, j_end).
   struct Phase {
@@ -37,36 +34,11 @@ struct AxisTable {
   std::vector<Phase> phases;
 };
 
-int map_index(Border border, std::int64_t i, int n) {
-  if (i >= 0 && i < n) return static_cast<int>(i);
-  if (border == Border::kReplicate) return i < 0 ? 0 : n - 1;
-  if (border == Border::kZero) return -1;
-  if (n == 1) return 0;
-  const std::int64_t period = 2 * std::int64_t{n} - 2;  // reflect-101
-  std::int64_t m = i % period;
-  if (m < 0) m += period;
-  return static_cast<int>(m < n ? m : period - m);
-}
-
-// Output o receives input i through tap t iff o + pad == i * f + t, i.e. the
-// taps t = r, r + f, ... with r = (o + pad) mod f, and i = (o + pad - t) / f.
 AxisTable make_table(const Taps1d& taps, int f, int in, int out, Border border) {
   const int k = static_cast<int>(taps.weights.size());
   AxisTable table;
-  table.taps = (k + f - 1) / f;
-  table.index.assign(static_cast<std::size_t>(out) * table.taps, 0);
-  table.weight.assign(static_cast<std::size_t>(out) * table.taps, 0.0f);
-  for (int o = 0; o < out; ++o) {
-    const int r = (o + taps.pad) % f;
-    int e = 0;
-    for (int t = r; t < k; t += f) {
-      const int mapped = map_index(border, (std::int64_t{o} + taps.pad - t) / f, in);
-      if (mapped < 0) continue;
-      const std::size_t at = static_cast<std::size_t>(o) * table.taps + e++;
-      table.index[at] = mapped;
-      table.weight[at] = static_cast<float>(taps.weights[static_cast<std::size_t>(t)]);
-    }
-  }
+  static_cast<detail::AxisEntries<float>&>(table) =
+      detail::make_axis_entries<float>(taps.weights, f, taps.pad, in, out, border);
   // Phase r uses taps t == (r + pad) mod f with input offset (r + pad - t) / f.
   table.phases.resize(static_cast<std::size_t>(f));
   for (int r = 0; r < f; ++r) {

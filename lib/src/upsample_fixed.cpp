@@ -82,44 +82,6 @@ std::optional<FixedTaps> fixed_taps(const Taps1d& taps, int factor) {
   return std::nullopt;
 }
 
-namespace {
-
-int map_index(Border border, std::int64_t i, int n) {
-  if (i >= 0 && i < n) return static_cast<int>(i);
-  if (border == Border::kReplicate) return i < 0 ? 0 : n - 1;
-  if (border == Border::kZero) return -1;
-  if (n == 1) return 0;
-  const std::int64_t period = 2 * std::int64_t{n} - 2;  // reflect-101
-  std::int64_t m = i % period;
-  if (m < 0) m += period;
-  return static_cast<int>(m < n ? m : period - m);
-}
-
-}  // namespace
-
-// Output o receives input i through tap t iff o + pad == i * f + t, i.e. the
-// taps t = r, r + f, ... with r = (o + pad) mod f, and i = (o + pad - t) / f.
-FixedAxis make_fixed_axis(const FixedTaps& taps, int in, int out, Border border) {
-  const int k = static_cast<int>(taps.weights.size());
-  const int f = taps.factor;
-  FixedAxis axis;
-  axis.taps = (k + f - 1) / f;
-  axis.index.assign(static_cast<std::size_t>(out) * axis.taps, 0);
-  axis.weight.assign(static_cast<std::size_t>(out) * axis.taps, 0);
-  for (int o = 0; o < out; ++o) {
-    const int r = (o + taps.pad) % f;
-    int e = 0;
-    for (int t = r; t < k; t += f) {
-      const int mapped = map_index(border, (std::int64_t{o} + taps.pad - t) / f, in);
-      if (mapped < 0) continue;
-      const std::size_t at = static_cast<std::size_t>(o) * axis.taps + e++;
-      axis.index[at] = mapped;
-      axis.weight[at] = taps.weights[static_cast<std::size_t>(t)];
-    }
-  }
-  return axis;
-}
-
 std::optional<U8HorizontalPlan> make_u8_horizontal_plan(const FixedTaps& taps, int channels,
                                                         int lanes) {
   const int f = taps.factor;

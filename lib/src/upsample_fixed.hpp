@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "axis_table.hpp"
 #include "tconv/border.hpp"
 #include "tconv/factories.hpp"
 #include "tconv/resample.hpp"
@@ -32,17 +33,12 @@ inline constexpr int kMaxFixedShift = 20;
 /// is not an integer (the float path then serves the kernel).
 std::optional<FixedTaps> fixed_taps(const Taps1d& taps, int factor);
 
-/// One axis resolved for a given input/output size and border: output o is
-/// sum_e weight[o * taps + e] * in[index[o * taps + e]] (entries padded with
-/// weight 0, index 0; out-of-range inputs mapped through the border, zero
-/// border: dropped).
-struct FixedAxis {
-  int taps = 0;
-  std::vector<int> index;
-  std::vector<std::int32_t> weight;
-};
+/// One axis resolved for a given input/output size and border, integer weights.
+using FixedAxis = AxisEntries<std::int32_t>;
 
-FixedAxis make_fixed_axis(const FixedTaps& taps, int in, int out, Border border);
+inline FixedAxis make_fixed_axis(const FixedTaps& taps, int in, int out, Border border) {
+  return make_axis_entries<std::int32_t>(taps.weights, taps.factor, taps.pad, in, out, border);
+}
 
 /// The horizontal pass of the 8-bit SIMD kernels, for an ISA whose vectors
 /// hold `lanes` 128-bit lanes of 8 16-bit outputs. The output row (samples
