@@ -14,6 +14,9 @@ cd "$TCONV_ROOT"
 stages=("$@")
 ((${#stages[@]})) || stages=(asan tsan fuzz)
 fuzz_seconds=${TCONV_FUZZ_SECONDS:-60}
+# A fixed seed makes a CI run repeatable (the same mutations in the same
+# order, as far as the time allows); TCONV_FUZZ_SEED=0 picks a random one.
+fuzz_seed=${TCONV_FUZZ_SEED:-1}
 
 for stage in "${stages[@]}"; do
   case "$stage" in
@@ -37,7 +40,7 @@ for stage in "${stages[@]}"; do
       build/tsan/tests/tconv_cli_tests "[threads]"
       ;;
     fuzz)
-      echo "== hardening: libFuzzer, ${fuzz_seconds} s per target" >&2
+      echo "== hardening: libFuzzer, ${fuzz_seconds} s per target, seed ${fuzz_seed}" >&2
       [ -f build/fuzz/build.ninja ] || cmake --preset fuzz >&2
       targets=$(sed -n 's/^set(TCONV_FUZZ_TARGETS \(.*\))$/\1/p' tests/fuzz/CMakeLists.txt)
       for t in $targets; do cmake --build build/fuzz --target "fuzz_$t"; done
@@ -47,7 +50,7 @@ for stage in "${stages[@]}"; do
         mkdir -p "$work/$t"
         cp tests/fuzz/corpus/"$t"/* "$work/$t/"
         echo "-- fuzz_$t" >&2
-        if ! build/fuzz/tests/fuzz/fuzz_"$t" "$work/$t" -max_total_time="$fuzz_seconds" \
+        if ! build/fuzz/tests/fuzz/fuzz_"$t" "$work/$t" -max_total_time="$fuzz_seconds" -seed="$fuzz_seed" \
              -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=20 -print_final_stats=1 \
              -artifact_prefix="$work/$t-" 2>"$work/$t.log"; then
           tail -n 40 "$work/$t.log" >&2
