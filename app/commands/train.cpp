@@ -83,7 +83,7 @@ nlohmann::json padding_json(const ConvParams& p) {
 // two, on both sides, keeps the padding symmetric (PyTorch-expressible).
 int edge_reach(const ConvParams& p) {
   const int s = p.stride.h;
-  const int before = (p.kernel.h - 1 - p.pad_begin.h) / s;  // both operands >= 0 here
+  const int before = (p.kernel.h - 1 - p.pad_begin.h) / s;  // < 0 only when nothing reaches
   const int after = (s - 1 + p.pad_begin.h) / s;
   return std::max({before, after, 0});
 }

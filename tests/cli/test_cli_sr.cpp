@@ -177,6 +177,24 @@ TEST_CASE("train writes a model file that eval runs and that beats bicubic on it
   REQUIRE(file.find("deconv.weight") != nullptr);
   CHECK(file.find("deconv.weight")->shape == std::vector<std::int64_t>{1, 1, 16, 16});
 
+  // --border zero: the bare layer (PyTorch's zero padding); reflect: a reflect pad.
+  for (const char* border : {"zero", "reflect"}) {
+    const std::string other = dir / (std::string(border) + ".safetensors");
+    r = run("train --images " + (dir / "imgs") + " -s 2 --augment 1 --border " + border +
+            " -o " + other);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const nlohmann::json l =
+        nlohmann::json::parse(tconv::read_safetensors(other).metadata.at("tconv.layers"));
+    if (std::string(border) == "zero") {
+      REQUIRE(l.size() == 1);
+      CHECK(l[0]["padding"] == 7);
+    } else {
+      REQUIRE(l.size() == 2);
+      CHECK(l[0]["mode"] == "reflect");
+    }
+  }
+
   r = run("eval --images " + (dir / "imgs") + " -s 2 --json --model " + model);
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
