@@ -88,8 +88,9 @@ int edge_reach(const ConvParams& p) {
   return std::max({before, after, 0});
 }
 
+// The model file's bytes; `layout` receives the written layers in words.
 std::vector<unsigned char> encode_model(const LinearFitResult& fit, const TrainOptions& opt,
-                                        std::size_t images) {
+                                        std::size_t images, std::string& layout) {
   ConvParams p = fit.layer.params;
   const Weights& w = fit.layer.weights;
   std::vector<NamedTensor> tensors(2);
@@ -105,6 +106,7 @@ std::vector<unsigned char> encode_model(const LinearFitResult& fit, const TrainO
     // geometry, computed from the edge-extended input.
     const int r = edge_reach(p);
     layers.push_back({{"op", "pad"}, {"padding", r}, {"mode", opt.border}});
+    layout = opt.border + " pad " + std::to_string(r) + ", then ";
     p.pad_begin = {p.pad_begin.h + r * p.stride.h, p.pad_begin.w + r * p.stride.w};
     p.pad_end = {p.pad_end.h + r * p.stride.h, p.pad_end.w + r * p.stride.w};
   }
@@ -115,6 +117,7 @@ std::vector<unsigned char> encode_model(const LinearFitResult& fit, const TrainO
                           {"padding", padding_json(p)}};
   if (p.output_padding.h != 0) layer["output_padding"] = p.output_padding.h;
   layers.push_back(layer);
+  layout += "conv_transpose2d " + p.to_string();
   char summary[256];
   std::snprintf(summary, sizeof summary,
                 "linear least squares: %zu images, %d augmentations, %lld samples, kernel %d, "
@@ -237,10 +240,11 @@ void run_train(const TrainOptions& opt) {
   const double cpu_s = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   const double wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  write_file_atomic(output, encode_model(result, opt, used), opt.overwrite);
+  std::string layout;
+  write_file_atomic(output, encode_model(result, opt, used, layout), opt.overwrite);
   std::printf("trained %s on %zu images (%lld samples): training PSNR %.3f dB; CPU %.1f s, "
               "wall %.1f s; wrote %s\n",
-              result.layer.params.to_string().c_str(), used,
+              layout.c_str(), used,
               static_cast<long long>(result.samples), result.train_psnr, cpu_s, wall_s,
               output.string().c_str());
 }
