@@ -9,6 +9,7 @@
 #include <optional>
 #include <variant>
 
+#include "axis_table.hpp"
 #include "io/json.hpp"
 #include "tconv/border.hpp"
 #include "tconv/conv2d.hpp"
@@ -404,14 +405,13 @@ std::optional<std::string> pad_refusal(const NetLayer& l, Shape3 s) {
 }
 
 // Source index of position i (possibly outside [0, n)) of a padded axis;
-// -1 for the constant.
+// -1 for the constant. PyTorch's reflect is reflect-101, the images' kReflect.
 int pad_source(PadMode mode, int i, int n) {
-  if (i >= 0 && i < n) return i;
   switch (mode) {
-    case PadMode::kConstant: return -1;
-    case PadMode::kReplicate: return std::clamp(i, 0, n - 1);
-    case PadMode::kReflect: return i < 0 ? -i : 2 * (n - 1) - i;  // |pad| < n: one fold
-    case PadMode::kCircular: return i < 0 ? i + n : i - n;        // |pad| <= n: one wrap
+    case PadMode::kConstant: return detail::border_source_index(Border::kZero, i, n);
+    case PadMode::kReplicate: return detail::border_source_index(Border::kReplicate, i, n);
+    case PadMode::kReflect: return detail::border_source_index(Border::kReflect, i, n);
+    case PadMode::kCircular: return i < 0 ? i + n : i >= n ? i - n : i;  // |pad| <= n: one wrap
   }
   return -1;
 }

@@ -27,6 +27,13 @@ sha_in=$(sha256sum <"$work/in.png")
 
 fail() { echo "crash_consistency: FAILED: $*" >&2; exit 1; }
 temp_files() { find "$work" -name '.*.tmp-*' | wc -l; }
+# killed_at SYSCALL N CMD...: runs CMD with SIGKILL injected at the N-th
+# SYSCALL (exit status 137 when it struck). Through sh -c so the shell's
+# "Killed" notice goes to /dev/null.
+killed_at() {
+  sh -c 's=$0 n=$1; shift; strace -f -qq -o /dev/null -e trace="$s" -e inject="$s":signal=KILL:when="$n" "$@"' \
+    "$@" 2>/dev/null
+}
 
 # Uninterrupted runs give the reference bytes and must leave no temp file.
 "$bin" "$work/in.png" -s 2 -o "$work/ref.png" -q || fail "reference run failed"
@@ -42,9 +49,7 @@ for syscall in write fsync link rename renameat2 unlink; do
       rm -f "$work/out.png"
       flags=()
       if [ "$mode" = overwrite ]; then cp "$work/old.png" "$work/out.png"; flags=(--overwrite); fi
-      # Through sh -c so the shell's "Killed" notice goes to /dev/null.
-      sh -c 's=$0 n=$1; shift; strace -f -qq -o /dev/null -e trace="$s" -e inject="$s":signal=KILL:when="$n" "$@"' \
-        "$syscall" "$n" "$bin" "$work/in.png" -s 2 -o "$work/out.png" -q "${flags[@]}" 2>/dev/null
+      killed_at "$syscall" "$n" "$bin" "$work/in.png" -s 2 -o "$work/out.png" -q "${flags[@]}"
       rc=$?
       [ "$(sha256sum <"$work/in.png")" = "$sha_in" ] || fail "input changed ($syscall #$n, $mode)"
       if [ -e "$work/out.png" ]; then
@@ -76,8 +81,7 @@ for syscall in write fsync link; do
   n=1
   while :; do
     rm -rf "$work/out"
-    sh -c 's=$0 n=$1; shift; strace -f -qq -o /dev/null -e trace="$s" -e inject="$s":signal=KILL:when="$n" "$@"' \
-      "$syscall" "$n" "$bin" "$work/in" -s 2 -o "$work/out/" -q -j 1 2>/dev/null
+    killed_at "$syscall" "$n" "$bin" "$work/in" -s 2 -o "$work/out/" -q -j 1
     rc=$?
     for name in a b c; do
       out="$work/out/${name}_x2.png"

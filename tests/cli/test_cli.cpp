@@ -13,6 +13,7 @@
 #include <random>
 
 #include "cli_support.hpp"
+#include "test_images.hpp"
 #include "image_io.hpp"
 #include "tconv/conv_transpose2d.hpp"
 #include "tconv/npy.hpp"
@@ -40,21 +41,7 @@ void write_bytes(const std::string& path, const std::vector<unsigned char>& byte
   out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
 }
 
-cv::Mat gradient(int rows, int cols, int type) {
-  cv::Mat m(rows, cols, type);
-  const double max = CV_MAT_DEPTH(type) == CV_8U ? 255.0 : CV_MAT_DEPTH(type) == CV_16U ? 65535.0 : 1.0;
-  for (int y = 0; y < rows; ++y)
-    for (int x = 0; x < cols; ++x)
-      for (int c = 0; c < m.channels(); ++c) {
-        const double v = max * (0.1 + 0.8 * (x + 2 * y + 5 * c) / (cols + 2 * rows + 20.0));
-        switch (CV_MAT_DEPTH(type)) {
-          case CV_8U: m.ptr<std::uint8_t>(y)[x * m.channels() + c] = cv::saturate_cast<std::uint8_t>(v); break;
-          case CV_16U: m.ptr<std::uint16_t>(y)[x * m.channels() + c] = cv::saturate_cast<std::uint16_t>(v); break;
-          default: m.ptr<float>(y)[x * m.channels() + c] = static_cast<float>(v); break;
-        }
-      }
-  return m;
-}
+using tconv::test::gradient;
 
 const char* kGoodImage = "in.png";
 

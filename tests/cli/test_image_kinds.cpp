@@ -20,6 +20,7 @@
 #include <random>
 
 #include "cli_support.hpp"
+#include "test_images.hpp"
 #include "image_io.hpp"
 
 namespace fs = std::filesystem;
@@ -27,26 +28,11 @@ using Bytes = std::vector<unsigned char>;
 
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-  double seconds = 0;
-};
+using Result = tconv::test::CliResult;
 
 // Runs the binary with `args`; `prefix` goes before it (e.g. "prlimit --as=N").
 Result run(const std::string& args, const std::string& prefix = "") {
-  const std::string cmd = prefix + " " + std::string(TCONV_CLI) + " " + args + " 2>&1";
-  Result r;
-  const auto start = std::chrono::steady_clock::now();
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buf{};
-  std::size_t n = 0;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
-  const int status = ::pclose(pipe);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return tconv::test::run_cli(prefix.empty() ? TCONV_CLI : prefix + " " + TCONV_CLI, args);
 }
 
 // A fresh, empty folder per test, removed afterwards.
@@ -154,21 +140,7 @@ cv::Mat random_image(int rows, int cols, int type, unsigned seed) {
   return m;
 }
 
-cv::Mat smooth_image(int rows, int cols, int type) {
-  cv::Mat m(rows, cols, type);
-  const double max = CV_MAT_DEPTH(type) == CV_8U ? 255.0 : CV_MAT_DEPTH(type) == CV_16U ? 65535.0 : 1.0;
-  for (int y = 0; y < rows; ++y)
-    for (int x = 0; x < cols; ++x)
-      for (int c = 0; c < m.channels(); ++c) {
-        const double v = max * (0.1 + 0.8 * (x + 2 * y + 5 * c) / (cols + 2 * rows + 20.0));
-        switch (CV_MAT_DEPTH(type)) {
-          case CV_8U: m.ptr<std::uint8_t>(y)[x * m.channels() + c] = cv::saturate_cast<std::uint8_t>(v); break;
-          case CV_16U: m.ptr<std::uint16_t>(y)[x * m.channels() + c] = cv::saturate_cast<std::uint16_t>(v); break;
-          default: m.ptr<float>(y)[x * m.channels() + c] = static_cast<float>(v); break;
-        }
-      }
-  return m;
-}
+using tconv::test::gradient;
 
 }  // namespace
 
@@ -275,7 +247,7 @@ TEST_CASE("float OpenEXR, 16-bit TIFF RGBA and WebP RGBA round-trip", "[cli][kin
   for (const Kind& k : kinds) {
     TempDir dir;
     const std::string in = dir / (std::string("img.") + k.ext);
-    cv::Mat src = smooth_image(12, 10, k.type);
+    cv::Mat src = gradient(12, 10, k.type);
     std::vector<int> params;
     if (std::string(k.ext) == "webp") params = {cv::IMWRITE_WEBP_QUALITY, 101};
     REQUIRE(cv::imwrite(in, src, params));
@@ -361,7 +333,7 @@ TEST_CASE("linear light (--linear) upsamples in linear light and keeps the edge'
 
 TEST_CASE("linear light (--linear) leaves alpha linear and float images unchanged", "[cli][linear]") {
   TempDir dir;
-  const cv::Mat rgba = smooth_image(8, 8, CV_16UC4);
+  const cv::Mat rgba = gradient(8, 8, CV_16UC4);
   REQUIRE(cv::imwrite(dir / "a.png", rgba));
   REQUIRE(run(dir / "a.png -s 2 --linear -o " + dir / "lin.png").exit_code == 0);
   REQUIRE(run(dir / "a.png -s 2 -o " + dir / "plain.png").exit_code == 0);
@@ -374,7 +346,7 @@ TEST_CASE("linear light (--linear) leaves alpha linear and float images unchange
   CHECK(cv::norm(alpha_lin, alpha_plain, cv::NORM_INF) == 0.0);
   CHECK(cv::norm(lin, plain, cv::NORM_INF) > 0.0);  // colour did change
 
-  const cv::Mat f = smooth_image(8, 8, CV_32FC3);
+  const cv::Mat f = gradient(8, 8, CV_32FC3);
   REQUIRE(cv::imwrite(dir / "f.tif", f, {cv::IMWRITE_TIFF_COMPRESSION, 5}));
   const Result r = run(dir / "f.tif -s 2 --linear -o " + dir / "flin.tif");
   INFO(r.output);
@@ -502,7 +474,7 @@ TEST_CASE("ICC profile and EXIF are carried, the orientation applied and reset",
     TempDir dir;
     INFO(c.in_ext << " -> " << c.out_ext << " " << cv::typeToString(c.type));
     const std::string in = dir / ("in." + c.in_ext);
-    REQUIRE(cv::imwrite(in, smooth_image(8, 6, c.type)));
+    REQUIRE(cv::imwrite(in, gradient(8, 6, c.type)));
     add_metadata(in, 1, icc);
     REQUIRE(read_back(in).icc == icc);  // the fixture itself is right
     const std::string out = dir / ("out." + c.out_ext);
@@ -591,7 +563,7 @@ TEST_CASE("metadata stripping (--strip) writes no ICC profile and no EXIF but st
 
 TEST_CASE("formats without metadata support lose it without an error", "[cli][metadata]") {
   TempDir dir;
-  REQUIRE(cv::imwrite(dir / "in.png", smooth_image(6, 6, CV_8UC3)));
+  REQUIRE(cv::imwrite(dir / "in.png", gradient(6, 6, CV_8UC3)));
   add_metadata(dir / "in.png", 1, fake_icc());
   const Result r = run(dir / "in.png -s 2 -vv -o " + dir / "out.bmp");
   INFO(r.output);
@@ -611,7 +583,7 @@ TEST_CASE("headers of every format are read without decoding", "[cli][limits]") 
                                          {".webp", CV_8UC3}, {".tif", CV_8UC3}, {".tif", CV_16UC1},
                                          {".tif", CV_32FC4}, {".exr", CV_32FC3}, {".ppm", CV_8UC3},
                                          {".pgm", CV_16UC1}, {".pfm", CV_32FC3}, {".hdr", CV_32FC3}}) {
-    const cv::Mat img = smooth_image(23, 37, c.type);
+    const cv::Mat img = gradient(23, 37, c.type);
     Bytes bytes;
     REQUIRE(cv::imencode(c.ext, img, bytes));
     INFO(c.ext << " " << cv::typeToString(c.type));
@@ -633,7 +605,7 @@ TEST_CASE("header parsing survives mutated and truncated headers", "[cli][limits
   for (const char* ext : {".png", ".jpg", ".bmp", ".webp", ".tif", ".exr", ".ppm", ".pfm", ".hdr"}) {
     const int type = std::string(ext) == ".exr" || std::string(ext) == ".pfm" || std::string(ext) == ".hdr" ? CV_32FC3 : CV_8UC3;
     Bytes valid;
-    REQUIRE(cv::imencode(ext, smooth_image(9, 11, type), valid));
+    REQUIRE(cv::imencode(ext, gradient(9, 11, type), valid));
     INFO(ext << " seed 2024");
     int sized = 0;
     for (int i = 0; i < 3000; ++i) {
@@ -821,7 +793,7 @@ TEST_CASE("the output size is checked against --max-output-pixels before decodin
   CHECK(lowered.exit_code == 1);
   CHECK_THAT(lowered.output, Catch::Contains("output 10000x8000 has more than the limit of 1000 pixels"));
   // A real image within the limits passes; one pixel fewer fails.
-  REQUIRE(cv::imwrite(dir / "small.png", smooth_image(5, 7, CV_8UC3)));
+  REQUIRE(cv::imwrite(dir / "small.png", gradient(5, 7, CV_8UC3)));
   CHECK(run(dir / "small.png -s 2 --max-output-pixels 140 -o " + dir / "ok.png").exit_code == 0);
   CHECK(run(dir / "small.png -s 2 --max-output-pixels 139 -o " + dir / "no.png").exit_code == 1);
   CHECK(run(dir / "small.png -s 2 --max-pixels 35 -o " + dir / "ok2.png").exit_code == 0);

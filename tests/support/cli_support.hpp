@@ -8,28 +8,33 @@
 
 #include <array>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 
 namespace tconv::test {
 
-/// Exit code (-1 when killed by a signal) and stdout + stderr of one run.
+/// Exit code (-1 when killed by a signal), stdout + stderr and wall time of one run.
 struct CliResult {
   int exit_code = -1;
   std::string output;
+  double seconds = 0;
 };
 
-/// Runs `TCONV_CLI args` through the shell (stderr merged into stdout).
+/// Runs `cli args` through the shell (stderr merged into stdout); `cli` may
+/// carry a prefix such as "prlimit --as=N /path/to/tconv-upsample".
 inline CliResult run_cli(const std::string& cli, const std::string& args) {
   const std::string cmd = cli + " " + args + " 2>&1";
   CliResult r;
+  const auto start = std::chrono::steady_clock::now();
   FILE* pipe = ::popen(cmd.c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::array<char, 4096> buf{};
   std::size_t n = 0;
   while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.output.append(buf.data(), n);
   const int status = ::pclose(pipe);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
