@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <iterator>
 #include <map>
@@ -87,10 +88,15 @@ std::optional<std::pair<dev_t, ino_t>> file_id(const std::string& path) {
   return std::pair{st.st_dev, st.st_ino};
 }
 
-std::string extension_without_dot(const fs::path& input) {
-  std::string ext = input.extension().string();
+// The {ext} of an input's output without --format: its own extension when it
+// names a format the tool writes, else the format of its bytes, else PNG.
+std::string output_extension(const BatchSpec& spec, const std::string& input) {
+  std::string ext = fs::path(input).extension().string();
   if (!ext.empty()) ext.erase(0, 1);
-  return ext.empty() ? "png" : ext;  // no extension: PNG unless --format says otherwise
+  if (!ext.empty() && (canonical_format(ext) || lower(ext) == "exr")) return ext;
+  if (input != kStdio && spec.content_extension)
+    if (const auto from_bytes = spec.content_extension(input)) return *from_bytes;
+  return "png";
 }
 
 }  // namespace
@@ -166,8 +172,17 @@ std::string output_name(const std::string& name_template, const fs::path& input,
   return name;
 }
 
-std::vector<std::string> read_path_list(std::istream& in, bool nul) {
-  const std::string text{std::istreambuf_iterator<char>(in), {}};
+std::vector<std::string> read_path_list(std::istream& in, bool nul, std::uint64_t max_bytes) {
+  std::string text;
+  std::array<char, 1 << 16> chunk{};
+  while (in) {
+    in.read(chunk.data(), chunk.size());
+    const auto n = static_cast<std::size_t>(in.gcount());
+    if (text.size() + n > max_bytes)
+      throw UsageError("--files-from: the list is longer than the limit of " +
+                       std::to_string(max_bytes) + " bytes");
+    text.append(chunk.data(), n);
+  }
   const char sep = nul ? '\0' : '\n';
   std::vector<std::string> paths;
   std::size_t start = 0;
@@ -233,13 +248,32 @@ BatchPlan plan_batch(const BatchSpec& spec) {
     found.push_back({arg, i >= n_named && inside ? normal : path.filename(), {}});
   }
 
+  // "in.png out.png": the second name is most likely meant as the output.
+  if (spec.inputs.size() == 2 && spec.output.empty() && !spec.from_list) {
+    std::error_code ec;
+    const std::string& second = spec.inputs[1];
+    if (second != kStdio && has_batch_extension(second) &&
+        !fs::exists(fs::symlink_status(second, ec)) && fs::exists(spec.inputs[0], ec))
+      throw UsageError(second + ": no such file; to write the output to it, use -o " + second);
+  }
+
   BatchPlan plan;
-  plan.matched = found.size();
+  std::error_code ec_dir;
   plan.to_stdout = spec.output == kStdio;
   const bool several = spec.inputs.size() > 1 || spec.from_list || any_dir;
   if (!spec.output.empty() && !plan.to_stdout) {
     std::error_code ec;
     plan.output_dir = spec.output.back() == '/' || fs::is_directory(spec.output, ec) || several;
+  }
+  if (plan.output_dir && several && spec.output.back() != '/' &&
+      !fs::is_directory(spec.output, ec_dir) && has_batch_extension(spec.output))
+    throw UsageError("-o " + spec.output + ": " + std::to_string(found.size()) +
+                     " inputs need a folder, and a name with an image extension is taken as a "
+                     "file (write -o " + spec.output + "/ for a folder of that name)");
+  if (!spec.output.empty() && !plan.to_stdout && !plan.output_dir) {
+    const fs::path parent = fs::path(spec.output).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent, ec_dir))
+      throw UsageError("-o " + spec.output + ": the folder " + parent.string() + " does not exist");
   }
   if (plan.to_stdout && found.size() > 1)
     throw UsageError("-o -: stdout takes one image, but " + std::to_string(found.size()) +
@@ -265,7 +299,7 @@ BatchPlan plan_batch(const BatchSpec& spec) {
     } else {
       const fs::path named = f.input == kStdio ? fs::path("stdin") : fs::path(f.input);
       const std::string name = output_name(spec.name_template, named, spec.scale,
-                                           format.empty() ? extension_without_dot(named) : format);
+                                           format.empty() ? output_extension(spec, f.input) : format);
       if (plan.output_dir) {
         const fs::path rel = f.rel.parent_path() / name;
         item.output = (fs::path(spec.output) / rel).string();
@@ -277,6 +311,31 @@ BatchPlan plan_batch(const BatchSpec& spec) {
     }
     plan.items.push_back(std::move(item));
   }
+
+  // An input that is the planned output of another input is that input's
+  // output (a folder processed in place for the second time), not an input.
+  {
+    std::map<std::string, std::size_t> planned_output_at;
+    for (std::size_t i = 0; i < plan.items.size(); ++i) {
+      const BatchItem& item = plan.items[i];
+      if (item.error.empty() && !item.output.empty() && item.output != kStdio)
+        planned_output_at.emplace(resolved(item.output), i);
+    }
+    std::vector<BatchItem> kept;
+    kept.reserve(plan.items.size());
+    for (std::size_t i = 0; i < plan.items.size(); ++i) {
+      BatchItem& item = plan.items[i];
+      const auto it = item.input == kStdio || !item.error.empty()
+                          ? planned_output_at.end()
+                          : planned_output_at.find(resolved(item.input));
+      if (it != planned_output_at.end() && it->second != i)
+        plan.outputs_not_inputs.push_back(std::move(item.input));
+      else
+        kept.push_back(std::move(item));
+    }
+    plan.items = std::move(kept);
+  }
+  plan.matched = plan.items.size();
 
   // Outputs against inputs (by resolved path, and by device and inode for
   // files that exist, so hard links are caught) and against earlier outputs.
@@ -299,7 +358,8 @@ BatchPlan plan_batch(const BatchSpec& spec) {
       if (const auto it = input_id_at.find(*id); it != input_id_at.end()) input_index = it->second;
     }
     if (input_index) {
-      item.error = item.output + (*input_index == i
+      std::string& why = spec.skip_existing ? item.skip : item.error;
+      why = item.output + (*input_index == i
                                       ? ": is the input file; refusing to write over it"
                                       : ": is an input of this batch (" +
                                             plan.items[*input_index].input +

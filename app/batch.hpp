@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <istream>
 #include <optional>
 #include <string>
@@ -43,6 +44,11 @@ struct BatchSpec {
   std::string format;               ///< --format: "" (keep the input's) or png|jpg|webp|tif|bmp|npy.
   std::string scale;                ///< The {scale} field, e.g. "2" or "2x3".
   std::optional<Shard> shard;       ///< --shard.
+  bool skip_existing = false;       ///< --skip-existing: an output that is an input is a skip.
+  /// The output extension for an input whose own extension names no format
+  /// the tool writes (e.g. a PNG named scan.dat), decided from its bytes;
+  /// nullopt (or no function) keeps "png". Unused with --format.
+  std::function<std::optional<std::string>(const std::string& input)> content_extension;
 };
 
 /// One input of the batch and where its result goes.
@@ -51,6 +57,7 @@ struct BatchItem {
   std::string output;  ///< Output path, or "-" for stdout; empty when error is set early.
   std::string key;     ///< Shard key: the output path relative to the output root.
   std::string error;   ///< Non-empty: the item fails with this reason without running.
+  std::string skip;    ///< Non-empty: the item is skipped with this reason without running.
 };
 
 /// The planned batch, in processing order.
@@ -59,14 +66,23 @@ struct BatchPlan {
   std::size_t matched = 0;       ///< Items before sharding; 0 means nothing to do.
   bool output_dir = false;       ///< Outputs go under a directory tree made on demand.
   bool to_stdout = false;        ///< -o -: the one output goes to stdout.
+  /// Files found or named as inputs that are the planned output of another
+  /// input of the batch (a.png and a_x2.png in a folder processed in place):
+  /// taken as that input's output, never as an input, so a rerun makes no
+  /// outputs of outputs.
+  std::vector<std::string> outputs_not_inputs;
 };
 
 /// Expands directories (image extensions only, sorted; subdirectories with
-/// `recursive`), names every output, marks collisions (two inputs with one
-/// output: the later one fails; an output that is an input of the batch,
-/// compared by path and by device and inode, fails) and keeps this shard.
-/// Throws UsageError for contradictory requests (-o FILE with several
-/// inputs, -o - with several, two stdin inputs, a bad --name or --format).
+/// `recursive`), names every output, drops inputs that are the planned
+/// output of another input (see BatchPlan::outputs_not_inputs), marks
+/// collisions (two inputs with one output: the later one fails; an output
+/// that is an input of the batch, compared by path and by device and inode,
+/// fails, or is skipped with `skip_existing`) and keeps this shard. Throws
+/// UsageError for contradictory requests (-o FILE with several inputs, -o -
+/// with several, two stdin inputs, a bad --name or --format, -o FILE in a
+/// folder that does not exist, a second input that does not exist and looks
+/// like an output name).
 [[nodiscard]] BatchPlan plan_batch(const BatchSpec& spec);
 
 /// The file name `name_template` gives for `input`. Fields: {stem} (file
@@ -86,10 +102,15 @@ struct BatchPlan {
 /// or nullopt when it names no format the tool writes.
 [[nodiscard]] std::optional<std::string> canonical_format(std::string_view format);
 
+/// Largest --files-from list read, in bytes (about two million paths).
+inline constexpr std::uint64_t kMaxPathListBytes = std::uint64_t{256} << 20;
+
 /// Splits a path list (--files-from): one path per line ('\n', a trailing
 /// '\r' kept as part of the name) or NUL-separated with `nul`; empty entries
-/// are dropped.
-[[nodiscard]] std::vector<std::string> read_path_list(std::istream& in, bool nul);
+/// are dropped. Throws UsageError when the list is longer than `max_bytes`
+/// (checked while reading, so an endless stream is cut off).
+[[nodiscard]] std::vector<std::string> read_path_list(std::istream& in, bool nul,
+                                                      std::uint64_t max_bytes = kMaxPathListBytes);
 
 /// How an input is named in messages and reports: "stdin" for "-".
 [[nodiscard]] std::string display_name(const std::string& input);

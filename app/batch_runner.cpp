@@ -11,17 +11,23 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <new>
 #include <nlohmann/json.hpp>
+#include <system_error>
 #include <thread>
 
 #include "exit_codes.hpp"
 #include "file_io.hpp"
+#include "interrupt.hpp"
 #include "logging.hpp"
 #include "tconv/error.hpp"
 
 namespace tconv::app {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -159,13 +165,21 @@ BatchSummary run_batch(const std::vector<BatchItem>& items, const ItemFunction& 
   std::atomic<bool> stop{false};
   std::mutex mutex;
   Progress progress(options.progress, items.size(), start);
+  const CooperativeScope signals_stop_the_batch;
 
   auto worker = [&] {
-    while (!stop.load()) {
+    while (!stop.load() && interrupt_signal() == 0) {
       const std::size_t i = next.fetch_add(1);
       if (i >= items.size()) return;
       const auto started = Clock::now();
-      ItemResult r = run_one(work, items[i]);
+      ItemResult r;
+      if (!items[i].skip.empty()) {
+        r.status = ItemStatus::kSkipped;
+        r.reason = items[i].skip;
+        spdlog::debug("{}: skipped: {}", display_name(items[i].input), r.reason);
+      } else {
+        r = run_one(work, items[i]);
+      }
       r.seconds = seconds_since(started);
       if (r.status == ItemStatus::kFailed) {
         spdlog::error("{}", failure_line(items[i], r.reason));
@@ -181,12 +195,21 @@ BatchSummary run_batch(const std::vector<BatchItem>& items, const ItemFunction& 
   if (jobs <= 1) {
     worker();
   } else {
+    // The calling thread is one of the workers; a system that refuses more
+    // threads (a process limit) gets a smaller batch, not a failed one.
     std::vector<std::jthread> pool;
-    pool.reserve(jobs);
-    for (std::size_t j = 0; j < jobs; ++j) pool.emplace_back(worker);
+    pool.reserve(jobs - 1);
+    try {
+      for (std::size_t j = 1; j < jobs; ++j) pool.emplace_back(worker);
+    } catch (const std::system_error& e) {
+      spdlog::warn("started {} of {} jobs ({}); going on with those", pool.size() + 1, jobs,
+                   e.what());
+    }
+    worker();
   }
 
   BatchSummary s;
+  s.interrupted_by = interrupt_signal();
   s.failed_on_usage = true;
   for (ItemResult& r : results) {
     switch (r.status) {
@@ -198,7 +221,8 @@ BatchSummary run_batch(const std::vector<BatchItem>& items, const ItemFunction& 
         break;
       case ItemStatus::kNotRun:
         ++s.not_run;
-        r.reason = "not run: --fail-fast stopped the batch";
+        r.reason = s.interrupted_by != 0 ? "not run: interrupted by a signal"
+                                         : "not run: --fail-fast stopped the batch";
         break;
     }
   }
@@ -207,7 +231,57 @@ BatchSummary run_batch(const std::vector<BatchItem>& items, const ItemFunction& 
   return s;
 }
 
-void write_report(const std::string& path, const std::vector<BatchItem>& items,
+std::string interrupted_line(const BatchSummary& summary) {
+  return "interrupted: " + std::to_string(summary.done) + " done, " +
+         std::to_string(summary.not_run) + " not started; rerun with --skip-existing";
+}
+
+namespace {
+
+// A report this tool wrote starts with exactly these bytes (dump with indent 2).
+constexpr std::string_view kReportStart = "{\n  \"summary\": {";
+
+bool is_earlier_report(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(kReportStart.size(), '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  return in.gcount() == static_cast<std::streamsize>(head.size()) && head == kReportStart;
+}
+
+}  // namespace
+
+ReportTarget plan_report(const std::string& path, const std::vector<BatchItem>& items,
+                         bool overwrite) {
+  if (path.empty()) return {};
+  if (path == kStdio) throw UsageError("--report -: give a file name (stdout carries images or the listing)");
+  ResolvedOutput resolved;
+  try {
+    resolved = resolve_output(path);
+  } catch (const InputError& e) {
+    throw UsageError(std::string("--report ") + e.what());
+  }
+  for (const BatchItem& item : items) {
+    for (const std::string* other : {&item.input, &item.output}) {
+      if (other->empty() || *other == kStdio) continue;
+      std::error_code ec;
+      const bool same_path = fs::weakly_canonical(*other, ec) == fs::weakly_canonical(path, ec);
+      if (same_path || same_file(*other, path))
+        throw UsageError("--report " + path + ": is " +
+                         (other == &item.input ? "an input" : "an output") +
+                         " of this batch; refusing to write the report over it");
+    }
+  }
+  ReportTarget target{path, false};
+  if (resolved.kind == TargetKind::kRegular) {
+    target.replace = overwrite || is_earlier_report(resolved.path);
+    if (!target.replace)
+      throw UsageError("--report " + path +
+                       ": exists and is not a report of this tool (use --overwrite to replace it)");
+  }
+  return target;
+}
+
+void write_report(const ReportTarget& target, const std::vector<BatchItem>& items,
                   const std::vector<ItemResult>& results, const BatchSummary& summary) {
   nlohmann::json files = nlohmann::json::array();
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -226,7 +300,8 @@ void write_report(const std::string& path, const std::vector<BatchItem>& items,
                                 {"seconds", summary.seconds}}},
                               {"files", std::move(files)}};
   const std::string text = dump(report, 2) + "\n";
-  write_file_atomic(path, {reinterpret_cast<const unsigned char*>(text.data()), text.size()}, true);
+  write_file_atomic(target.path, {reinterpret_cast<const unsigned char*>(text.data()), text.size()},
+                    target.replace);
 }
 
 }  // namespace tconv::app

@@ -42,7 +42,8 @@ struct BatchSummary {
   std::size_t done = 0;
   std::size_t skipped = 0;
   std::size_t failed = 0;
-  std::size_t not_run = 0;      ///< Left out by --fail-fast.
+  std::size_t not_run = 0;      ///< Not started: left out by --fail-fast or a signal.
+  int interrupted_by = 0;       ///< The signal that stopped the batch, or 0.
   bool failed_on_usage = false; ///< Every failure was a usage failure (bad flags for the image).
   double seconds = 0.0;
 };
@@ -55,16 +56,38 @@ using ItemFunction = std::function<ItemResult(const BatchItem& item)>;
 /// repeating the input when the reason already starts with it.
 [[nodiscard]] std::string failure_line(const BatchItem& item, const std::string& reason);
 
-/// Runs `items` with `options.jobs` workers; each failure is logged as one
-/// error line "<input>: <reason>" as soon as it happens. `results` receives
-/// one entry per item, in the items' order.
+/// Runs `items` with `options.jobs` workers (fewer when the system refuses
+/// more threads, with a warning); each failure is logged as one error line
+/// "<input>: <reason>" as soon as it happens. Items with a `skip` reason are
+/// skipped without running. SIGINT, SIGTERM and SIGHUP stop the start of new
+/// items (the ones in flight finish) and set `interrupted_by`. `results`
+/// receives one entry per item, in the items' order.
 BatchSummary run_batch(const std::vector<BatchItem>& items, const ItemFunction& work,
                        const RunnerOptions& options, std::vector<ItemResult>& results);
 
-/// Writes the per-file results as JSON (safe write, replacing an earlier
-/// report): {"summary": {...}, "files": [{"input", "output", "status",
-/// "reason", "seconds"}, ...]}. Throws InputError when it cannot be written.
-void write_report(const std::string& path, const std::vector<BatchItem>& items,
+/// Where --report goes, decided before any work starts.
+struct ReportTarget {
+  std::string path;      ///< "" when no report was asked for.
+  bool replace = false;  ///< The file exists and may be replaced.
+};
+
+/// Checks --report FILE before the batch runs, with the rules of every
+/// output: never an input or an output of the batch (by path and by device
+/// and inode), its folder must exist, an existing file is replaced only with
+/// `overwrite` or when it is an earlier report of this tool (so a rerun with
+/// --skip-existing works). Throws UsageError naming the rule.
+[[nodiscard]] ReportTarget plan_report(const std::string& path, const std::vector<BatchItem>& items,
+                                       bool overwrite);
+
+/// Writes the per-file results as JSON (crash-safe write; a file that
+/// appeared since plan_report() is not replaced): {"summary": {...},
+/// "files": [{"input", "output", "status", "reason", "seconds"}, ...]}.
+/// Throws InputError when it cannot be written.
+void write_report(const ReportTarget& target, const std::vector<BatchItem>& items,
                   const std::vector<ItemResult>& results, const BatchSummary& summary);
+
+/// The line printed when a signal stopped a batch:
+/// "interrupted: N done, M not started; rerun with --skip-existing".
+[[nodiscard]] std::string interrupted_line(const BatchSummary& summary);
 
 }  // namespace tconv::app

@@ -19,6 +19,13 @@ class InputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Thrown when an output file exists and may not be replaced (no
+/// --overwrite); under --skip-existing this is a skip, not a failure.
+class OutputExists : public InputError {
+ public:
+  using InputError::InputError;
+};
+
 /// Thrown when a command found nothing to work on, e.g. a folder without
 /// images (maps to kExitNothingToDo).
 class NothingToDoError : public std::runtime_error {

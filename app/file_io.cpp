@@ -2,16 +2,21 @@
 #include "file_io.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "exit_codes.hpp"
+#include "interrupt.hpp"
 
 namespace tconv::app {
 
@@ -22,14 +27,17 @@ namespace {
 std::string errno_text(int err) { return std::strerror(err); }
 
 // Closes a descriptor and removes a temporary file unless released.
+// The path is registered with the signal handlers for as long as it exists.
 class TempFile {
  public:
-  TempFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  TempFile(int fd, std::string path)
+      : fd_(fd), path_(std::move(path)), slot_(register_temp_file(path_)) {}
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
   ~TempFile() {
     if (fd_ >= 0) ::close(fd_);
     if (!path_.empty()) ::unlink(path_.c_str());
+    unregister_temp_file(slot_);
   }
   [[nodiscard]] int fd() const { return fd_; }
   [[nodiscard]] const std::string& path() const { return path_; }
@@ -38,11 +46,16 @@ class TempFile {
     fd_ = -1;
     return rc;
   }
-  void forget_path() { path_.clear(); }
+  void forget_path() {
+    path_.clear();
+    unregister_temp_file(slot_);
+    slot_ = -1;
+  }
 
  private:
   int fd_;
   std::string path_;
+  int slot_;
 };
 
 void fsync_directory(const fs::path& dir) {
@@ -116,14 +129,102 @@ bool same_file(const fs::path& a, const fs::path& b) {
   return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
-void write_file_atomic(const fs::path& path, std::span<const unsigned char> bytes,
-                       bool overwrite) {
+void refuse_if_input(const fs::path& output, const std::vector<fs::path>& inputs) {
+  for (const fs::path& input : inputs)
+    if (same_file(input, output))
+      throw InputError(output.string() + ": is an input (" + input.string() +
+                       "); refusing to write over it");
+}
+
+ResolvedOutput resolve_output(const fs::path& path) {
   const std::string where = path.string();
+  ResolvedOutput out{path, TargetKind::kAbsent};
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    std::error_code ec;
+    const fs::path target = fs::canonical(path, ec);
+    if (ec) throw InputError(where + ": not writing through a dangling symbolic link");
+    out.path = target;
+  }
+  if (::stat(out.path.c_str(), &st) != 0) {
+    const int err = errno;
+    fs::path dir = out.path.parent_path();
+    if (dir.empty()) dir = ".";
+    std::error_code ec;
+    if (err == ENOENT && !fs::is_directory(dir, ec))
+      throw InputError(where + ": the folder " + dir.string() + " does not exist");
+    if (err != ENOENT) throw InputError(where + ": cannot write: " + errno_text(err));
+    return out;
+  }
+  if (S_ISREG(st.st_mode)) out.kind = TargetKind::kRegular;
+  else if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) out.kind = TargetKind::kStream;
+  else if (S_ISDIR(st.st_mode)) throw InputError(where + ": is a folder; refusing to write over it");
+  else if (S_ISBLK(st.st_mode)) throw InputError(where + ": is a block device; refusing to write to it");
+  else throw InputError(where + ": is not a regular file; refusing to write to it");
+  return out;
+}
+
+void check_output_target(const fs::path& path, bool overwrite) {
+  if (resolve_output(path).kind == TargetKind::kRegular && !overwrite)
+    throw OutputExists(path.string() + ": exists (use --overwrite to replace it)");
+}
+
+namespace {
+
+// Writes to a character device or FIFO in place, as a shell redirection does.
+void write_in_place(const fs::path& path, const std::string& where,
+                    std::span<const unsigned char> bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) throw InputError(where + ": cannot open for writing: " + errno_text(errno));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      throw InputError(where + ": write failed: " + errno_text(err));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0) throw InputError(where + ": close failed: " + errno_text(errno));
+}
+
+// Eight hex digits of the host name's hash: temporary files of another host
+// sharing the folder (NFS) are never taken for stale ones.
+const std::string& host_tag() {
+  static const std::string tag = [] {
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    std::uint32_t h = 2166136261u;  // 32-bit FNV-1a
+    for (const char* c = name; *c != 0; ++c) h = (h ^ static_cast<unsigned char>(*c)) * 16777619u;
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08x", h);
+    return std::string(hex);
+  }();
+  return tag;
+}
+
+constexpr std::string_view kTempMarker = ".tmp-";
+
+}  // namespace
+
+void write_file_atomic(const fs::path& requested, std::span<const unsigned char> bytes,
+                       bool overwrite) {
+  const std::string where = requested.string();
+  const ResolvedOutput target = resolve_output(requested);
+  if (target.kind == TargetKind::kStream) return write_in_place(target.path, where, bytes);
+  if (target.kind == TargetKind::kRegular && !overwrite)
+    throw OutputExists(where + ": exists (use --overwrite to replace it)");
+  const fs::path& path = target.path;
   fs::path dir = path.parent_path();
   if (dir.empty()) dir = ".";
-  std::string pattern = (dir / ("." + path.filename().string() + ".tmp-XXXXXX")).string();
+  sweep_stale_temp_files(dir);
+  std::string pattern = (dir / ("." + path.filename().string() + std::string(kTempMarker) +
+                                host_tag() + "-" + std::to_string(::getpid()) + "-XXXXXX"))
+                            .string();
   const int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
-  if (fd < 0) throw InputError(where + ": cannot create a temporary file: " + errno_text(errno));
+  if (fd < 0) throw InputError(where + ": cannot create a temporary file in " + dir.string() + ": " + errno_text(errno));
   TempFile temp(fd, pattern);
   ::fchmod(fd, 0644 & ~[] {
     const mode_t mask = ::umask(0);
@@ -158,12 +259,54 @@ void write_file_atomic(const fs::path& path, std::span<const unsigned char> byte
         return;
       }
       err = err == EPERM || err == EOPNOTSUPP ? errno : err;
-      if (err == EEXIST)
-        throw InputError(where + ": exists (use --overwrite to replace it)");
+      if (err == EEXIST) throw OutputExists(where + ": exists (use --overwrite to replace it)");
       throw InputError(where + ": cannot create: " + errno_text(err));
     }
   }
   fsync_directory(dir);
+}
+
+std::size_t remove_stale_temp_files(const fs::path& dir) noexcept {
+  std::size_t removed = 0;
+  try {
+    const std::string ours = std::string(kTempMarker) + host_tag() + "-";
+    std::error_code ec;
+    for (fs::directory_iterator it(dir.empty() ? fs::path(".") : dir, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      // .NAME.tmp-HOST-PID-XXXXXX
+      const std::string name = it->path().filename().string();
+      if (name.size() < 7 || name.front() != '.') continue;
+      const std::size_t marker = name.rfind(ours);
+      if (marker == std::string::npos || marker == 0) continue;
+      const std::string tail = name.substr(marker + ours.size());  // PID-XXXXXX
+      const std::size_t dash = tail.find('-');
+      if (dash == std::string::npos || dash == 0 || tail.size() - dash - 1 != 6) continue;
+      const std::string pid_text = tail.substr(0, dash);
+      if (pid_text.find_first_not_of("0123456789") != std::string::npos || pid_text.size() > 9)
+        continue;
+      const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+      if (pid == ::getpid() || (::kill(pid, 0) == 0 || errno != ESRCH)) continue;
+      std::error_code fec;
+      if (!it->is_regular_file(fec)) continue;
+      if (::unlink(it->path().c_str()) == 0) ++removed;
+    }
+  } catch (...) {
+    // Best effort: a folder that cannot be listed keeps its files.
+  }
+  return removed;
+}
+
+void sweep_stale_temp_files(const fs::path& dir) {
+  static std::mutex mutex;
+  static std::set<std::string> swept;
+  std::error_code ec;
+  const fs::path key = fs::weakly_canonical(dir, ec);
+  {
+    std::lock_guard lock(mutex);
+    if (!swept.insert(ec ? dir.string() : key.string()).second) return;
+  }
+  if (const std::size_t n = remove_stale_temp_files(dir); n > 0)
+    spdlog::info("{}: removed {} temporary file(s) left by an interrupted run", dir.string(), n);
 }
 
 }  // namespace tconv::app

@@ -27,15 +27,64 @@ void write_stdout(std::span<const unsigned char> bytes);
 /// equal, so hard links and symlinks are caught).
 [[nodiscard]] bool same_file(const std::filesystem::path& a, const std::filesystem::path& b);
 
+/// Throws InputError "<output>: is an input (<that input>); refusing to
+/// write over it" when `output` names the same file as one of `inputs`
+/// (compared by device and inode, so links are caught). Every command's
+/// outputs go through this or the batch planner's equivalent check.
+void refuse_if_input(const std::filesystem::path& output,
+                     const std::vector<std::filesystem::path>& inputs);
+
+/// What an output path names before it is written.
+enum class TargetKind {
+  kAbsent,   ///< Nothing there yet: the file is created.
+  kRegular,  ///< An existing regular file: replaced only with overwrite.
+  kStream,   ///< A character device or FIFO (/dev/null, a named pipe): written in place.
+};
+
+/// An output path after following symbolic links, as cp does: a link to a
+/// file writes (and, with overwrite, replaces) the file it points to and
+/// keeps the link.
+struct ResolvedOutput {
+  std::filesystem::path path;  ///< Where the bytes go (the link's target for a link).
+  TargetKind kind = TargetKind::kAbsent;
+};
+
+/// Resolves `path` for writing. Throws InputError for what is never written:
+/// a dangling symbolic link, a directory, a block device, a socket, or a
+/// path whose folder does not exist.
+[[nodiscard]] ResolvedOutput resolve_output(const std::filesystem::path& path);
+
+/// The checks write_file_atomic() makes, before any work is done: throws
+/// OutputExists when a regular file is there and `overwrite` is false, and
+/// InputError for what resolve_output() refuses.
+void check_output_target(const std::filesystem::path& path, bool overwrite);
+
 /// Writes `bytes` to `path` so that a crash, a full disk or a kill never
 /// leaves a truncated file and never destroys an existing one: the bytes go
-/// to a temporary file in the target directory, which is fsynced and then
-/// renamed over the target (overwrite) or linked to it only if the target
-/// does not exist (no clobber, atomically), and the directory is fsynced.
-/// The temporary file is removed on every error path. Throws InputError,
-/// naming the path and the reason, when the target exists and `overwrite`
-/// is false or anything fails.
+/// to a temporary file `.NAME.tmp-HOST-PID-XXXXXX` in the target directory
+/// (registered for removal on SIGINT/SIGTERM/SIGHUP), which is fsynced and
+/// then renamed over the target (overwrite) or linked to it only if the
+/// target does not exist (no clobber, atomically), and the directory is
+/// fsynced. The temporary file is removed on every error path. Character
+/// devices and FIFOs are written in place (there is no file to lose);
+/// symbolic links are followed as resolve_output() says. Throws
+/// OutputExists when the target exists (or appears meanwhile) and
+/// `overwrite` is false, InputError naming the path and the reason when
+/// anything else fails.
 void write_file_atomic(const std::filesystem::path& path, std::span<const unsigned char> bytes,
                        bool overwrite);
+
+/// Removes temporary files that write_file_atomic() left in `dir` when its
+/// process was killed (SIGKILL, power loss): names of its pattern whose
+/// host is this one and whose process no longer runs. Files of live
+/// processes, of other hosts and of other tools are never touched. Returns
+/// how many were removed; errors are ignored (best effort).
+std::size_t remove_stale_temp_files(const std::filesystem::path& dir) noexcept;
+
+/// remove_stale_temp_files() once per folder and process, with an info line
+/// when it removed something. write_file_atomic() calls it for its folder;
+/// a batch calls it for every output folder before it starts, so a rerun
+/// that skips every output still cleans up.
+void sweep_stale_temp_files(const std::filesystem::path& dir);
 
 }  // namespace tconv::app

@@ -35,9 +35,14 @@ void draw_status_locked() {
 class StatusAwareSink final : public spdlog::sinks::sink {
  public:
   void log(const spdlog::details::log_msg& msg) override {
+    // File names may hold newlines or terminal escape sequences: each
+    // message stays one harmless line.
+    const std::string text = escape_control_bytes(std::string_view(msg.payload.data(), msg.payload.size()));
+    spdlog::details::log_msg escaped = msg;
+    escaped.payload = text;
     std::lock_guard lock(stderr_mutex());
     erase_status_locked();
-    inner_.log(msg);
+    inner_.log(escaped);
     inner_.flush();
     draw_status_locked();
   }
@@ -59,6 +64,28 @@ class StatusAwareSink final : public spdlog::sinks::sink {
 };
 
 }  // namespace
+
+std::string escape_control_bytes(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte != 0x7f) {
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", byte);
+      out += hex;
+    }
+  }
+  return out;
+}
 
 void setup_logging(int verbose, int quiet) {
   auto logger = std::make_shared<spdlog::logger>("tconv-upsample",

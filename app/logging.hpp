@@ -13,6 +13,11 @@ namespace tconv::app {
 /// and errors only, -qq errors only.
 void setup_logging(int verbose, int quiet);
 
+/// `text` with control bytes (newline, escape, ...) written as \n, \t, \r
+/// or \xNN, so a file name can never break a line or drive the terminal.
+/// Every log line goes through it.
+[[nodiscard]] std::string escape_control_bytes(std::string_view text);
+
 /// Writes `line` and a newline to stderr, serialized with log lines.
 void print_stderr_line(std::string_view line);
 

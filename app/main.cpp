@@ -12,6 +12,7 @@
 #include "commands/train.hpp"
 #include "commands/upsample.hpp"
 #include "exit_codes.hpp"
+#include "interrupt.hpp"
 #include "logging.hpp"
 #include "tconv/error.hpp"
 
@@ -44,6 +45,8 @@ Exit codes:
   2  usage error (bad flag or parameter); nothing was written
   3  nothing to do: no input matched (e.g. an empty directory)
   4  quality gate failed (compare --fail-above)
+  129, 130, 143  stopped by SIGHUP, SIGINT (Ctrl-C), SIGTERM: files in flight
+     were finished, no temporary file is left; rerun with --skip-existing
 
 Checkerboard analysis:
   tconv-upsample inspect --weights w.npy -s 2      phase gains of a kernel
@@ -67,6 +70,9 @@ int main(int argc, char** argv) {
                "tconv-upsample"};
   app.footer(kFooter);
   app.set_version_flag("--version", "tconv-upsample " TCONV_VERSION);
+  // Until the flags are parsed: the tool's own line format for early errors.
+  tconv::app::setup_logging(0, 0);
+  tconv::app::install_interrupt_handlers();
   int verbose = 0;
   int quiet = 0;
   app.add_flag("-v,--verbose", verbose, "More log output (repeat for more)");
@@ -84,8 +90,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);  // the command runs inside parse()
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);  // prints help, version or the usage error
-    return code == 0 ? tconv::app::kExitOk : tconv::app::kExitUsage;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    spdlog::error("{} (see --help)", e.what());
+    return tconv::app::kExitUsage;
+  } catch (const tconv::app::Interrupted& e) {
+    return 128 + e.signal();
   } catch (const tconv::app::BatchFailed& e) {
     // Every failure was reported as it happened.
     return e.usage_only() ? tconv::app::kExitUsage : tconv::app::kExitInputFailed;

@@ -189,12 +189,16 @@ double ssim_all(ConstTensorView reference, ConstTensorView test) {
   return sum / reference.shape.c;
 }
 
-void write_picture(const RawImage& picture, const fs::path& path, bool overwrite, Report& report) {
-  write_file_atomic(path, encode_raw(picture, ImageFormat::kPng, EncodeOptions{}), overwrite);
+// `inputs`: every image of the run; a picture never replaces one of them.
+void write_picture(const RawImage& picture, const fs::path& path, const CompareOptions& opt,
+                   const std::vector<fs::path>& inputs, Report& report) {
+  refuse_if_input(path, inputs);
+  write_file_atomic(path, encode_raw(picture, ImageFormat::kPng, EncodeOptions{}), opt.overwrite);
   report.pictures.push_back(path.string());
 }
 
-Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& opt) {
+Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& opt,
+               const std::vector<fs::path>& inputs) {
   Report report;
   report.input = path.string();
   std::string description;
@@ -364,7 +368,7 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
                                                num(report.tconv.phase_mean_spread),
                                                num(report.resize_conv_metrics.phase_mean_spread),
                                                db(report.psnr_between))),
-                dir / (stem + "_compare.png"), opt.overwrite, report);
+                dir / (stem + "_compare.png"), opt, inputs, report);
 
   const double vmax = std::max({max_of(map_t), max_of(map_rc), 1e-3});
   const double heat_zoom = std::max(hh, ww) < kDisplayTarget   ? static_cast<double>(zoom)
@@ -381,7 +385,7 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
                              stem, scale_text(s), is_t ? "transposed conv" : "resize-conv", window.w, window.h,
                              num(global)),
                  "grey levels"),
-        dir / (stem + "_heatmap_" + name + ".png"), opt.overwrite, report);
+        dir / (stem + "_heatmap_" + name + ".png"), opt, inputs, report);
   }
   return report;
 }
@@ -548,7 +552,7 @@ void run_compare(const CompareOptions& opt) {
   for (const auto& [in, message] : errors) entries.push_back({{"input", in}, {"error", message}});
   for (const auto& file : files) {
     try {
-      reports.push_back(analyse(file, setup, opt));
+      reports.push_back(analyse(file, setup, opt, files));
       if (!opt.json) std::cout << report_table(reports.back()) << "\n" << std::flush;
       entries.push_back({{"input", file.string()}, {"report", report_json(reports.back())}});
     } catch (const std::exception& e) {

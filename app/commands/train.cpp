@@ -182,10 +182,13 @@ void run_train(const TrainOptions& opt) {
     throw UsageError("--kernel-size " + std::to_string(kernel) + ": must be >= the scale " +
                      std::to_string(s) + " (every output phase needs a tap)");
   const fs::path output(opt.output);
-  std::error_code ec;
-  if (!opt.overwrite && fs::exists(fs::symlink_status(output, ec)))
-    throw InputError(output.string() + ": exists (use --overwrite to replace it)");
+  check_output_target(output, opt.overwrite);
   const std::vector<fs::path> files = list_images(opt.images, "--images");
+  try {
+    refuse_if_input(output, files);
+  } catch (const InputError& e) {
+    throw UsageError(std::string("-o ") + e.what() + " (a training image)");
+  }
   if (files.empty())
     throw NothingToDoError("--images " + opt.images +
                            ": no image (png, jpg, tif, webp, bmp) in the folder");

@@ -17,6 +17,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "batch.hpp"
@@ -25,6 +26,8 @@
 #include "file_io.hpp"
 #include "image_flags.hpp"
 #include "image_io.hpp"
+#include "interrupt.hpp"
+#include "logging.hpp"
 #include "metadata.hpp"
 #include "tconv/border.hpp"
 #include "tconv/error.hpp"
@@ -88,8 +91,9 @@ void check_output(const fs::path& input, const OutputTarget& target, bool overwr
   if (same_file(input, output))
     throw InputError(output.string() + ": is the input file; refusing to write over it");
   std::error_code ec;
-  if (!overwrite && fs::exists(fs::symlink_status(output, ec)))
-    throw InputError(output.string() + ": exists (use --overwrite to replace it)");
+  const fs::path parent = output.parent_path();
+  if (target.make_parents && !parent.empty() && !fs::is_directory(parent, ec)) return;  // made at the write
+  check_output_target(output, overwrite);
 }
 
 std::string extension_of(const fs::path& p) {
@@ -331,11 +335,20 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
 }
 
 // The encoding of one item's output: --format, else the output file's
-// extension; for stdout --format, else the input's own format.
+// extension; for stdout, a device or a FIFO without an extension --format,
+// else the input's own format.
 std::string output_format(const UpsampleOptions& opt, const fs::path& output, bool numeric,
                           std::span<const unsigned char> bytes) {
   const auto wanted = opt.format.empty() ? std::nullopt : canonical_format(opt.format);
-  if (output == kStdio) {
+  // A device or FIFO (-o /dev/null, a named pipe) is a stream like stdout.
+  const auto is_stream = [&] {
+    try {
+      return resolve_output(output).kind == TargetKind::kStream;
+    } catch (const InputError&) {
+      return false;
+    }
+  };
+  if (output == kStdio || (extension_of(output).empty() && is_stream())) {
     if (wanted) return *wanted;
     if (numeric) return "npy";
     const auto sniffed = sniff_format(bytes);
@@ -359,6 +372,21 @@ void check_layer_flags(const UpsampleOptions& opt) {
   (void)border_of(opt.layer, Border::kZero);
   Layer layer = make_layer(opt.layer, 3);
   (void)ConvTranspose2d::create(layer.params, std::move(layer.weights), OpOptions{});
+}
+
+// The output extension a file's bytes call for (a PNG named scan.dat
+// becomes scan_x2.png), from its first bytes.
+std::optional<std::string> extension_from_bytes(const std::string& input) {
+  std::ifstream in(input, std::ios::binary);
+  std::array<unsigned char, 64> head{};
+  in.read(reinterpret_cast<char*>(head.data()), head.size());
+  const std::span<const unsigned char> bytes(head.data(), static_cast<std::size_t>(in.gcount()));
+  if (is_npy(bytes)) return "npy";
+  const auto format = sniff_format(bytes);
+  if (!format) return std::nullopt;
+  if (*format == ImageFormat::kExr) return "exr";
+  const auto written = canonical_format(to_string(*format));
+  return written ? written : std::optional<std::string>("png");
 }
 
 BatchSpec batch_spec(const UpsampleOptions& opt, const Model* model) {
@@ -386,13 +414,23 @@ BatchSpec batch_spec(const UpsampleOptions& opt, const Model* model) {
   spec.format = opt.format;
   spec.scale = scale_text(model ? Size2{model->scale(), model->scale()} : scale_of(opt.layer));
   if (!b.shard.empty()) spec.shard = parse_shard(b.shard);
+  spec.skip_existing = b.skip_existing;
+  spec.content_extension = extension_from_bytes;
   return spec;
 }
 
+// A file that --skip-existing leaves alone: a regular file, or a link to
+// one (a device such as /dev/null is written, not skipped).
 bool output_exists(const std::string& output) {
-  std::error_code ec;
-  return output != kStdio && fs::exists(fs::symlink_status(output, ec));
+  if (output == kStdio) return false;
+  try {
+    return resolve_output(output).kind == TargetKind::kRegular;
+  } catch (const InputError&) {
+    std::error_code ec;
+    return fs::exists(fs::symlink_status(output, ec));
+  }
 }
+
 
 // --dry-run: one line per item on stdout ("IN -> OUT", with "(replace)" or
 // "(skip: exists)"), failures that are already certain on stderr.
@@ -406,12 +444,14 @@ BatchSummary dry_run(const UpsampleOptions& opt, const std::vector<BatchItem>& i
       reason = "cannot read: no such file";
     const bool exists = reason.empty() && output_exists(item.output);
     if (exists && opt.batch.skip_existing) {
-      listing += display_name(item.input) + " -> " + item.output + " (skip: exists)\n";
+      listing += escape_control_bytes(display_name(item.input)) + " -> " +
+                 escape_control_bytes(item.output) + " (skip: exists)\n";
       ++s.skipped;
     } else if (exists && !opt.overwrite) {
       reason = item.output + ": exists (use --overwrite to replace it)";
     } else if (reason.empty()) {
-      listing += display_name(item.input) + " -> " + (item.output == kStdio ? "stdout" : item.output) +
+      listing += escape_control_bytes(display_name(item.input)) + " -> " +
+                 escape_control_bytes(item.output == kStdio ? "stdout" : item.output) +
                  (exists ? " (replace)\n" : "\n");
       ++s.done;
     }
@@ -505,6 +545,10 @@ void run_upsample(const UpsampleOptions& opt) {
     for (const std::string& line : model->describe()) spdlog::debug("  layer {}", line);
   }
   const BatchPlan plan = plan_batch(batch_spec(opt, model ? &*model : nullptr));
+  if (!plan.outputs_not_inputs.empty())
+    spdlog::info("{} file(s) such as {} are outputs of other inputs of this batch (by --name), "
+                 "not inputs",
+                 plan.outputs_not_inputs.size(), plan.outputs_not_inputs.front());
   if (plan.matched == 0)
     throw NothingToDoError(b.recursive ? "no input matched"
                                   : "no input matched (directories are searched with -r)");
@@ -514,6 +558,7 @@ void run_upsample(const UpsampleOptions& opt) {
   }
   if (plan.to_stdout && !b.dry_run && ::isatty(STDOUT_FILENO))
     throw UsageError("-o -: stdout is a terminal; redirect it to a file or a pipe");
+  const ReportTarget report = plan_report(b.report, plan.items, opt.overwrite);
 
   BatchSummary summary;
   std::vector<ItemResult> results;
@@ -534,12 +579,13 @@ void run_upsample(const UpsampleOptions& opt) {
     const auto work = [&](const BatchItem& item) {
       if (!item.error.empty()) throw InputError(item.error);
       ItemResult result;
-      if (b.skip_existing && output_exists(item.output)) {
+      const auto skipped = [&] {
         result.status = ItemStatus::kSkipped;
         result.reason = item.output + ": exists";
         spdlog::debug("{}: skipped, {} exists", item.input, item.output);
         return result;
-      }
+      };
+      if (b.skip_existing && output_exists(item.output)) return skipped();
       UpsampleOptions one = base;
       one.input = display_name(item.input);
       const auto bytes = item.input == kStdio ? read_stdin(b.max_input_bytes)
@@ -548,23 +594,42 @@ void run_upsample(const UpsampleOptions& opt) {
       const bool numeric = is_npy(bytes);
       const OutputTarget output{item.output, output_format(one, item.output, numeric, bytes),
                                 plan.output_dir};
-      if (numeric)
-        run_numeric(one, bytes, output, model ? &*model : nullptr);
-      else
-        run_image(one, bytes, output, model ? &*model : nullptr);
+      try {
+        if (numeric)
+          run_numeric(one, bytes, output, model ? &*model : nullptr);
+        else
+          run_image(one, bytes, output, model ? &*model : nullptr);
+      } catch (const OutputExists&) {
+        // Another run on the same folder wrote it meanwhile.
+        if (b.skip_existing) return skipped();
+        throw;
+      }
       result.status = ItemStatus::kDone;
       return result;
     };
+    // Temporary files of killed runs go before any output is skipped.
+    std::set<fs::path> output_folders;
+    for (const BatchItem& item : plan.items) {
+      if (item.output.empty() || item.output == kStdio) continue;
+      const fs::path folder = fs::path(item.output).parent_path();
+      output_folders.insert(folder.empty() ? fs::path(".") : folder);
+    }
+    for (const fs::path& folder : output_folders)
+      if (std::error_code ec; fs::is_directory(folder, ec)) sweep_stale_temp_files(folder);
     summary = run_batch(plan.items, work, runner, results);
-    if (!b.report.empty()) write_report(b.report, plan.items, results, summary);
+    if (summary.interrupted_by != 0) spdlog::warn("{}", interrupted_line(summary));
+    if (!report.path.empty()) write_report(report, plan.items, results, summary);
   }
+  if (summary.interrupted_by != 0) throw Interrupted(summary.interrupted_by);
   if (plan.matched > 1 || summary.skipped > 0)
     spdlog::info("{}{} done, {} skipped, {} failed{} in {:.1f} s", b.dry_run ? "dry run: " : "",
                  summary.done, summary.skipped, summary.failed,
                  summary.not_run ? ", " + std::to_string(summary.not_run) + " not run" : "",
                  summary.seconds);
+  // Exit 2 promises that nothing was written: only when no input was done.
   if (summary.failed > 0)
-    throw BatchFailed(std::to_string(summary.failed) + " input(s) failed", summary.failed_on_usage);
+    throw BatchFailed(std::to_string(summary.failed) + " input(s) failed",
+                      summary.failed_on_usage && summary.done == 0);
 }
 
 }  // namespace tconv::app

@@ -141,10 +141,18 @@ TEST_CASE("the output (-o) is a file for one input, a directory otherwise", "[ba
   const std::string a = t.touch("a.png");
   const std::string b = t.touch("b.png");
   CHECK(outputs_of(plan_batch(spec_of({a}, t / "big.png"))) == std::vector<std::string>{t / "big.png"});
-  // Several inputs: -o names a directory even without a trailing slash.
-  const BatchPlan two = plan_batch(spec_of({a, b}, t / "big.png"));
+  // Several inputs: -o names a directory even without a trailing slash,
+  // unless the name has an image extension: that is a file name, refused.
+  const BatchPlan two = plan_batch(spec_of({a, b}, t / "big"));
   CHECK(two.output_dir);
-  CHECK(outputs_of(two) == std::vector<std::string>{t / "big.png/a_x2.png", t / "big.png/b_x2.png"});
+  CHECK(outputs_of(two) == std::vector<std::string>{t / "big/a_x2.png", t / "big/b_x2.png"});
+  CHECK_THROWS_WITH(plan_batch(spec_of({a, b}, t / "big.png")),
+                    Catch::Contains("2 inputs need a folder") && Catch::Contains("big.png/"));
+  CHECK(outputs_of(plan_batch(spec_of({a, b}, t / "big.png/"))) ==
+        std::vector<std::string>{t / "big.png/a_x2.png", t / "big.png/b_x2.png"});
+  // -o FILE in a folder that does not exist names the folder.
+  CHECK_THROWS_WITH(plan_batch(spec_of({a}, t / "missing/x.png")),
+                    Catch::Contains("the folder " + t / "missing" + " does not exist"));
   // An existing directory or a trailing slash: a directory for one input too.
   fs::create_directories(t / "out");
   CHECK(outputs_of(plan_batch(spec_of({a}, t / "out"))) == std::vector<std::string>{t / "out/a_x2.png"});
@@ -171,11 +179,31 @@ TEST_CASE("two inputs with one output: the second fails, nothing is written over
   CHECK(plan.items[0].error.empty());
   CHECK_THAT(plan.items[1].error, Catch::Contains("is also the output of " + png));
 
-  // a.png's default output a_x2.png is itself an input of the batch.
+  // a.png's default output a_x2.png, named as an input too (a second run of
+  // a shell glob in place), is a.png's output and not an input; so is an
+  // output of that output (a third run of an older version).
   const std::string x2 = t.touch("a_x2.png");
-  const BatchPlan over = plan_batch(spec_of({png, x2}));
-  CHECK_THAT(over.items[0].error, Catch::Contains("is an input of this batch"));
-  CHECK(over.items[1].error.empty());
+  const std::string x2x2 = t.touch("a_x2_x2.png");
+  const BatchPlan over = plan_batch(spec_of({png, x2, x2x2}));
+  REQUIRE(over.items.size() == 1);
+  CHECK(over.items[0].input == png);
+  CHECK(over.items[0].output == x2);
+  CHECK(over.items[0].error.empty());
+  CHECK(over.outputs_not_inputs == std::vector<std::string>{x2, x2x2});
+  CHECK(over.matched == 1);
+
+  // An output that is another input under a different name (a hard link)
+  // fails, or is a skip with --skip-existing.
+  fs::remove(x2);
+  fs::create_hard_link(jpg, x2);
+  BatchSpec linked = spec_of({png, jpg});
+  const BatchPlan clash = plan_batch(linked);
+  REQUIRE(clash.items.size() == 2);
+  CHECK_THAT(clash.items[0].error, Catch::Contains("is an input of this batch (" + jpg + ")"));
+  linked.skip_existing = true;
+  const BatchPlan skipped = plan_batch(linked);
+  CHECK(skipped.items[0].error.empty());
+  CHECK_THAT(skipped.items[0].skip, Catch::Contains("is an input of this batch"));
 
   // A hard link to the input, named as the output, is the input.
   fs::create_hard_link(png, t / "link.png");
@@ -212,4 +240,47 @@ TEST_CASE("shards partition the inputs, each exactly once, the same on every run
   for (const auto& i : plan_batch(there).items) b.push_back(i.input);
   CHECK(a == b);
   CHECK_FALSE(a.empty());
+}
+
+TEST_CASE("a folder processed in place twice: the first run's outputs are not inputs", "[batch]") {
+  Tree t;
+  t.touch("photos/a.png");
+  t.touch("photos/b.jpg");
+  t.touch("photos/a_x2.png");  // written by the first run
+  t.touch("photos/b_x2.jpg");
+  t.touch("photos/c_x2.png");  // no c.png: an input like any other
+  const BatchPlan plan = plan_batch(spec_of({t / "photos"}));
+  std::vector<std::string> inputs;
+  for (const auto& item : plan.items) inputs.push_back(item.input);
+  CHECK(inputs == std::vector<std::string>{t / "photos/a.png", t / "photos/b.jpg", t / "photos/c_x2.png"});
+  CHECK(plan.outputs_not_inputs.size() == 2);
+}
+
+TEST_CASE("an input's kind comes from its bytes when its extension names no format", "[batch]") {
+  Tree t;
+  const std::string dat = t.touch("scan.dat");
+  const std::string bare = t.touch("README");
+  BatchSpec s = spec_of({dat, bare}, t / "out/");
+  s.content_extension = [&](const std::string& input) -> std::optional<std::string> {
+    if (input == dat) return "jpg";
+    return std::nullopt;
+  };
+  CHECK(outputs_of(plan_batch(s)) == std::vector<std::string>{t / "out/scan_x2.jpg", t / "out/README_x2.png"});
+}
+
+TEST_CASE("a second input that does not exist and looks like an output gets a hint", "[batch]") {
+  Tree t;
+  const std::string a = t.touch("in.png");
+  CHECK_THROWS_WITH(plan_batch(spec_of({a, t / "out.png"})),
+                    Catch::Contains("no such file; to write the output to it, use -o " + t / "out.png"));
+  // Not for a list of inputs, nor when the first one is missing too.
+  CHECK_NOTHROW(plan_batch(spec_of({a, t / "out.png", t / "more.png"})));
+  CHECK_NOTHROW(plan_batch(spec_of({t / "gone.png", t / "out.png"})));
+}
+
+TEST_CASE("a path list longer than the limit is refused while it is read", "[batch]") {
+  std::istringstream big(std::string(5000, 'x'));
+  CHECK_THROWS_WITH(read_path_list(big, false, 4096), Catch::Contains("longer than the limit of 4096"));
+  std::istringstream small("a.png\nb.png\n");
+  CHECK(read_path_list(small, false, 4096) == std::vector<std::string>{"a.png", "b.png"});
 }
