@@ -238,14 +238,20 @@ std::string interrupted_line(const BatchSummary& summary) {
 
 namespace {
 
-// A report this tool wrote starts with exactly these bytes (dump with indent 2).
-constexpr std::string_view kReportStart = "{\n  \"summary\": {";
-
+// A report this tool wrote: a JSON object of exactly "files" and "summary",
+// the summary with exactly the counts write_report() puts there.
 bool is_earlier_report(const fs::path& path) {
+  constexpr std::uintmax_t kLargestReport = std::uintmax_t{1} << 30;
+  std::error_code ec;
+  if (fs::file_size(path, ec) > kLargestReport || ec) return false;
   std::ifstream in(path, std::ios::binary);
-  std::string head(kReportStart.size(), '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  return in.gcount() == static_cast<std::streamsize>(head.size()) && head == kReportStart;
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+  if (!j.is_object() || j.size() != 2 || !j.contains("files") || !j["files"].is_array() ||
+      !j.contains("summary") || !j["summary"].is_object())
+    return false;
+  for (const char* key : {"done", "skipped", "failed", "not_run", "seconds"})
+    if (!j["summary"].contains(key)) return false;
+  return j["summary"].size() == 5;
 }
 
 }  // namespace

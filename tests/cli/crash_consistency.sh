@@ -73,7 +73,7 @@ for syscall in write fsync link rename renameat2 unlink; do
 done
 # A batch: three inputs into a folder, killed at every N-th write, fsync and
 # link. Each output is absent or complete; a rerun with --skip-existing
-# finishes the batch.
+# finishes the batch and removes the killed run's temporary file.
 mkdir -p "$work/in" "$work/refs"
 for name in a b c; do cp "$work/in.png" "$work/in/$name.png"; done
 "$bin" "$work/in" -s 2 -o "$work/refs/" -q -j 1 || fail "reference batch failed"
@@ -98,6 +98,8 @@ for syscall in write fsync link; do
       cmp -s "$work/out/${name}_x2.png" "$work/refs/${name}_x2.png" ||
         fail "rerun after a kill at $syscall #$n left $name incomplete"
     done
+    [ "$(find "$work/out" -name '.*.tmp-*' | wc -l)" -eq 0 ] ||
+      fail "a temporary file survived the rerun after a kill at $syscall #$n"
     kills=$((kills + 1))
     n=$((n + 1))
     [ $n -le 200 ] || fail "more than 200 $syscall calls in the batch"

@@ -419,3 +419,317 @@ TEST_CASE("the progress bar shows on a terminal only; stdout refuses a terminal"
   CHECK(binary.exit_code == 2);
   CHECK_THAT(binary.out, Catch::Contains("-o -: stdout is a terminal"));
 }
+
+// ---------------------------------------------------------------------------
+// Every output, side path and signal keeps the user's files.
+
+namespace {
+
+int temp_files_under(const fs::path& root) {
+  int n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root))
+    n += e.path().filename().string().rfind('.', 0) == 0 &&
+         e.path().filename().string().find(".tmp-") != std::string::npos;
+  return n;
+}
+
+// The eight hex digits write_file_atomic puts after ".tmp-": the 32-bit
+// FNV-1a hash of the host name.
+std::string host_tag() {
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  std::uint32_t h = 2166136261u;
+  for (const char* c = name; *c != 0; ++c) h = (h ^ static_cast<unsigned char>(*c)) * 16777619u;
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", h);
+  return hex;
+}
+
+// A process id that no process has now: a child that already ended.
+pid_t dead_pid() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return child;
+}
+
+}  // namespace
+
+TEST_CASE("--report follows the rules of every output, checked before any work", "[cli][batch]") {
+  Sandbox box;
+  write_image(box / "a.png", noise(5, 5, CV_8UC3, 1));
+  write_image(box / "b.png", noise(5, 6, CV_8UC1, 2));
+  spit(box / "notes.txt", "my notes");
+  const auto before = snapshot(box.path);
+  struct Case {
+    std::string flags;
+    std::string message;
+  };
+  for (const Case& c : {Case{"--report a.png", "--report a.png: is an input of this batch"},
+                        Case{"--report b_x2.png", "--report b_x2.png: is an output of this batch"},
+                        Case{"--report b_x2.png --overwrite", "is an output of this batch"},
+                        Case{"--report notes.txt", "exists and is not a report of this tool"},
+                        Case{"--report missing/r.json", "the folder missing does not exist"}}) {
+    const Run r = box.run("$T a.png b.png " + c.flags);
+    INFO(c.flags << "\n" << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains(c.message));
+    CHECK(snapshot(box.path) == before);  // nothing written, nothing replaced
+  }
+  // A new report; a rerun may replace its own earlier report, not other files.
+  REQUIRE(box.run("$T a.png b.png --report r.json").exit_code == 0);
+  const Run again = box.run("$T a.png b.png --report r.json --skip-existing");
+  INFO(again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(nlohmann::json::parse(slurp(box / "r.json"))["summary"]["skipped"] == 2);
+  // --overwrite may replace an unrelated file (the user asked for it).
+  CHECK(box.run("$T a.png b.png --report notes.txt --overwrite").exit_code == 0);
+  CHECK(nlohmann::json::parse(slurp(box / "notes.txt"))["summary"]["done"] == 2);
+}
+
+TEST_CASE("a folder processed in place twice makes no outputs of outputs", "[cli][batch]") {
+  Sandbox box;
+  write_image(box / "photos/a.png", noise(5, 5, CV_8UC3, 1));
+  write_image(box / "photos/b.jpg", noise(6, 5, CV_8UC3, 2));
+  REQUIRE(box.run("$T photos").exit_code == 0);
+  const auto first = snapshot(box / "photos");
+  CHECK(names(first) == std::set<std::string>{"a.png", "a_x2.png", "b.jpg", "b_x2.jpg"});
+
+  const Run again = box.run("$T photos");
+  INFO(again.err);
+  CHECK(again.exit_code == 1);  // no clobbering without --overwrite
+  CHECK(count_lines_with(again.err, "exists (use --overwrite to replace it)") == 2);
+  CHECK(snapshot(box / "photos") == first);
+
+  const Run skip = box.run("$T photos --skip-existing");
+  INFO(skip.err);
+  CHECK(skip.exit_code == 0);
+  CHECK_THAT(skip.err, Catch::Contains("0 done, 2 skipped, 0 failed"));
+  const Run glob = box.run("$T photos/* --skip-existing");  // the shell's list
+  CHECK(glob.exit_code == 0);
+  CHECK(box.run("$T photos --overwrite").exit_code == 0);
+  CHECK(names(snapshot(box / "photos")) == names(first));
+}
+
+TEST_CASE("two runs with --skip-existing on one folder share the work without failing",
+          "[cli][batch]") {
+  Sandbox box;
+  for (int i = 0; i < 24; ++i)
+    write_image(box / ("in/p" + std::to_string(i) + ".png"), noise(40, 40, CV_8UC3, 10 + i));
+  const Run r = box.run(
+      "($T in -o out/ -s 3 -j 1 --skip-existing 2>e1; echo $? >rc1) & "
+      "($T in -o out/ -s 3 -j 1 --skip-existing 2>e2; echo $? >rc2) & wait; cat rc1 rc2 e1 e2");
+  INFO(r.out);
+  CHECK(lines_of(r.out).at(0) == "0");
+  CHECK(lines_of(r.out).at(1) == "0");
+  CHECK(count_lines_with(r.out, "--overwrite") == 0);
+  CHECK(names(snapshot(box / "out")).size() == 24);
+  for (int i = 0; i < 24; ++i)
+    CHECK(cv::imread((box / ("out/p" + std::to_string(i) + "_x3.png")).string()).rows == 120);
+}
+
+TEST_CASE("input kinds come from the bytes; a bad input found in a batch is exit 1",
+          "[cli][batch]") {
+  Sandbox box;
+  write_image(box / "good.png", noise(5, 5, CV_8UC3, 1));
+  fs::copy_file(box / "good.png", box / "scan.dat");
+  spit(box / "notes.dat", "not an image");
+  const Run named = box.run("$T good.png scan.dat");
+  INFO(named.err);
+  CHECK(named.exit_code == 0);
+  CHECK(cv::imread((box / "scan_x2.png").string()).rows == 10);
+
+  const Run bad = box.run("$T good.png notes.dat -o out/");
+  INFO(bad.err);
+  CHECK(bad.exit_code == 1);  // out/good_x2.png was written: not a usage error
+  CHECK(fs::exists(box / "out/good_x2.png"));
+  CHECK(count_lines_with(bad.err, "notes.dat: not a PNG, JPEG, TIFF, WebP or BMP file") == 1);
+  // A usage error on a single input still writes nothing and exits 2.
+  tconv::NpyArray x;
+  x.shape = {1, 2, 2};
+  x.values = {1, 2, 3, 4};
+  const auto npy = tconv::encode_npy(x);
+  spit(box / "x.npy", std::string(npy.begin(), npy.end()));
+  CHECK(box.run("$T x.npy -o y.png").exit_code == 2);
+  CHECK_FALSE(fs::exists(box / "y.png"));
+}
+
+TEST_CASE("devices and FIFOs are written in place, links followed as cp does", "[cli][batch]") {
+  Sandbox box;
+  write_image(box / "a.png", noise(5, 5, CV_8UC3, 1));
+  struct stat st {};
+  for (const char* flags : {"", " --overwrite"}) {
+    const Run r = box.run(std::string("$T a.png -o /dev/null") + flags);
+    INFO(flags << r.err);
+    CHECK(r.exit_code == 0);
+    REQUIRE(::lstat("/dev/null", &st) == 0);
+    CHECK(S_ISCHR(st.st_mode));
+  }
+  const Run fifo = box.run("mkfifo pipe && (cat pipe > got &) && $T a.png -o pipe && sleep 0.2");
+  INFO(fifo.err);
+  CHECK(fifo.exit_code == 0);
+  CHECK(cv::imread((box / "got").string()).rows == 10);
+
+  write_image(box / "real.png", noise(3, 3, CV_8UC3, 2));
+  fs::create_symlink("real.png", box / "link.png");
+  const Run no_clobber = box.run("$T a.png -o link.png");
+  CHECK(no_clobber.exit_code == 1);
+  CHECK_THAT(no_clobber.err, Catch::Contains("link.png: exists (use --overwrite"));
+  const Run through = box.run("$T a.png -o link.png --overwrite");
+  INFO(through.err);
+  CHECK(through.exit_code == 0);
+  CHECK(fs::is_symlink(box / "link.png"));  // the link stays; its file is replaced
+  CHECK(cv::imread((box / "real.png").string()).rows == 10);
+
+  fs::create_symlink("nowhere.png", box / "dangling.png");
+  const Run dangling = box.run("$T a.png -o dangling.png");
+  CHECK(dangling.exit_code == 1);
+  CHECK_THAT(dangling.err, Catch::Contains("dangling symbolic link"));
+  CHECK_FALSE(fs::exists(box / "nowhere.png"));
+  fs::create_directories(box / "dir.png");
+  CHECK(box.run("$T a.png -o dir.png --overwrite --name x.png").exit_code == 0);  // a folder: into it
+}
+
+TEST_CASE("SIGINT, SIGTERM and SIGHUP stop a batch cleanly: report, summary, no temporary file",
+          "[cli][batch][signals]") {
+  Sandbox box;
+  for (int i = 0; i < 30; ++i)
+    write_image(box / ("in/p" + std::to_string(10 + i) + ".png"), noise(300, 300, CV_8UC3, i));
+  struct Case {
+    const char* signal;
+    int exit_code;
+  };
+  for (const Case c : {Case{"INT", 130}, Case{"TERM", 143}, Case{"HUP", 129}}) {
+    fs::remove_all(box / "out");
+    fs::remove(box / "rep.json");
+    // The signal is sent once the first output exists, so the handlers are in place.
+    const Run r = box.run(std::string("$T in -s 4 -j 1 -o out/ --report rep.json & pid=$!; ") +
+                          "for i in $(seq 200); do [ -e out/p10_x4.png ] && break; sleep 0.05; done; "
+                          "kill -" + c.signal + " $pid; wait $pid; echo rc=$?");
+    INFO(c.signal << "\n" << r.err);
+    CHECK_THAT(r.out, Catch::Contains("rc=" + std::to_string(c.exit_code)));
+    CHECK_THAT(r.err, Catch::Contains("not started; rerun with --skip-existing"));
+    const auto report = nlohmann::json::parse(slurp(box / "rep.json"));
+    const int done = report["summary"]["done"];
+    const int not_run = report["summary"]["not_run"];
+    CHECK(done >= 1);
+    CHECK(not_run >= 1);
+    CHECK(done + not_run == 30);
+    CHECK_THAT(r.err, Catch::Contains("interrupted: " + std::to_string(done) + " done, " +
+                                      std::to_string(not_run) + " not started"));
+    CHECK(temp_files_under(box.path) == 0);
+    for (const auto& [name, bytes] : snapshot(box / "out"))
+      CHECK(cv::imread((box / ("out/" + name)).string()).rows == 1200);  // complete outputs only
+  }
+  const Run rest = box.run("$T in -s 4 -o out/ --skip-existing");
+  CHECK(rest.exit_code == 0);
+  CHECK(names(snapshot(box / "out")).size() == 30);
+}
+
+TEST_CASE("a second signal stops at once and removes the temporary file", "[cli][batch][signals]") {
+  Sandbox box;
+  write_image(box / "a.png", noise(300, 300, CV_8UC3, 1));
+  if (std::system("command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null") != 0) {
+    WARN("strace missing or ptrace not permitted: the second-signal check is skipped");
+    return;
+  }
+  // Each fsync takes 3 s, so the temporary file exists when the signals come.
+  const Run r = box.run(
+      "strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=3000000 "
+      "$T a.png -s 4 -o out.png & "
+      "for i in $(seq 100); do ls -a | grep -q '^\\.out.png.tmp-' && break; sleep 0.05; done; "
+      "pid=$(pgrep -n -f 'tconv-upsample a.png -s 4'); kill -TERM $pid; sleep 0.3; kill -TERM $pid; "
+      "wait; ls -a");
+  INFO(r.out << r.err);
+  CHECK(temp_files_under(box.path) == 0);
+  CHECK_FALSE(fs::exists(box / "out.png"));
+}
+
+TEST_CASE("a later run removes temporary files of killed runs beside its outputs, only those",
+          "[cli][batch][signals]") {
+  Sandbox box;
+  write_image(box / "a.png", noise(5, 5, CV_8UC3, 1));
+  fs::create_directories(box / "out");
+  const std::string stale = ".a_x2.png.tmp-" + host_tag() + "-" + std::to_string(dead_pid()) + "-AbC123";
+  const std::string live = ".a_x2.png.tmp-" + host_tag() + "-" + std::to_string(::getpid()) + "-AbC123";
+  const std::string other_host = ".a_x2.png.tmp-00000000-" + std::to_string(dead_pid()) + "-AbC123";
+  for (const std::string& name : {stale, live, other_host, std::string(".mine.tmp-keep")})
+    spit(box / ("out/" + name), "partial");
+  const Run r = box.run("$T a.png -o out/");
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_FALSE(fs::exists(box / ("out/" + stale)));
+  CHECK(fs::exists(box / ("out/" + live)));
+  CHECK(fs::exists(box / ("out/" + other_host)));
+  CHECK(fs::exists(box / "out/.mine.tmp-keep"));
+  CHECK_THAT(r.err, Catch::Contains("removed 1 temporary file(s) left by an interrupted run"));
+}
+
+TEST_CASE("side paths keep the promises: lists, names, parse errors, -o forms", "[cli][batch]") {
+  Sandbox box;
+  write_image(box / "in.png", noise(5, 5, CV_8UC3, 1));
+  write_image(box / "two.png", noise(5, 5, CV_8UC3, 2));
+  const auto before = snapshot(box.path);
+
+  const Run zero = box.run("$T --files-from /dev/zero -0 -o out/");
+  CHECK(zero.exit_code == 2);
+  CHECK_THAT(zero.err, Catch::Contains("longer than the limit"));
+
+  const Run parse = box.run("$T in.png --quality 200");
+  CHECK(parse.exit_code == 2);
+  REQUIRE(lines_of(parse.err).size() == 1);
+  CHECK_THAT(parse.err, Catch::StartsWith("tconv-upsample: error: --quality"));
+
+  const Run file_for_two = box.run("$T in.png two.png -o out.png");
+  CHECK(file_for_two.exit_code == 2);
+  CHECK_THAT(file_for_two.err, Catch::Contains("2 inputs need a folder"));
+  const Run missing = box.run("$T in.png -o nodir/x.png");
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Catch::Contains("the folder nodir does not exist"));
+  const Run hint = box.run("$T in.png out.png");
+  CHECK(hint.exit_code == 2);
+  CHECK_THAT(hint.err, Catch::Contains("out.png: no such file; to write the output to it, use -o out.png"));
+  CHECK(snapshot(box.path) == before);
+
+  spit(box / "evil\n\x1b[31mname.png", "junk");
+  const Run evil = box.run("$T evil* -o out/");
+  CHECK(evil.exit_code == 1);
+  CHECK(lines_of(evil.err).size() == 1);
+  CHECK_THAT(evil.err, Catch::Contains("evil\\n\\x1b[31mname.png: not a PNG"));
+}
+
+TEST_CASE("batch jobs beyond the thread limit: the batch goes on with the threads it got",
+          "[cli][batch]") {
+  Sandbox box;
+  for (int i = 0; i < 200; ++i)
+    write_image(box / ("in/p" + std::to_string(i) + ".png"), noise(4, 4, CV_8UC1, i));
+  // 200 thread stacks of 8 MiB do not fit in 700 MB of address space.
+  const Run r = box.run("prlimit --as=700000000 $T in -o out/ -j 1024 --report rep.json");
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("jobs (") && Catch::Contains("going on with those"));
+  CHECK(names(snapshot(box / "out")).size() == 200);
+  CHECK(nlohmann::json::parse(slurp(box / "rep.json"))["summary"]["done"] == 200);
+}
+
+TEST_CASE("train and compare never write over one of their inputs", "[cli][batch]") {
+  Sandbox box;
+  write_image(box / "imgs/t0.png", noise(48, 48, CV_8UC1, 1));
+  write_image(box / "imgs/t1.png", noise(48, 48, CV_8UC1, 2));
+  const auto before = snapshot(box / "imgs");
+  const Run train = box.run("$T train --images imgs -s 2 --augment 1 -o imgs/t1.png --overwrite");
+  INFO(train.err);
+  CHECK(train.exit_code == 2);
+  CHECK_THAT(train.err, Catch::Contains("imgs/t1.png: is an input"));
+  CHECK(snapshot(box / "imgs") == before);
+
+  write_image(box / "cmp/p.png", noise(32, 32, CV_8UC3, 3));
+  fs::copy_file(box / "cmp/p.png", box / "cmp/p_compare.png");
+  const auto cmp_before = snapshot(box / "cmp");
+  const Run compare = box.run("$T compare cmp/p.png cmp/p_compare.png -s 2 -o cmp --overwrite");
+  INFO(compare.err);
+  CHECK(compare.exit_code == 1);
+  CHECK_THAT(compare.err, Catch::Contains("cmp/p_compare.png: is an input"));
+  CHECK(slurp(box / "cmp/p_compare.png") == cmp_before.at("p_compare.png"));
+}
