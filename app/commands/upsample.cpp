@@ -478,7 +478,8 @@ void setup_upsample(CLI::App& app) {
                  "or - for stdin");
   app.add_option("-o,--output", opt->output,
                  "FILE (one input), DIR/ (made if missing; also when several inputs or a "
-                 "directory are given) or - (stdout); default: beside each input");
+                 "directory are given), - (stdout) or a device or FIFO (written in place); "
+                 "default: beside each input");
   app.add_flag("-r,--recursive", b.recursive,
                "Walk subdirectories; with -o DIR the tree is mirrored under DIR");
   app.add_option("--files-from", b.files_from, "Read more input paths from FILE (- for stdin), one per line (-0: NUL-separated)");
@@ -501,7 +502,9 @@ void setup_upsample(CLI::App& app) {
                  "auto (a bar when stderr is a terminal), bar, json (one line per file on "
                  "stderr) or none")
       ->capture_default_str();
-  app.add_option("--report", b.report, "Write per-file results to FILE.json");
+  app.add_option("--report", b.report,
+                 "Write per-file results to FILE.json (never an input or output of the batch; "
+                 "an existing file only with --overwrite or when it is an earlier report)");
   app.add_option("--shard", b.shard,
                  "Process only shard K of N (K/N, 1-based), chosen by a hash of the output path");
   app.add_option("--max-input-bytes", b.max_input_bytes, "Largest input file or stdin accepted")
