@@ -443,7 +443,7 @@ cv::Mat decode_checked_jpeg(std::span<const unsigned char> bytes, const std::str
                      " (repeated progressive scans make decoding slow)");
   if (!layout.complete) {
     if (!limits.accept_damaged)
-      throw InputError(what + ": truncated JPEG (no end-of-image marker after the last scan)");
+      throw InputError(what + ": truncated JPEG (no end-of-image marker)");
     spdlog::warn("{}: truncated JPEG read anyway (--accept-damaged): missing rows are gray", what);
   }
   JpegWarnings warnings;
