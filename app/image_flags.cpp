@@ -28,11 +28,15 @@ void add_image_flags(CLI::App& cmd, ImageFlags& flags) {
                  "Refuse outputs of more pixels (checked before decoding)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  cmd.add_flag("--accept-damaged", flags.accept_damaged,
+               "Read a damaged JPEG (truncated, or corrupt data the decoder warns about) with a "
+               "warning instead of failing it; missing rows come out gray");
 }
 
 DecodeLimits decode_limits(const ImageFlags& flags) {
   DecodeLimits limits;
   limits.max_pixels = flags.max_pixels;
+  limits.accept_damaged = flags.accept_damaged;
   for (const std::string& name : flags.allow_formats) {
     const auto format = format_from_name(name);
     if (!format) throw UsageError("--allow-format " + name + ": unknown format (exr, pnm, pfm, hdr)");

@@ -26,14 +26,15 @@ struct ImageFlags {
   std::vector<std::string> allow_formats;  ///< --allow-format NAME (repeatable).
   std::int64_t max_pixels = kDefaultMaxPixels;              ///< --max-pixels, >= 1.
   std::int64_t max_output_pixels = kDefaultMaxOutputPixels; ///< --max-output-pixels, >= 1.
+  bool accept_damaged = false;  ///< --accept-damaged: read damaged JPEGs with a warning.
 };
 
-/// Adds --linear, --strip, --allow-format, --max-pixels and
-/// --max-output-pixels to `cmd`.
+/// Adds --linear, --strip, --allow-format, --max-pixels,
+/// --max-output-pixels and --accept-damaged to `cmd`.
 void add_image_flags(CLI::App& cmd, ImageFlags& flags);
 
 /// The decode limits the flags describe (default formats plus the allowed
-/// ones). Throws UsageError for an unknown format name.
+/// ones, --accept-damaged). Throws UsageError for an unknown format name.
 [[nodiscard]] DecodeLimits decode_limits(const ImageFlags& flags);
 
 /// Throws InputError naming `what` when an output of `size` ({h, w}) has

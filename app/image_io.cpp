@@ -1,7 +1,10 @@
-// OpenCV-backed decode and encode. Every OpenCV call is wrapped: OpenCV
-// throws cv::Exception (oversized headers, unknown writers) as well as
-// returning empty results, and both must become one per-file error.
+// Decode and encode: OpenCV, and for JPEG, PNG and gray+alpha TIFF the codec
+// libraries directly (image_codecs.cpp). Every OpenCV call is wrapped:
+// OpenCV throws cv::Exception (oversized headers, unknown writers) as well
+// as returning empty results, and both must become one per-file error.
 #include "image_io.hpp"
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
@@ -16,6 +19,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "exit_codes.hpp"
+#include "image_codecs.hpp"
 
 namespace tconv::app {
 
@@ -330,6 +334,8 @@ std::optional<Size2> peek_dimensions(std::span<const unsigned char> b) noexcept 
       return size_of(be32(b, 16), be32(b, 20));
     case ImageFormat::kBmp: {
       if (b.size() < 26) return std::nullopt;
+      // OS/2 1.x BITMAPCOREHEADER (12 bytes): u16 width, u16 height, bottom-up.
+      if (le32(b, 14) == 12) return size_of(le16(b, 18), le16(b, 20));
       const auto height = static_cast<std::int32_t>(le32(b, 22));
       return size_of(static_cast<std::int32_t>(le32(b, 18)),
                      height < 0 ? -std::int64_t{height} : height);
@@ -414,44 +420,169 @@ ImageHeader inspect_header(std::span<const unsigned char> bytes, const std::stri
 
 namespace {
 
-// The transparent gray sample of a gray PNG with a tRNS chunk, as OpenCV
-// decodes it (bit depths below 8 are scaled to 0..255, 16 bits kept), or -1.
-// OpenCV drops this transparency: it only expands tRNS for palette and RGB.
-// Chunks: u32 length, 4-byte type, data, u32 CRC; tRNS precedes IDAT.
-long png_gray_key(std::span<const unsigned char> b) {
-  if (b.size() < 33) return -1;
-  const unsigned depth = b[24];
-  const unsigned color_type = b[25];
-  if (color_type != 0 || depth == 0 || depth > 16) return -1;
-  std::size_t at = 8;
-  while (b.size() - at >= 12) {
-    const std::uint32_t length = be32(b, at);
-    if (length > b.size() - at - 12) return -1;
-    if (std::memcmp(b.data() + at + 4, "IDAT", 4) == 0) return -1;
-    if (std::memcmp(b.data() + at + 4, "tRNS", 4) == 0) {
-      if (length < 2) return -1;
-      const std::uint32_t max = (1u << depth) - 1;
-      const std::uint32_t key = be16(b, at + 8) & max;
-      return depth < 8 ? static_cast<long>(key * 255 / max) : static_cast<long>(key);
-    }
-    at += 12 + length;
+// Animation frames (ANMF chunks) of a WebP; 0 for a still image. Chunks:
+// 4-byte id, u32 little-endian size, data padded to an even size.
+int webp_frames(std::span<const unsigned char> b) {
+  int frames = 0;
+  for (std::size_t at = 12; b.size() - at >= 8;) {
+    const std::size_t size = le32(b, at + 4);
+    if (std::memcmp(b.data() + at, "ANMF", 4) == 0) ++frames;
+    const std::size_t padded = size + (size & 1);
+    if (padded > b.size() - at - 8) break;
+    at += 8 + padded;
   }
-  return -1;
+  return frames;
 }
 
-// Gray with a transparency key -> BGRA (gray, gray, gray, alpha).
-cv::Mat apply_gray_key(const cv::Mat& gray, long key) {
-  cv::Mat alpha;
-  const double max = gray.depth() == CV_8U ? 255.0 : 65535.0;
-  cv::compare(gray, cv::Scalar(static_cast<double>(key)), alpha, cv::CMP_NE);  // 255 where opaque
-  alpha.convertTo(alpha, gray.depth(), max / 255.0);
-  const cv::Mat bgra[] = {gray, gray, gray, alpha};
-  cv::Mat out;
-  cv::merge(bgra, 4, out);
+cv::Mat decode_checked_jpeg(std::span<const unsigned char> bytes, const std::string& what,
+                            const DecodeLimits& limits) {
+  const JpegLayout layout = read_jpeg_layout(bytes);
+  if (layout.scans > kMaxJpegScans)
+    throw InputError(what + ": jpeg with " + std::to_string(layout.scans) +
+                     " scans, more than the limit of " + std::to_string(kMaxJpegScans) +
+                     " (repeated progressive scans make decoding slow)");
+  if (!layout.complete) {
+    if (!limits.accept_damaged)
+      throw InputError(what + ": truncated JPEG (no end-of-image marker)");
+    spdlog::warn("{}: truncated JPEG read anyway (--accept-damaged): missing rows are gray", what);
+  }
+  JpegWarnings warnings;
+  cv::Mat decoded = decode_jpeg(bytes, what, {kMaxJpegScans, limits.accept_damaged}, warnings);
+  if (warnings.count > 0)
+    spdlog::warn("{}: damaged JPEG read anyway (--accept-damaged): {} ({} decoder warning{})", what,
+                 warnings.first, warnings.count, warnings.count == 1 ? "" : "s");
+  return decoded;
+}
+
+// OpenCV reads an OS/2 1.x BMP (12-byte BITMAPCOREHEADER: u16 width, u16
+// height, u16 planes, u16 bits; 3-byte palette entries) as gray, never
+// marking it colour. The same rows behind a Windows BITMAPINFOHEADER (40
+// bytes: i32 width, i32 height, u16 planes, u16 bits, u32 compression 0,
+// u32 image size, 2 x i32 resolution, u32 colours used, u32 important; 4-byte
+// palette entries) decode as they should. Empty when the file is not an
+// uncompressed 1/4/8/24-bit OS/2 BMP that holds its palette.
+std::vector<unsigned char> os2_bmp_as_windows(std::span<const unsigned char> b) {
+  constexpr std::size_t kCoreEnd = 14 + 12;
+  if (b.size() < kCoreEnd || le32(b, 14) != 12) return {};
+  const std::uint32_t bits = le16(b, 24);
+  if (bits != 1 && bits != 4 && bits != 8 && bits != 24) return {};
+  const std::size_t colours = bits <= 8 ? std::size_t{1} << bits : 0;
+  const std::size_t pixels = le32(b, 10);
+  if (pixels < kCoreEnd + 3 * colours || pixels > b.size()) return {};
+  std::vector<unsigned char> out = {'B', 'M'};
+  auto put = [&out](std::uint32_t v, int n) {
+    for (int i = 0; i < n; ++i) out.push_back(static_cast<unsigned char>(v >> (8 * i)));
+  };
+  const std::size_t offset = 14 + 40 + 4 * colours;
+  put(static_cast<std::uint32_t>(offset + b.size() - pixels), 4);
+  put(0, 4);
+  put(static_cast<std::uint32_t>(offset), 4);
+  put(40, 4);
+  put(le16(b, 18), 4);
+  put(le16(b, 20), 4);
+  put(1, 2);
+  put(bits, 2);
+  for (const std::uint32_t v : {0u, 0u, 2835u, 2835u, static_cast<std::uint32_t>(colours), 0u}) put(v, 4);
+  for (std::size_t i = 0; i < colours; ++i) {
+    out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(kCoreEnd + 3 * i),
+               b.begin() + static_cast<std::ptrdiff_t>(kCoreEnd + 3 * i + 3));
+    out.push_back(0);
+  }
+  out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(pixels), b.end());
   return out;
 }
 
+cv::Mat decode_with_opencv(std::span<const unsigned char> bytes, const std::string& what) {
+  try {
+    const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U,
+                         const_cast<unsigned char*>(bytes.data()));
+    return cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+  } catch (const cv::Exception& e) {
+    throw InputError(what + ": cannot decode: " + e.err);
+  }
+}
+
+// The decoded pixels as OpenCV lays them out (B, G, R[, A]; gray + alpha as
+// 2 channels), from the decoder that reports damage for each format.
+cv::Mat decode_mat(std::span<const unsigned char> bytes, const std::string& what, ImageFormat format,
+                   const DecodeLimits& limits) {
+  switch (format) {
+    case ImageFormat::kJpeg: return decode_checked_jpeg(bytes, what, limits);
+    case ImageFormat::kPng: return decode_png(bytes, what);
+    case ImageFormat::kTiff: {
+      const TiffLayout layout = read_tiff_layout(bytes, what);
+      if (layout.pages > 1)
+        spdlog::warn("{}: tiff with {} pages; only the first is read", what, layout.pages);
+      // OpenCV reads 2-sample TIFF as gray and drops the alpha.
+      if (layout.samples_per_pixel == 2) return decode_tiff_gray_alpha(bytes, what);
+      break;
+    }
+    case ImageFormat::kWebp:
+      if (const int frames = webp_frames(bytes); frames > 0)
+        throw InputError(what + ": animated webp (" + std::to_string(frames) +
+                         " frames) is not supported; only still images are read");
+      break;
+    case ImageFormat::kBmp:
+      if (const auto windows = os2_bmp_as_windows(bytes); !windows.empty())
+        return decode_with_opencv(windows, what);
+      break;
+    default: break;
+  }
+  return decode_with_opencv(bytes, what);
+}
+
 }  // namespace
+
+JpegLayout read_jpeg_layout(std::span<const unsigned char> b) noexcept {
+  JpegLayout layout;
+  if (b.size() < 2 || b[0] != 0xFF || b[1] != 0xD8) return layout;
+  std::size_t at = 2;
+  while (at < b.size()) {
+    // Between segments only markers belong; other bytes (libjpeg's
+    // "extraneous bytes before marker") are skipped to the next 0xFF.
+    if (b[at] != 0xFF) {
+      ++at;
+      continue;
+    }
+    while (at < b.size() && b[at] == 0xFF) ++at;  // fill bytes
+    if (at >= b.size()) return layout;
+    const unsigned marker = b[at++];
+    if (marker == 0xD9) {
+      layout.complete = true;
+      return layout;
+    }
+    // Markers without a length: TEM, RST0-7, SOI (and a stray stuffed zero).
+    if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;
+    if (b.size() - at < 2) return layout;
+    const std::size_t length = be16(b, at);  // counts its own two bytes
+    if (length < 2 || length > b.size() - at) return layout;
+    at += length;
+    if (marker != 0xDA) continue;
+    ++layout.scans;
+    // Entropy-coded data: 0xFF 0x00 is a stuffed 0xFF, 0xFF RSTn a restart,
+    // 0xFF 0xFF fill; any other 0xFF xx is the next marker.
+    while (at + 1 < b.size()) {
+      if (b[at] != 0xFF) {
+        ++at;
+        continue;
+      }
+      const unsigned next = b[at + 1];
+      if (next == 0x00 || (next >= 0xD0 && next <= 0xD7)) at += 2;
+      else if (next == 0xFF) ++at;
+      else break;
+    }
+    if (at + 1 >= b.size()) return layout;
+  }
+  return layout;
+}
+
+int largest_side(ImageFormat format) noexcept {
+  switch (format) {
+    case ImageFormat::kJpeg: return 65500;
+    case ImageFormat::kWebp: return 16383;
+    default: return INT32_MAX;
+  }
+}
 
 RawImage decode_raw(std::span<const unsigned char> bytes, const std::string& what,
                     const DecodeLimits& limits) {
@@ -462,22 +593,14 @@ RawImage decode_raw(std::span<const unsigned char> bytes, const std::string& wha
     static const bool exr_enabled = ::setenv("OPENCV_IO_ENABLE_OPENEXR", "1", 0) == 0;
     (void)exr_enabled;
   }
+  quiet_opencv_logging();
   try {
-    cv::Mat decoded;
-    try {
-      const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U,
-                           const_cast<unsigned char*>(bytes.data()));
-      decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
-    } catch (const cv::Exception& e) {
-      throw InputError(what + ": cannot decode: " + e.err);
-    }
+    const cv::Mat decoded = decode_mat(bytes, what, header.format, limits);
     if (decoded.empty()) throw InputError(what + ": cannot decode (corrupt or truncated file)");
     if (decoded.rows != header.size.h || decoded.cols != header.size.w)
       throw InputError(what + ": decoded " + std::to_string(decoded.cols) + "x" +
                        std::to_string(decoded.rows) + " but the header declares " +
                        std::to_string(header.size.w) + "x" + std::to_string(header.size.h));
-    if (header.format == ImageFormat::kPng && decoded.channels() == 1)
-      if (const long key = png_gray_key(bytes); key >= 0) decoded = apply_gray_key(decoded, key);
     return to_raw(decoded, what);
   } catch (const cv::Exception& e) {
     throw InputError(what + ": cannot decode: " + e.err);

@@ -1,4 +1,5 @@
-// Image codecs: the only file that touches OpenCV.
+// Image codecs: with image_codecs.cpp, the only files that touch OpenCV or a
+// codec library.
 #pragma once
 
 #include <cstdint>
@@ -55,11 +56,39 @@ inline constexpr std::uint32_t kDefaultFormats =
 /// 16384 x 16384, far above any camera).
 inline constexpr std::int64_t kDefaultMaxPixels = std::int64_t{1} << 28;
 
+/// Most scans a JPEG may have. Each progressive scan is one more pass over
+/// the whole image, so decoding time grows with area x scans; a normal
+/// progressive JPEG has about 10 (libjpeg's default script 10, mozjpeg's up
+/// to about 60), and libjpeg-turbo's own djpeg offers -maxscans against
+/// files that repeat scans to make decoding slow.
+inline constexpr int kMaxJpegScans = 100;
+
 /// What decode_raw() accepts, checked from the header before any decoder runs.
 struct DecodeLimits {
   std::uint32_t allowed = kDefaultFormats;     ///< Bit mask of format_bit() values.
   std::int64_t max_pixels = kDefaultMaxPixels;  ///< Largest width * height, >= 1.
+  /// A damaged JPEG (no end-of-image marker after the last scan, or any
+  /// decoder warning: truncated or corrupt entropy-coded data) fails when
+  /// false; when true it is decoded with a warning (missing rows gray).
+  bool accept_damaged = false;
 };
+
+/// The marker structure of a JPEG, walked segment by segment (segment
+/// lengths; inside entropy-coded data 0xFF is followed by 0x00, a restart
+/// marker RST0-7 or fill bytes, anything else ends the scan).
+struct JpegLayout {
+  int scans = 0;          ///< Start-of-scan (SOS) segments before the end.
+  bool complete = false;  ///< An end-of-image marker (EOI) follows the last scan.
+};
+
+/// Walks the markers of JPEG bytes (after the SOI marker) up to EOI or the
+/// end of the data. An EOI inside an APPn segment (an EXIF thumbnail's own)
+/// does not count. Never reads outside `bytes`.
+[[nodiscard]] JpegLayout read_jpeg_layout(std::span<const unsigned char> bytes) noexcept;
+
+/// Largest width or height `format` can store: JPEG 65500 (libjpeg's
+/// JPEG_MAX_DIMENSION), WebP 16383 (14-bit sizes), the others 2^31 - 1.
+[[nodiscard]] int largest_side(ImageFormat format) noexcept;
 
 /// Format and size read from an image's header.
 struct ImageHeader {
@@ -90,8 +119,11 @@ struct RawImage {
 /// palettes expanded, PNG transparency keys turned into alpha), keeping the
 /// samples interleaved and in their own type, after inspect_header() has
 /// accepted them. `what` names the source in messages. Throws InputError
-/// for a refused header, undecodable data, or a decoder that runs out of
-/// memory.
+/// for a refused header, undecodable data, a damaged JPEG (see
+/// DecodeLimits::accept_damaged), a JPEG with more than kMaxJpegScans scans,
+/// or a decoder that runs out of memory. Multi-page TIFF and animated WebP
+/// give their first page or frame, with a warning naming the count. Codec
+/// libraries' own messages go to the debug log, never straight to stderr.
 [[nodiscard]] RawImage decode_raw(std::span<const unsigned char> bytes, const std::string& what,
                                   const DecodeLimits& limits = {});
 

@@ -148,30 +148,105 @@ std::vector<unsigned char> webp_with_metadata(const std::vector<unsigned char>& 
   return out;
 }
 
+std::uint32_t get_be16(std::span<const unsigned char> b, std::size_t at) {
+  return std::uint32_t{b[at]} << 8 | b[at + 1];
+}
+
+// JPEG bytes without their APP2 "ICC_PROFILE" segments. Segments before the
+// first scan are FF, marker, u16 length (counting itself), data; from the
+// first scan (SOS, DA) on everything is copied as it is.
+std::vector<unsigned char> jpeg_without_icc(std::span<const unsigned char> b) {
+  std::vector<unsigned char> out(b.begin(), b.begin() + 2);
+  std::size_t at = 2;
+  while (b.size() - at >= 4 && b[at] == 0xFF && b[at + 1] != 0xDA && b[at + 1] != 0xD9) {
+    const std::size_t length = get_be16(b, at + 2);
+    if (length < 2 || length > b.size() - at - 2) break;
+    const bool icc = b[at + 1] == 0xE2 && length >= 2 + 12 &&
+                     std::memcmp(b.data() + at + 4, "ICC_PROFILE", 12) == 0;
+    if (!icc) out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(at),
+                         b.begin() + static_cast<std::ptrdiff_t>(at + 2 + length));
+    at += 2 + length;
+  }
+  out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(at), b.end());
+  return out;
+}
+
+// PNG bytes without their iCCP chunk (u32 length, type, data, u32 CRC).
+std::vector<unsigned char> png_without_icc(std::span<const unsigned char> b) {
+  std::vector<unsigned char> out(b.begin(), b.begin() + 8);
+  std::size_t at = 8;
+  while (b.size() - at >= 12) {
+    const std::size_t length = get_be16(b, at) << 16 | get_be16(b, at + 2);
+    if (length > b.size() - at - 12) break;
+    if (std::memcmp(b.data() + at + 4, "iCCP", 4) != 0)
+      out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(at),
+                 b.begin() + static_cast<std::ptrdiff_t>(at + 12 + length));
+    at += 12 + length;
+  }
+  out.insert(out.end(), b.begin() + static_cast<std::ptrdiff_t>(at), b.end());
+  return out;
+}
+
+Exiv2::Image::AutoPtr read_exiv2(std::span<const unsigned char> bytes) {
+  auto image = Exiv2::ImageFactory::open(bytes.data(), static_cast<long>(bytes.size()));
+  image->readMetadata();
+  return image;
+}
+
 }  // namespace
 
+// exiv2 stops reading at the first part it cannot parse, and an invalid ICC
+// profile is the usual one; the file is then read again without the profile
+// so the EXIF (and its orientation) still count. After that the profile,
+// the orientation and the carried EXIF are taken one by one, each with its
+// own warning when it fails.
 Metadata read_metadata(std::span<const unsigned char> bytes, ImageFormat format,
                        const std::string& what) {
   Metadata md;
   if (!exiv2_handles(format)) return md;
   init_exiv2();
+  std::vector<unsigned char> without_icc;  // outlives `image`, which reads it in place
+  Exiv2::Image::AutoPtr image;
   try {
-    auto image = Exiv2::ImageFactory::open(bytes.data(), static_cast<long>(bytes.size()));
-    image->readMetadata();
+    image = read_exiv2(bytes);
+  } catch (const std::exception& e) {
+    if (format == ImageFormat::kJpeg) without_icc = jpeg_without_icc(bytes);
+    if (format == ImageFormat::kPng) without_icc = png_without_icc(bytes);
+    try {
+      if (without_icc.empty() || without_icc.size() == bytes.size()) throw;
+      image = read_exiv2(without_icc);
+      spdlog::warn("{}: ICC profile unreadable, not carried: {}", what, e.what());
+    } catch (const std::exception& again) {
+      spdlog::warn("{}: metadata unreadable, not carried: {}", what, again.what());
+      return md;
+    }
+  }
+  try {
     if (image->iccProfileDefined()) {
       const Exiv2::DataBuf* icc = image->iccProfile();
       md.icc.assign(icc->pData_, icc->pData_ + icc->size_);
     }
-    const Exiv2::ExifData& in = image->exifData();
+  } catch (const std::exception& e) {
+    md.icc.clear();
+    spdlog::warn("{}: ICC profile unreadable, not carried: {}", what, e.what());
+  }
+  const Exiv2::ExifData& in = image->exifData();
+  const Exiv2::ExifKey orientation_key("Exif.Image.Orientation");
+  try {
+    const auto orientation = in.findKey(orientation_key);
+    if (orientation != in.end() && orientation->count() > 0) {
+      const long value = orientation->toLong();
+      md.orientation = value >= 1 && value <= 8 ? static_cast<int>(value) : 1;
+    }
+  } catch (const std::exception& e) {
+    md.orientation = 1;
+    spdlog::warn("{}: EXIF orientation unreadable, not applied: {}", what, e.what());
+  }
+  try {
     Exiv2::ExifData exif;
     for (const Exiv2::Exifdatum& datum : in) {
-      if (datum.key() == "Exif.Image.Orientation") {
-        const long value = datum.count() > 0 ? datum.toLong() : 1;
-        md.orientation = value >= 1 && value <= 8 ? static_cast<int>(value) : 1;
-        exif["Exif.Image.Orientation"] = static_cast<std::uint16_t>(1);
-        continue;
-      }
-      if (carried(datum)) exif.add(datum);
+      if (datum.key() == orientation_key.key()) exif[orientation_key.key()] = static_cast<std::uint16_t>(1);
+      else if (carried(datum)) exif.add(datum);
     }
     if (!exif.empty()) {
       Exiv2::Blob blob;
@@ -179,8 +254,8 @@ Metadata read_metadata(std::span<const unsigned char> bytes, ImageFormat format,
       md.exif.assign(blob.begin(), blob.end());
     }
   } catch (const std::exception& e) {
-    spdlog::warn("{}: metadata unreadable, not carried: {}", what, e.what());
-    return {};
+    md.exif.clear();
+    spdlog::warn("{}: EXIF unreadable, not carried: {}", what, e.what());
   }
   return md;
 }

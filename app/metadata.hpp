@@ -23,8 +23,9 @@ struct Metadata {
 };
 
 /// Reads the ICC profile, EXIF and orientation of PNG, JPEG, TIFF or WebP
-/// bytes (other formats: none). Unreadable metadata is logged as a warning
-/// and left out; it never fails the image. `what` names the source in logs.
+/// bytes (other formats: none). Each of the three that cannot be read is
+/// left out with its own warning (an invalid ICC profile does not cost the
+/// orientation); it never fails the image. `what` names the source in logs.
 [[nodiscard]] Metadata read_metadata(std::span<const unsigned char> bytes, ImageFormat format,
                                      const std::string& what);
 

@@ -181,16 +181,15 @@ std::vector<unsigned char> encode_planar(const Image& image, ImageFormat format,
   return encoded;
 }
 
-// libjpeg decodes a truncated JPEG without an error (it fills the missing
-// rows with gray), so a cut-off file would silently give a damaged output.
-// Every complete JPEG holds an end-of-image marker FF D9; inside entropy-
-// coded data a 0xFF byte is always followed by 0x00 (byte stuffing), so the
-// marker cannot occur there by chance. Trailing bytes after it are allowed.
-void require_complete_jpeg(std::span<const unsigned char> bytes, const std::string& what) {
-  if (sniff_format(bytes) != ImageFormat::kJpeg) return;
-  for (std::size_t i = 0; i + 1 < bytes.size(); ++i)
-    if (bytes[i] == 0xFF && bytes[i + 1] == 0xD9) return;
-  throw InputError(what + ": truncated JPEG (no end-of-image marker)");
+// The output's pixel count (--max-output-pixels) and each side against what
+// the output format can store, from the header, before decoding.
+void check_planned_output(const UpsampleOptions& opt, ImageFormat format, Size2 size) {
+  check_output_pixels(opt.input, size, opt.image);
+  const int side = largest_side(format);
+  if (size.h > side || size.w > side)
+    throw InputError(opt.input + ": output " + std::to_string(size.w) + "x" + std::to_string(size.h) +
+                     " is larger than " + to_string(format) + " can store (at most " +
+                     std::to_string(side) + " pixels per side)");
 }
 
 void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
@@ -203,7 +202,6 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   // the output size are checked from the header before any decoder runs.
   const DecodeLimits limits = decode_limits(opt.image);
   const ImageHeader header = inspect_header(bytes, opt.input, limits);
-  require_complete_jpeg(bytes, opt.input);
   // Read even with --strip: the orientation is applied to the pixels either way.
   const Metadata metadata = read_metadata(bytes, header.format, opt.input);
   const Size2 shown = metadata.orientation >= 5 ? Size2{header.size.w, header.size.h} : header.size;
@@ -212,13 +210,13 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
     const std::int64_t ow = std::int64_t{shown.w} * model->scale();
     if (oh > INT32_MAX || ow > INT32_MAX)
       throw InputError(opt.input + ": the output side would exceed 2^31 - 1");
-    check_output_pixels(opt.input, {static_cast<int>(oh), static_cast<int>(ow)}, opt.image);
+    check_planned_output(opt, *format, {static_cast<int>(oh), static_cast<int>(ow)});
   } else {
     const Layer geometry = make_layer(opt.layer, 1);
     geometry.params.validate(ConvKind::kConvTranspose2d);
     const Shape3 planned = geometry.params.output_shape(
         ConvKind::kConvTranspose2d, {geometry.params.in_channels, shown.h, shown.w});
-    check_output_pixels(opt.input, {planned.h, planned.w}, opt.image);
+    check_planned_output(opt, *format, {planned.h, planned.w});
   }
   const auto started = std::chrono::steady_clock::now();
   auto lap = [last = started](const char* what) mutable {

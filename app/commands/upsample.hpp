@@ -43,7 +43,7 @@ struct UpsampleOptions {
   int png_compression = 3; ///< --png-compression: zlib level.
   LayerFlags layer;
   BatchFlags batch;
-  ImageFlags image;  ///< --linear, --strip, --allow-format, --max-pixels, --max-output-pixels.
+  ImageFlags image;  ///< --linear, --strip, --allow-format, --max-pixels, --max-output-pixels, --accept-damaged.
 };
 
 /// Adds the main command's flags to `app` and runs it from app's callback.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -539,6 +540,40 @@ TEST_CASE("a JPEG with orientation 6 comes out rotated with orientation 1", "[cl
       CHECK(cv::norm(out.at<cv::Vec3b>(y, x), expected.at<cv::Vec3b>(y, x), cv::NORM_INF) <= 4);
     }
   CHECK(read_back(dir / "out.png").orientation == 1);
+}
+
+TEST_CASE("a JPEG with orientation 6 and a malformed ICC profile still comes out rotated", "[cli][metadata]") {
+  TempDir dir;
+  const cv::Mat stored = random_image(16, 24, CV_8UC3, 5);
+  REQUIRE(cv::imwrite(dir / "in.jpg", stored, {cv::IMWRITE_JPEG_QUALITY, 100}));
+  add_metadata(dir / "in.jpg", 6, fake_icc());
+  // APP2 "ICC_PROFILE\0", sequence number, count, then the profile, whose
+  // first 4 bytes give its size: claim far more than the segment holds.
+  Bytes bytes;
+  {
+    std::ifstream in(dir / "in.jpg", std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string tag("ICC_PROFILE\0", 12);
+  const auto at = std::search(bytes.begin(), bytes.end(), tag.begin(), tag.end());
+  REQUIRE(at != bytes.end());
+  const auto profile = at + 14;
+  for (int i = 0; i < 4; ++i) profile[i] = 0x7F;
+  write_bytes(dir / "in.jpg", bytes);
+  const Result r = run(dir / "in.jpg -s 2 -k nearest -o " + dir / "out.png");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("in.jpg: ICC profile unreadable, not carried"));
+  const cv::Mat out = cv::imread(dir / "out.png", cv::IMREAD_UNCHANGED);
+  REQUIRE(out.rows == 48);
+  REQUIRE(out.cols == 32);
+  // The decoded input (JPEG is lossy), turned by the orientation, then x2.
+  const cv::Mat decoded = cv::imread(dir / "in.jpg", cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION);
+  CHECK(cv::norm(out, nearest2(oriented(decoded, 6)), cv::NORM_INF) == 0.0);
+  const ReadBack back = read_back(dir / "out.png");
+  CHECK(back.make == "tconv test camera");
+  CHECK(back.orientation == 1);
+  CHECK(back.icc.empty());
 }
 
 TEST_CASE("metadata stripping (--strip) writes no ICC profile and no EXIF but still applies the orientation", "[cli][metadata]") {
