@@ -456,7 +456,7 @@ pid_t dead_pid() {
 
 }  // namespace
 
-TEST_CASE("--report follows the rules of every output, checked before any work", "[cli][batch]") {
+TEST_CASE("the report (--report) follows the rules of every output, checked before any work", "[cli][batch]") {
   Sandbox box;
   write_image(box / "a.png", noise(5, 5, CV_8UC3, 1));
   write_image(box / "b.png", noise(5, 6, CV_8UC1, 2));
