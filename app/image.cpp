@@ -17,10 +17,14 @@ const char* to_string(SampleType type) noexcept {
   return "?";
 }
 
+std::string wxh_text(Size2 size) {
+  return "WxH " + std::to_string(size.w) + "x" + std::to_string(size.h);
+}
+
 std::string describe(const Shape3& s, SampleType type) {
   static const char* const kLayouts[] = {"", "gray", "gray+alpha", "RGB", "RGBA"};
   const char* layout = s.c >= 1 && s.c <= 4 ? kLayouts[s.c] : "?";
-  return std::to_string(s.w) + "x" + std::to_string(s.h) + " " + layout + " " + to_string(type);
+  return wxh_text({s.h, s.w}) + ", " + layout + " " + to_string(type);
 }
 
 void premultiply_alpha(Tensor& pixels) {

@@ -23,7 +23,13 @@ struct Image {
   [[nodiscard]] bool has_alpha() const noexcept { return pixels.shape().c == 4; }
 };
 
-/// "512x384 RGB 8-bit" for a c x h x w image, for logs.
+/// "WxH 512x384": an image size for people, width first as image tools
+/// print it and labelled, because -s FH,FW, --output-size H,W and tensor
+/// shapes (CxHxW) put the height first. Every message about an image's
+/// size uses this form.
+[[nodiscard]] std::string wxh_text(Size2 size);
+
+/// "WxH 512x384, RGB 8-bit" for a c x h x w image, for logs.
 [[nodiscard]] std::string describe(const Shape3& shape, SampleType type);
 [[nodiscard]] inline std::string describe(const Image& image) {
   return describe(image.pixels.shape(), image.type);

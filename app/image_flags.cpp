@@ -48,8 +48,7 @@ DecodeLimits decode_limits(const ImageFlags& flags) {
 void check_output_pixels(const std::string& what, Size2 size, const ImageFlags& flags) {
   const std::int64_t pixels = std::int64_t{size.h} * size.w;
   if (pixels > flags.max_output_pixels)
-    throw InputError(what + ": output " + std::to_string(size.w) + "x" + std::to_string(size.h) +
-                     " has more than the limit of " + std::to_string(flags.max_output_pixels) +
+    throw InputError(what + ": output " + wxh_text(size) + " has more than the limit of " + std::to_string(flags.max_output_pixels) +
                      " pixels (--max-output-pixels)");
 }
 

@@ -412,8 +412,7 @@ ImageHeader inspect_header(std::span<const unsigned char> bytes, const std::stri
     throw InputError(what + ": cannot read the image size from the " + to_string(*format) +
                      " header (truncated or malformed)");
   if (std::int64_t{size->h} * size->w > limits.max_pixels)
-    throw InputError(what + ": header declares " + std::to_string(size->w) + "x" +
-                     std::to_string(size->h) + ", more than the limit of " +
+    throw InputError(what + ": header declares " + wxh_text(*size) + ", more than the limit of " +
                      std::to_string(limits.max_pixels) + " pixels (--max-pixels)");
   return {*format, *size};
 }
@@ -598,15 +597,13 @@ RawImage decode_raw(std::span<const unsigned char> bytes, const std::string& wha
     const cv::Mat decoded = decode_mat(bytes, what, header.format, limits);
     if (decoded.empty()) throw InputError(what + ": cannot decode (corrupt or truncated file)");
     if (decoded.rows != header.size.h || decoded.cols != header.size.w)
-      throw InputError(what + ": decoded " + std::to_string(decoded.cols) + "x" +
-                       std::to_string(decoded.rows) + " but the header declares " +
-                       std::to_string(header.size.w) + "x" + std::to_string(header.size.h));
+      throw InputError(what + ": decoded " + wxh_text({decoded.rows, decoded.cols}) +
+                       " but the header declares " + wxh_text(header.size));
     return to_raw(decoded, what);
   } catch (const cv::Exception& e) {
     throw InputError(what + ": cannot decode: " + e.err);
   } catch (const std::bad_alloc&) {
-    throw InputError(what + ": out of memory while decoding " + std::to_string(header.size.w) +
-                     "x" + std::to_string(header.size.h));
+    throw InputError(what + ": out of memory while decoding " + wxh_text(header.size));
   }
 }
 

@@ -38,8 +38,7 @@ Tensor read_hr255(const fs::path& path) {
   const auto bytes = read_file(path, kMaxInputBytes);
   if (const auto dims = peek_dimensions(bytes);
       dims && std::int64_t{dims->h} * dims->w > kMaxInputPixels)
-    throw InputError(path.string() + ": header declares " + std::to_string(dims->w) + "x" +
-                     std::to_string(dims->h) + ", more than the limit of " +
+    throw InputError(path.string() + ": header declares " + wxh_text(*dims) + ", more than the limit of " +
                      std::to_string(kMaxInputPixels) + " pixels");
   const RawImage raw = decode_raw(bytes, path.string());
   const Image image = to_planar(raw);

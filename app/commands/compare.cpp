@@ -127,8 +127,7 @@ Tensor grey_to_rgb(ConstTensorView grey) {
 Tensor load_colour(const fs::path& path, std::string* description) {
   const auto bytes = read_file(path, kMaxInputBytes);
   if (const auto dims = peek_dimensions(bytes); dims && std::int64_t{dims->h} * dims->w > kMaxInputPixels)
-    throw InputError(path.string() + ": header declares " + std::to_string(dims->w) + "x" +
-                     std::to_string(dims->h) + ", more than the limit of " +
+    throw InputError(path.string() + ": header declares " + wxh_text(*dims) + ", more than the limit of " +
                      std::to_string(kMaxInputPixels) + " pixels");
   const RawImage raw = decode_raw(bytes, path.string());
   if (description) *description = describe(raw.shape(), raw.type);
@@ -252,16 +251,18 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
   const int y1 = std::min(resized.shape().h, tconv.shape().h - dy);
   const int x1 = std::min(resized.shape().w, tconv.shape().w - dx);
   if (y1 <= y0 || x1 <= x0)
-    throw InputError(report.input + ": the transposed convolution's output " + to_string(tconv.shape()) +
-                     " does not overlap the resized image " + to_string(resized.shape()));
+    throw InputError(report.input + ": the transposed convolution's output " +
+                     wxh_text({tconv.shape().h, tconv.shape().w}) +
+                     " does not overlap the resized image " +
+                     wxh_text({resized.shape().h, resized.shape().w}));
   const int hh = y1 - y0, ww = x1 - x0;
   const Tensor t_win = crop(tconv.view(), y0 + dy, x0 + dx, hh, ww);
   const Tensor z_win = crop(resized.view(), y0, x0, hh, ww);
   if (hh != tconv.shape().h || ww != tconv.shape().w)
     report.notes.push_back(fmt::format(
-        "the transposed convolution's {}x{} output is compared on the {}x{} window aligned with the "
-        "resize (offset {}, {})",
-        tconv.shape().h, tconv.shape().w, hh, ww, y0 + dy, x0 + dx));
+        "the transposed convolution's {} output is compared on the {} window aligned with the "
+        "resize (offset x {}, y {})",
+        wxh_text({tconv.shape().h, tconv.shape().w}), wxh_text({hh, ww}), x0 + dx, y0 + dy));
 
   // The interior leaves out a band as wide as the larger layer's extent
   // (4 s for a model, whose receptive field is not inspected).
@@ -282,9 +283,11 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
   const Tensor rc_shown = clamped255(rc255.view());
   report.psnr_between = psnr_all(t_shown.view(), rc_shown.view());
 
-  report.heading = fmt::format("{}: {} -> {}x{} (x{}), border {}, metrics on the interior without {} px",
-                               report.input, description, tconv.shape().w, tconv.shape().h,
-                               scale_text(s), to_string(setup.border), to_string(border));
+  report.heading = fmt::format(
+      "{}: {} -> {} (x{}), border {}, metrics on the interior without {} px left and right, {} px "
+      "top and bottom",
+      report.input, description, wxh_text({tconv.shape().h, tconv.shape().w}), scale_text(s),
+      to_string(setup.border), border.w, border.h);
   report.layer = layer_text;
   report.resize_conv = fmt::format("{} x{} (replicate border), then a 3x3 convolution {}",
                                    to_string(setup.resize), scale_text(s),
@@ -296,7 +299,7 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
     Tensor ref = load_colour(opt.reference, nullptr);
     if (t_win.shape().c == 1 && ref.shape().c == 3) ref = luma(ref.view());
     if (ref.shape().h != resized.shape().h || ref.shape().w != resized.shape().w || ref.shape().c != t_win.shape().c)
-      throw InputError(fmt::format("--reference {}: {}, expected {}x{}x{} (the input x{})", opt.reference,
+      throw InputError(fmt::format("--reference {}: CxHxW {}, expected {}x{}x{} (the input x{})", opt.reference,
                                    to_string(ref.shape()), t_win.shape().c, resized.shape().h,
                                    resized.shape().w, scale_text(s)));
     const Tensor ref255 = scaled(crop(ref.view(), y0, x0, hh, ww).view(), 255.0f);
@@ -330,7 +333,7 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
     cy0 = around(wy, ch, hh, s.h);
     cx0 = around(wx, cw, ww, s.w);
     zoom = 1;
-    where = fmt::format(", x {}-{}, y {}-{} of {}x{}", cx0, cx0 + cw, cy0, cy0 + ch, ww, hh);
+    where = fmt::format(", x {}-{}, y {}-{} of {}", cx0, cx0 + cw, cy0, cy0 + ch, wxh_text({hh, ww}));
   }
   const int dh = std::min(kMagnified, ch) / s.h * s.h, dw = std::min(kMagnified, cw) / s.w * s.w;
   const int dy0 = std::clamp(around(wy, dh, hh, s.h), cy0, cy0 + ch - dh);
@@ -380,9 +383,9 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
     const double global = is_t ? report.tconv.phase_mean_spread : report.resize_conv_metrics.phase_mean_spread;
     write_picture(
         heat_map(map->view(), window, heat_zoom, vmax, is_t ? t_shown.view() : rc_shown.view(),
-                 fmt::format("{} x{}, {}: local phase-mean spread, {}x{} windows (whole image {}; both maps share "
+                 fmt::format("{} x{}, {}: local phase-mean spread, {} windows (whole image {}; both maps share "
                              "the colour scale)",
-                             stem, scale_text(s), is_t ? "transposed conv" : "resize-conv", window.w, window.h,
+                             stem, scale_text(s), is_t ? "transposed conv" : "resize-conv", wxh_text(window),
                              num(global)),
                  "grey levels"),
         dir / (stem + "_heatmap_" + name + ".png"), opt, inputs, report);

@@ -415,6 +415,6 @@ TEST_CASE("a header declaring a huge image is refused before decoding", "[cli][l
   const Result r = run(dir / "bomb.png -s 2");
   INFO(r.output);
   CHECK(r.exit_code == 1);
-  CHECK_THAT(r.output, Catch::Contains("header declares 100000x100000, more than the limit of 268435456 pixels"));
+  CHECK_THAT(r.output, Catch::Contains("header declares WxH 100000x100000, more than the limit of 268435456 pixels"));
   CHECK_FALSE(fs::exists(dir / "bomb_x2.png"));
 }

@@ -186,7 +186,7 @@ TEST_CASE("a folder of good and bad files: good ones done, each bad one named, e
       {"truncated.jpg", "truncated JPEG (no end-of-image marker)"},
       {"empty.png", "empty file"},
       {"text.png", "not a PNG, JPEG, TIFF, WebP or BMP file"},
-      {"bomb.png", "header declares 100000x100000"},
+      {"bomb.png", "header declares WxH 100000x100000"},
       {"fifo.png", "not a regular file"},
       {"dup.png", "out/dup_x2.png: is also the output of in/dup.bmp in this batch"},
   };

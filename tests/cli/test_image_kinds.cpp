@@ -793,7 +793,7 @@ TEST_CASE("forged headers declaring huge images are refused quickly and without 
     const Result r = run(dir / c.name + " -s 2 -o " + dir / "out.png" + c.flags, "prlimit --as=600000000");
     INFO(r.output);
     CHECK(r.exit_code == 1);
-    CHECK_THAT(r.output, Catch::Contains("header declares " + std::to_string(dims->w) + "x" +
+    CHECK_THAT(r.output, Catch::Contains("header declares WxH " + std::to_string(dims->w) + "x" +
                                          std::to_string(dims->h) + ", more than the limit of"));
     CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
     CHECK(r.seconds < 30.0);  // process start-up dominates; generous for loaded CI machines
@@ -834,7 +834,7 @@ TEST_CASE("the output size is checked against --max-output-pixels before decodin
   CHECK(run(dir / "small.png -s 2 --max-pixels 35 -o " + dir / "ok2.png").exit_code == 0);
   const Result tight = run(dir / "small.png -s 2 --max-pixels 34 -o " + dir / "no2.png");
   CHECK(tight.exit_code == 1);
-  CHECK_THAT(tight.output, Catch::Contains("header declares 7x5, more than the limit of 34 pixels (--max-pixels)"));
+  CHECK_THAT(tight.output, Catch::Contains("header declares WxH 7x5, more than the limit of 34 pixels (--max-pixels)"));
 }
 
 TEST_CASE("formats outside the allow-list are refused unless --allow-format names them", "[cli][limits]") {
