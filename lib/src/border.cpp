@@ -51,6 +51,29 @@ Margins margins(int in, int out, int k, int s, int d, int pad_begin) {
           static_cast<int>(std::max<std::int64_t>(0, hi - (in - 1)))};
 }
 
+// Replicate / reflect: the input extended by as many pixels as the kernel
+// reaches beyond each edge, and the op widened to crop the extra output.
+struct Extension {
+  Margins y, x;
+  Shape3 shape{};     // the extended input; empty when no margin is needed
+  ConvParams widened;
+};
+
+Extension extension_of(const ConvTranspose2d& op, const Shape3& src) {
+  const ConvParams r = op.params().resolved(ConvKind::kConvTranspose2d, src);
+  const Shape3 out = op.output_shape(src);
+  Extension e;
+  e.y = margins(src.h, out.h, r.kernel.h, r.stride.h, r.dilation.h, r.pad_begin.h);
+  e.x = margins(src.w, out.w, r.kernel.w, r.stride.w, r.dilation.w, r.pad_begin.w);
+  if (e.y.begin == 0 && e.y.end == 0 && e.x.begin == 0 && e.x.end == 0) return e;
+  e.shape = Shape3{src.c, src.h + e.y.begin + e.y.end, src.w + e.x.begin + e.x.end};
+  // Each extra input row shifts the output by one stride; crop it back.
+  e.widened = r;
+  e.widened.pad_begin = {r.pad_begin.h + e.y.begin * r.stride.h, r.pad_begin.w + e.x.begin * r.stride.w};
+  e.widened.pad_end = {r.pad_end.h + e.y.end * r.stride.h, r.pad_end.w + e.x.end * r.stride.w};
+  return e;
+}
+
 // The border handling of `op` for inputs of one shape, planned once and run
 // on any number of items: the margins and the widened op (replicate,
 // reflect) and the response to an all-ones input (normalize) depend on the
@@ -64,18 +87,12 @@ class BorderRunner {
     options.threads = threads;
     const bool same_threads = threads == op.options().threads;
     if (border == Border::kReplicate || border == Border::kReflect) {
-      const ConvParams r = op.params().resolved(ConvKind::kConvTranspose2d, src);
-      const Shape3 out = op.output_shape(src);
-      my_ = margins(src.h, out.h, r.kernel.h, r.stride.h, r.dilation.h, r.pad_begin.h);
-      mx_ = margins(src.w, out.w, r.kernel.w, r.stride.w, r.dilation.w, r.pad_begin.w);
-      if (my_.begin != 0 || my_.end != 0 || mx_.begin != 0 || mx_.end != 0) {
-        extended_ = Shape3{src.c, src.h + my_.begin + my_.end, src.w + mx_.begin + mx_.end};
-        // Each extra input row shifts the output by one stride; crop it back.
-        ConvParams widened = r;
-        widened.pad_begin = {r.pad_begin.h + my_.begin * r.stride.h,
-                             r.pad_begin.w + mx_.begin * r.stride.w};
-        widened.pad_end = {r.pad_end.h + my_.end * r.stride.h, r.pad_end.w + mx_.end * r.stride.w};
-        own(ConvTranspose2d::create(widened, op.weights(), options));
+      const Extension e = extension_of(op, src);
+      if (e.shape.elements() > 0) {
+        my_ = e.y;
+        mx_ = e.x;
+        extended_ = e.shape;
+        own(ConvTranspose2d::create(e.widened, op.weights(), options));
         return;
       }
     }
@@ -188,11 +205,14 @@ std::int64_t border_scratch(const ConvTranspose2d& op, const Shape3& src, Border
     case Border::kZero: break;
     case Border::kReplicate:
     case Border::kReflect: {
-      const ConvParams r = op.params().resolved(ConvKind::kConvTranspose2d, src);
-      const Margins my = margins(src.h, out.h, r.kernel.h, r.stride.h, r.dilation.h, r.pad_begin.h);
-      const Margins mx = margins(src.w, out.w, r.kernel.w, r.stride.w, r.dilation.w, r.pad_begin.w);
-      per_run += std::int64_t{src.c} * (src.h + my.begin + my.end) * (src.w + mx.begin + mx.end) * 4;
-      planned = weights;  // the widened op's copy
+      const Extension e = extension_of(op, src);
+      if (e.shape.elements() == 0) break;
+      // The widened op (a copy of the weights) runs on the extended input.
+      OpOptions options = op.options();
+      options.threads = threads;
+      const ConvTranspose2d widened = ConvTranspose2d::create(e.widened, op.weights(), options);
+      per_run = e.shape.elements() * 4 + widened.scratch_bytes(e.shape);
+      planned = weights;
       break;
     }
     case Border::kNormalize:

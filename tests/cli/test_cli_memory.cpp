@@ -184,6 +184,19 @@ TEST_CASE("cli memory: a batch of many small items is split over the threads, by
     REQUIRE(r.exit_code == 0);
     CHECK(read_bytes(one) == read_bytes(two));
   }
+  // Six million one-pixel items: one thread hand-off per item took over a
+  // minute with two threads; split over the threads it takes seconds.
+  tconv::NpyArray many{{6000000, 1, 1, 1}, std::vector<float>(6000000)};
+  for (std::size_t i = 0; i < many.values.size(); ++i) many.values[i] = float(i % 1009) / 1009.0f;
+  write_bytes(dir / "many.npy", tconv::encode_npy(many));
+  many = {};
+  Result r = run("-t 1 " + (dir / "many.npy") + " -s 2 -o " + (dir / "many1.npy"));
+  REQUIRE(r.exit_code == 0);
+  r = tconv::test::run_cli(std::string("timeout 60 ") + TCONV_CLI,
+                           "-t 2 " + (dir / "many.npy") + " -s 2 -o " + (dir / "many2.npy"));
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK(read_bytes(dir / "many1.npy") == read_bytes(dir / "many2.npy"));
   // A few large items keep the per-item threading and give the same bytes.
   tconv::NpyArray big{{2, 3, 64, 48}, std::vector<float>(2 * 3 * 64 * 48)};
   for (std::size_t i = 0; i < big.values.size(); ++i) big.values[i] = std::cos(0.01f * float(i));

@@ -188,7 +188,9 @@ TEST_CASE("border: a batch gives each item's run_with_border bytes for any threa
   std::vector<float> dst(static_cast<std::size_t>(op.output_shape(item).elements()) * 2);
   REQUIRE_THROWS_AS(tconv::run_batch_with_border(op, src, item, dst, Border::kZero),
                     tconv::ShapeMismatch);
-  // Replicate needs an extended input beside the op's own scratch.
-  CHECK(tconv::run_with_border_scratch_bytes(op, item, Border::kReplicate) >
-        tconv::run_with_border_scratch_bytes(op, item, Border::kZero));
+  // Replicate holds the input extended by one pixel on every side (bilinear
+  // x2 reaches one pixel out) beside the widened op's scratch.
+  CHECK(tconv::run_with_border_scratch_bytes(op, item, Border::kReplicate) >=
+        std::int64_t{item.c} * (item.h + 2) * (item.w + 2) * 4);
+  CHECK(tconv::run_with_border_scratch_bytes(op, item, Border::kZero) >= 0);
 }
