@@ -1,6 +1,7 @@
 // The --max-memory budget (see memory_budget.hpp).
 #include "memory_budget.hpp"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -98,7 +99,11 @@ std::string MemoryPlan::describe() const {
 }
 
 void check_memory(const std::string& what, const MemoryPlan& plan, std::int64_t budget) {
-  if (plan.peak() <= budget) return;
+  if (plan.peak() <= budget) {
+    spdlog::debug("{}: needs about {} ({}), within --max-memory {}", what, mib_text(plan.peak()),
+                  plan.describe(), mib_text(budget));
+    return;
+  }
   throw InputError(what + ": needs about " + mib_text(plan.peak()) + " (" + plan.describe() +
                    "), more than --max-memory " + mib_text(budget));
 }
