@@ -2,10 +2,43 @@
 #include "image_flags.hpp"
 
 #include <CLI/CLI.hpp>
+#include <charconv>
 
 #include "exit_codes.hpp"
 
 namespace tconv::app {
+
+namespace {
+
+// CLI11's Range and PositiveNumber print their bounds as doubles (the upper
+// one as a 309-digit number); these name them as powers of two.
+CLI::Validator pixel_count_range() {
+  return CLI::Validator(
+      [](const std::string& text) -> std::string {
+        std::int64_t value = 0;
+        const char* end = text.data() + text.size();
+        const auto [at, ec] = std::from_chars(text.data(), end, value);
+        if (ec != std::errc() || at != end || value < 1 || value > kMaxPixelsLimit)
+          return text + ": must be an integer between 1 and 2^40";
+        return {};
+      },
+      "INT in [1, 2^40]");
+}
+
+// Accepts 512M, 4G, ... (parse_byte_size) and hands CLI11 the plain byte count.
+CLI::Validator memory_size() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const auto bytes = parse_byte_size(text);
+        if (!bytes || *bytes < 1 || *bytes > kMaxMemoryLimit)
+          return text + ": must be a byte count between 1 and 2^50 (e.g. 512M, 4G)";
+        text = std::to_string(*bytes);
+        return {};
+      },
+      "BYTES in [1, 2^50]");
+}
+
+}  // namespace
 
 void add_image_flags(CLI::App& cmd, ImageFlags& flags) {
   cmd.add_flag("--linear", flags.linear,
@@ -23,11 +56,17 @@ void add_image_flags(CLI::App& cmd, ImageFlags& flags) {
   cmd.add_option("--max-pixels", flags.max_pixels,
                  "Refuse inputs whose header declares more pixels (checked before decoding)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(pixel_count_range());
   cmd.add_option("--max-output-pixels", flags.max_output_pixels,
                  "Refuse outputs of more pixels (checked before decoding)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(pixel_count_range());
+  cmd.add_option("--max-memory", flags.max_memory,
+                 "Refuse an input whose run would hold more memory at its peak (bytes, or with "
+                 "K, M, G, T: 512M, 4G; planned from the sizes before the buffers are "
+                 "allocated); default: the smaller of 4 GiB and half the physical memory")
+      ->capture_default_str()
+      ->transform(memory_size());
   cmd.add_flag("--accept-damaged", flags.accept_damaged,
                "Read a damaged JPEG (truncated, or corrupt data the decoder warns about) with a "
                "warning instead of failing it; missing rows come out gray");

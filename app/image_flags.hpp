@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "image_io.hpp"
+#include "memory_budget.hpp"
 
 namespace CLI {
 class App;
@@ -27,10 +28,16 @@ struct ImageFlags {
   std::int64_t max_pixels = kDefaultMaxPixels;              ///< --max-pixels, >= 1.
   std::int64_t max_output_pixels = kDefaultMaxOutputPixels; ///< --max-output-pixels, >= 1.
   bool accept_damaged = false;  ///< --accept-damaged: read damaged JPEGs with a warning.
+  /// --max-memory: the bytes one item's run may hold at its peak (images,
+  /// .npy arrays and --model alike); default default_max_memory().
+  std::int64_t max_memory = default_max_memory();
 };
 
-/// Adds --linear, --strip, --allow-format, --max-pixels,
-/// --max-output-pixels and --accept-damaged to `cmd`.
+/// Largest value --max-pixels and --max-output-pixels accept: 2^40.
+inline constexpr std::int64_t kMaxPixelsLimit = std::int64_t{1} << 40;
+
+/// Adds --linear, --strip, --allow-format, --max-pixels, --max-output-pixels,
+/// --max-memory and --accept-damaged to `cmd`.
 void add_image_flags(CLI::App& cmd, ImageFlags& flags);
 
 /// The decode limits the flags describe (default formats plus the allowed

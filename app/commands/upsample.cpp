@@ -28,6 +28,7 @@
 #include "image_io.hpp"
 #include "interrupt.hpp"
 #include "logging.hpp"
+#include "memory_budget.hpp"
 #include "metadata.hpp"
 #include "tconv/border.hpp"
 #include "tconv/error.hpp"
@@ -102,28 +103,80 @@ std::string extension_of(const fs::path& p) {
   return ext;
 }
 
+// The .npy output in one buffer sized once: the header, then the float
+// data, which each batch item's op writes into its own slice, so the buffer
+// is written to the file as it is with no further copy. The header's size is
+// a multiple of 64 (encode_npy_header), so the data are float-aligned.
+struct NpyOutput {
+  std::vector<unsigned char> bytes;
+  std::span<float> values;
+};
+
+// The .npy shape of n items of `item`: (C,H,W) for a 3-d input, else (N,C,H,W).
+std::vector<std::int64_t> npy_shape(std::size_t rank, std::int64_t n, const Shape3& item) {
+  std::vector<std::int64_t> shape;
+  if (rank == 4) shape.push_back(n);
+  shape.insert(shape.end(), {item.c, item.h, item.w});
+  return shape;
+}
+
+NpyOutput allocate_npy_output(std::vector<unsigned char> header, std::int64_t elements) {
+  NpyOutput out;
+  out.bytes = std::move(header);
+  const std::size_t data_begin = out.bytes.size();
+  out.bytes.resize(data_begin + static_cast<std::size_t>(elements) * sizeof(float));
+  out.values = {reinterpret_cast<float*>(out.bytes.data() + data_begin),
+                static_cast<std::size_t>(elements)};
+  return out;
+}
+
+// The buffers numeric mode holds at once: the input file and its values,
+// the output .npy, and what computing the items needs besides.
+MemoryPlan numeric_memory_plan(std::span<const unsigned char> bytes, const NpyArray& x,
+                               std::size_t header_bytes, std::int64_t output_elements,
+                               const char* compute_name, std::int64_t compute_bytes) {
+  MemoryPlan plan;
+  plan.phase()
+      .add("input file", static_cast<std::int64_t>(bytes.size()))
+      .add("input values", static_cast<std::int64_t>(x.values.size() * sizeof(float)))
+      .add("output .npy", static_cast<std::int64_t>(header_bytes) + output_elements * 4)
+      .add(compute_name, compute_bytes);
+  return plan;
+}
+
+void check_output_elements(const char* what, std::int64_t n, const Shape3& out_shape,
+                           std::int64_t limit) {
+  if (out_shape.elements() * n > limit)
+    throw LimitExceeded(std::string(what) + " output " + std::to_string(n) + "x" +
+                        to_string(out_shape) + ": exceeds the limit of " + std::to_string(limit) +
+                        " elements");
+}
+
 // A .npy array through --model's network (no colour handling): (C,H,W) or
 // (N,C,H,W) with C the model's channels.
-void run_numeric_model(const UpsampleOptions& opt, const Model& model, const NpyArray& x,
-                       const Shape3& item, std::int64_t n, const OutputTarget& output) {
+void run_numeric_model(const UpsampleOptions& opt, const Model& model,
+                       std::span<const unsigned char> bytes, const NpyArray& x, const Shape3& item,
+                       std::int64_t n, const OutputTarget& output) {
   if (item.c != model.channels())
     throw UsageError(opt.input + ": has " + std::to_string(item.c) + " channels, --model " +
                      opt.layer.model + " takes " + std::to_string(model.channels()));
   const Shape3 out_shape{item.c, item.h * model.scale(), item.w * model.scale()};
-  if (out_shape.elements() * n > OpOptions().max_output_elements)
-    throw LimitExceeded("model output " + std::to_string(n) + "x" + to_string(out_shape) +
-                        ": exceeds the limit of " + std::to_string(OpOptions().max_output_elements) +
-                        " elements");
+  check_output_elements("model", n, out_shape, OpOptions().max_output_elements);
   check_output(opt.input, output, opt.overwrite);
-  NpyArray y;
-  if (x.shape.size() == 4) y.shape.push_back(n);
-  y.shape.insert(y.shape.end(), {out_shape.c, out_shape.h, out_shape.w});
-  y.values.reserve(static_cast<std::size_t>(out_shape.elements() * n));
+  std::vector<unsigned char> header = encode_npy_header(npy_shape(x.shape.size(), n, out_shape));
+  // Items run one after another; each one's result is copied into its slice.
+  check_memory(opt.input,
+               numeric_memory_plan(bytes, x, header.size(), out_shape.elements() * n, "network",
+                                   model.network_peak_bytes(item)),
+               opt.image.max_memory);
+  NpyOutput y = allocate_npy_output(std::move(header), out_shape.elements() * n);
+  const auto out_size = static_cast<std::size_t>(out_shape.elements());
   for (std::int64_t b = 0; b < n; ++b) {
     const Tensor out = model.run_network({x.values.data() + b * item.elements(), item});
-    y.values.insert(y.values.end(), out.span().begin(), out.span().end());
+    std::copy(out.span().begin(), out.span().end(),
+              y.values.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(b) * out_size));
   }
-  write_output(output, encode_npy(y), opt.overwrite);
+  write_output(output, y.bytes, opt.overwrite);
   spdlog::info("{} -> {} ({}, --model)", opt.input, output.name(), to_string(out_shape));
 }
 
@@ -131,7 +184,7 @@ void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> byte
                  const OutputTarget& output, const Model* model) {
   if (output.format != "npy")
     throw UsageError("-o " + output.name() + ": a .npy input writes a .npy output");
-  NpyArray x = parse_npy(bytes, opt.input);
+  const NpyArray x = parse_npy(bytes, opt.input);
   const std::size_t rank = x.shape.size();
   if (rank != 3 && rank != 4)
     throw UsageError(opt.input + ": expected shape (C,H,W) or (N,C,H,W), got " +
@@ -142,7 +195,7 @@ void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> byte
   const auto n = rank == 4 ? x.shape[0] : 1;
   const Shape3 item{static_cast<int>(x.shape[rank - 3]), static_cast<int>(x.shape[rank - 2]),
                     static_cast<int>(x.shape[rank - 1])};
-  if (model != nullptr) return run_numeric_model(opt, *model, x, item, n, output);
+  if (model != nullptr) return run_numeric_model(opt, *model, bytes, x, item, n, output);
 
   Layer layer = make_layer(opt.layer, item.c);
   const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights),
@@ -152,21 +205,15 @@ void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> byte
   check_output(opt.input, output, opt.overwrite);
   spdlog::debug("{}: {} x{} with {} ({}, border {})", opt.input, to_string(item), n,
                 op.params().to_string(), op.impl_name(), to_string(border));
-
-  NpyArray y;
-  if (rank == 4) y.shape.push_back(n);
-  y.shape.insert(y.shape.end(), {out_shape.c, out_shape.h, out_shape.w});
-  if (out_shape.elements() * n > op.options().max_output_elements)
-    throw LimitExceeded("conv_transpose2d output " + std::to_string(n) + "x" +
-                        to_string(out_shape) + ": exceeds the limit of " +
-                        std::to_string(op.options().max_output_elements) + " elements");
-  y.values.reserve(static_cast<std::size_t>(out_shape.elements() * n));
-  for (std::int64_t b = 0; b < n; ++b) {
-    const ConstTensorView src{x.values.data() + b * item.elements(), item};
-    const Tensor out = run_with_border(op, src, border);
-    y.values.insert(y.values.end(), out.span().begin(), out.span().end());
-  }
-  write_output(output, encode_npy(y), opt.overwrite);
+  check_output_elements("conv_transpose2d", n, out_shape, op.options().max_output_elements);
+  std::vector<unsigned char> header = encode_npy_header(npy_shape(rank, n, out_shape));
+  check_memory(opt.input,
+               numeric_memory_plan(bytes, x, header.size(), out_shape.elements() * n, "scratch",
+                                   run_batch_with_border_scratch_bytes(op, item, n, border)),
+               opt.image.max_memory);
+  NpyOutput y = allocate_npy_output(std::move(header), out_shape.elements() * n);
+  run_batch_with_border(op, x.values, item, y.values, border);
+  write_output(output, y.bytes, opt.overwrite);
   spdlog::info("{} -> {} ({})", opt.input, output.name(), to_string(out_shape));
 }
 
@@ -192,6 +239,39 @@ void check_planned_output(const UpsampleOptions& opt, ImageFormat format, Size2 
                      std::to_string(side) + " pixels per side)");
 }
 
+std::int64_t sample_bytes(SampleType type) {
+  return type == SampleType::kU8 ? 1 : type == SampleType::kU16 ? 2 : 4;
+}
+
+// The buffers one image's run holds, phase by phase (see MemoryPlan), for a
+// decoded input of shape `in` and sample type `type` and an output of
+// `out`. The fused path holds the decoded and the output samples, then the
+// output samples and the encoded file; the planar path holds the decoded
+// samples and the planar float input, then that input and `upsampling`
+// (the planar output and scratch, or the model's peak), then the planar
+// output, its interleaved samples and the encoded file. The encoded file is
+// taken to be as large as the samples (lossless formats of noisy images).
+MemoryPlan image_memory_plan(const Shape3& in, SampleType type, const Shape3& out, bool fused,
+                             std::initializer_list<std::pair<const char*, std::int64_t>> upsampling) {
+  const std::int64_t decoded = in.elements() * sample_bytes(type);
+  const std::int64_t samples = out.elements() * sample_bytes(type);
+  MemoryPlan plan;
+  if (fused) {
+    plan.phase().add("decoded", decoded).add("output samples", samples);
+    plan.phase().add("output samples", samples).add("encoded", samples);
+    return plan;
+  }
+  const std::int64_t planar_in = in.elements() * 4;
+  plan.phase().add("decoded", decoded).add("planar input", planar_in);
+  plan.phase().add("planar input", planar_in);
+  for (const auto& [what, size] : upsampling) plan.add(what, size);
+  plan.phase()
+      .add("planar output", out.elements() * 4)
+      .add("interleaved output", samples)
+      .add("encoded", samples);
+  return plan;
+}
+
 void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
                const OutputTarget& output, const Model* model) {
   const auto format = format_from_extension(output.format);
@@ -211,12 +291,24 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
     if (oh > INT32_MAX || ow > INT32_MAX)
       throw InputError(opt.input + ": the output side would exceed 2^31 - 1");
     check_planned_output(opt, *format, {static_cast<int>(oh), static_cast<int>(ow)});
+    // Before decoding, the least the run can need (a gray 8-bit image).
+    const Shape3 gray{1, shown.h, shown.w};
+    check_memory(opt.input,
+                 image_memory_plan(gray, SampleType::kU8,
+                                   {1, static_cast<int>(oh), static_cast<int>(ow)}, false,
+                                   {{"model", model->planned_peak_bytes(gray)}}),
+                 opt.image.max_memory);
   } else {
     const Layer geometry = make_layer(opt.layer, 1);
     geometry.params.validate(ConvKind::kConvTranspose2d);
     const Shape3 planned = geometry.params.output_shape(
         ConvKind::kConvTranspose2d, {geometry.params.in_channels, shown.h, shown.w});
     check_planned_output(opt, *format, {planned.h, planned.w});
+    // Before decoding, the least the run can need (a gray 8-bit image, fused).
+    check_memory(opt.input,
+                 image_memory_plan({1, shown.h, shown.w}, SampleType::kU8,
+                                   {1, planned.h, planned.w}, true, {}),
+                 opt.image.max_memory);
   }
   const auto started = std::chrono::steady_clock::now();
   auto lap = [last = started](const char* what) mutable {
@@ -238,6 +330,10 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
     if (out_shape.elements() > OpOptions().max_output_elements)
       throw LimitExceeded("output " + describe(out_shape, raw.type) + ": more than " +
                           std::to_string(OpOptions().max_output_elements) + " samples");
+    check_memory(opt.input,
+                 image_memory_plan(raw.shape(), raw.type, out_shape, false,
+                                   {{"model", model->planned_peak_bytes(raw.shape())}}),
+                 opt.image.max_memory);
     check_output(opt.input, output, opt.overwrite);
     Image image = to_planar(raw);
     raw = RawImage();
@@ -276,6 +372,11 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   const auto kind = interpolation_of(opt.layer);
   const bool fused = kind && opt.force_impl.empty() && raw.channels != 4 && !opt.image.linear &&
                      border != Border::kNormalize && can_store(*format, raw.type);
+  check_memory(opt.input,
+               image_memory_plan(raw.shape(), raw.type, out_shape, fused,
+                                 {{"planar output", out_shape.elements() * 4},
+                                  {"scratch", run_with_border_scratch_bytes(op, raw.shape(), border)}}),
+               opt.image.max_memory);
   std::vector<unsigned char> encoded;
   if (fused) {
     RawImage result{out_shape.h, out_shape.w, raw.channels, raw.type, {}};

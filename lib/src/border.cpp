@@ -3,11 +3,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "axis_table.hpp"
+#include "parallel.hpp"
 #include "index_math.hpp"
 #include "plan.hpp"
 #include "tconv/error.hpp"
@@ -47,59 +51,116 @@ Margins margins(int in, int out, int k, int s, int d, int pad_begin) {
           static_cast<int>(std::max<std::int64_t>(0, hi - (in - 1)))};
 }
 
-void run_extended(const ConvTranspose2d& op, ConstTensorView src, TensorView dst, Border border) {
-  const ConvParams r = op.params().resolved(ConvKind::kConvTranspose2d, src.shape);
-  const Shape3 out = op.output_shape(src.shape);
-  const Margins my =
-      margins(src.shape.h, out.h, r.kernel.h, r.stride.h, r.dilation.h, r.pad_begin.h);
-  const Margins mx =
-      margins(src.shape.w, out.w, r.kernel.w, r.stride.w, r.dilation.w, r.pad_begin.w);
-  if (my.begin == 0 && my.end == 0 && mx.begin == 0 && mx.end == 0) return op.run(src, dst);
+// Replicate / reflect: the input extended by as many pixels as the kernel
+// reaches beyond each edge, and the op widened to crop the extra output.
+struct Extension {
+  Margins y, x;
+  Shape3 shape{};     // the extended input; empty when no margin is needed
+  ConvParams widened;
+};
 
-  Tensor extended(
-      Shape3{src.shape.c, src.shape.h + my.begin + my.end, src.shape.w + mx.begin + mx.end});
-  for (int c = 0; c < src.shape.c; ++c)
-    for (int y = 0; y < extended.shape().h; ++y) {
-      const float* from = src.row(c, detail::border_source_index(border, y - my.begin, src.shape.h));
-      for (int x = 0; x < extended.shape().w; ++x)
-        extended.at(c, y, x) = from[detail::border_source_index(border, x - mx.begin, src.shape.w)];
-    }
+Extension extension_of(const ConvTranspose2d& op, const Shape3& src) {
+  const ConvParams r = op.params().resolved(ConvKind::kConvTranspose2d, src);
+  const Shape3 out = op.output_shape(src);
+  Extension e;
+  e.y = margins(src.h, out.h, r.kernel.h, r.stride.h, r.dilation.h, r.pad_begin.h);
+  e.x = margins(src.w, out.w, r.kernel.w, r.stride.w, r.dilation.w, r.pad_begin.w);
+  if (e.y.begin == 0 && e.y.end == 0 && e.x.begin == 0 && e.x.end == 0) return e;
+  e.shape = Shape3{src.c, src.h + e.y.begin + e.y.end, src.w + e.x.begin + e.x.end};
   // Each extra input row shifts the output by one stride; crop it back.
-  ConvParams widened = r;
-  widened.pad_begin = {r.pad_begin.h + my.begin * r.stride.h, r.pad_begin.w + mx.begin * r.stride.w};
-  widened.pad_end = {r.pad_end.h + my.end * r.stride.h, r.pad_end.w + mx.end * r.stride.w};
-  const ConvTranspose2d extended_op = ConvTranspose2d::create(widened, op.weights(), op.options());
-  extended_op.run(extended.view(), dst);
+  e.widened = r;
+  e.widened.pad_begin = {r.pad_begin.h + e.y.begin * r.stride.h, r.pad_begin.w + e.x.begin * r.stride.w};
+  e.widened.pad_end = {r.pad_end.h + e.y.end * r.stride.h, r.pad_end.w + e.x.end * r.stride.w};
+  return e;
 }
 
-void run_normalized(const ConvTranspose2d& op, ConstTensorView src, TensorView dst) {
-  Weights unbiased{op.weights().shape, op.weights().values, {}};
-  const ConvTranspose2d weighted = ConvTranspose2d::create(op.params(), std::move(unbiased), op.options());
-  weighted.run(src, dst);
-  Tensor ones(src.shape);
-  std::fill(ones.span().begin(), ones.span().end(), 1.0f);
-  const Tensor response = weighted.run(ones.view());
+// The border handling of `op` for inputs of one shape, planned once and run
+// on any number of items: the margins and the widened op (replicate,
+// reflect) and the response to an all-ones input (normalize) depend on the
+// shape only, never on the pixels. `threads` is OpOptions::threads for the
+// ops it runs.
+class BorderRunner {
+ public:
+  BorderRunner(const ConvTranspose2d& op, const Shape3& src, Border border, int threads)
+      : base_(&op), run_op_(&op), border_(border), src_(src) {
+    OpOptions options = op.options();
+    options.threads = threads;
+    const bool same_threads = threads == op.options().threads;
+    if (border == Border::kReplicate || border == Border::kReflect) {
+      const Extension e = extension_of(op, src);
+      if (e.shape.elements() > 0) {
+        my_ = e.y;
+        mx_ = e.x;
+        extended_ = e.shape;
+        own(ConvTranspose2d::create(e.widened, op.weights(), options));
+        return;
+      }
+    }
+    if (border == Border::kNormalize)
+      plan_normalized(op, options);
+    else if (!same_threads)
+      own(ConvTranspose2d::create(op.params(), op.weights(), options));
+  }
 
-  const auto resp = response.span();
-  const float largest = *std::max_element(resp.begin(), resp.end());
-  auto too_small = [&](float v) { return !(v > 0.0f) || v <= 1e-6f * largest; };
-  // Outputs no tap reaches (output_padding rows, kernels smaller than the
-  // stride) have a zero response by construction: they stay zero (plus bias).
-  // Any other non-positive response is an error.
-  std::vector<bool> unreached(resp.size(), false);
-  if (std::any_of(resp.begin(), resp.end(), too_small)) {
+  BorderRunner(const BorderRunner&) = delete;
+  BorderRunner& operator=(const BorderRunner&) = delete;
+
+  // The shape of the extended input one run() fills (empty when none).
+  [[nodiscard]] const Shape3& extended_shape() const noexcept { return extended_; }
+
+  // Runs one item; `extended` holds extended_shape() floats (the caller's,
+  // so a thread reuses it across items).
+  void run(ConstTensorView src, TensorView dst, std::span<float> extended) const {
+    if (extended_.elements() > 0) {
+      const TensorView ext{extended.data(), extended_};
+      for (int c = 0; c < src.shape.c; ++c)
+        for (int y = 0; y < extended_.h; ++y) {
+          const float* from =
+              src.row(c, detail::border_source_index(border_, y - my_.begin, src.shape.h));
+          float* to = ext.row(c, y);
+          for (int x = 0; x < extended_.w; ++x)
+            to[x] = from[detail::border_source_index(border_, x - mx_.begin, src.shape.w)];
+        }
+      return run_op_->run(ext, dst);
+    }
+    run_op_->run(src, dst);
+    if (border_ == Border::kNormalize) normalize(dst);
+  }
+
+ private:
+  void own(ConvTranspose2d op) {
+    owned_.emplace(std::move(op));
+    run_op_ = &*owned_;
+  }
+
+  // Normalize runs the op without its bias, divides by the response to an
+  // all-ones input and adds the bias back.
+  void plan_normalized(const ConvTranspose2d& op, const OpOptions& options) {
+    Weights unbiased{op.weights().shape, op.weights().values, {}};
+    own(ConvTranspose2d::create(op.params(), std::move(unbiased), options));
+    Tensor ones(src_);
+    std::fill(ones.span().begin(), ones.span().end(), 1.0f);
+    response_ = run_op_->run(ones.view());
+    const auto resp = response_.span();
+    const float largest = *std::max_element(resp.begin(), resp.end());
+    auto too_small = [&](float v) { return !(v > 0.0f) || v <= 1e-6f * largest; };
+    // Outputs no tap reaches (output_padding rows, kernels smaller than the
+    // stride) have a zero response by construction: they stay zero (plus bias).
+    // Any other non-positive response is an error.
+    unreached_.assign(resp.size(), false);
+    if (std::none_of(resp.begin(), resp.end(), too_small)) return;
     Weights magnitudes{op.weights().shape, op.weights().values, {}};
     for (float& v : magnitudes.values) v = v != 0.0f ? 1.0f : 0.0f;
     const Tensor reach =
-        ConvTranspose2d::create(op.params(), std::move(magnitudes), op.options()).run(ones.view());
+        ConvTranspose2d::create(op.params(), std::move(magnitudes), options).run(ones.view());
     for (std::size_t i = 0; i < resp.size(); ++i) {
       if (!too_small(resp[i])) continue;
       if (reach.span()[i] == 0.0f) {
-        unreached[i] = true;
+        unreached_[i] = true;
         continue;
       }
       const auto index = static_cast<std::int64_t>(i);
-      const Shape3 s = response.shape();
+      const Shape3 s = response_.shape();
       throw InvalidArgument("border normalize: response " + std::to_string(resp[i]) +
                             " to an all-ones input at (c,y,x) = (" +
                             std::to_string(index / (std::int64_t{s.h} * s.w)) + "," +
@@ -108,13 +169,68 @@ void run_normalized(const ConvTranspose2d& op, ConstTensorView src, TensorView d
                             ": normalize needs a positive response everywhere");
     }
   }
-  const auto& bias = op.weights().bias;
-  const std::int64_t plane = std::int64_t{dst.shape.h} * dst.shape.w;
-  const auto values = dst.span();
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    values[i] = unreached[i] ? 0.0f : values[i] / resp[i];
-    if (!bias.empty()) values[i] += bias[static_cast<std::size_t>(static_cast<std::int64_t>(i) / plane)];
+
+  void normalize(TensorView dst) const {
+    const auto& bias = base_->weights().bias;
+    const std::int64_t plane = std::int64_t{dst.shape.h} * dst.shape.w;
+    const auto values = dst.span();
+    const auto resp = response_.span();
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      values[i] = unreached_[i] ? 0.0f : values[i] / resp[i];
+      if (!bias.empty())
+        values[i] += bias[static_cast<std::size_t>(static_cast<std::int64_t>(i) / plane)];
+    }
   }
+
+  const ConvTranspose2d* base_;     // the caller's op (its bias for normalize)
+  const ConvTranspose2d* run_op_;   // the op that runs: base_ or owned_
+  std::optional<ConvTranspose2d> owned_;
+  Border border_;
+  Shape3 src_;
+  Margins my_, mx_;
+  Shape3 extended_{};         // replicate / reflect with margins
+  Tensor response_;           // normalize
+  std::vector<bool> unreached_;  // normalize
+};
+
+// Bytes a BorderRunner for `src` holds and one of its runs allocates
+// besides dst, with the op's scratch for `threads` threads.
+std::int64_t border_scratch(const ConvTranspose2d& op, const Shape3& src, Border border,
+                            int threads, std::int64_t runs_at_once) {
+  const Shape3 out = op.output_shape(src);
+  const std::int64_t weights = static_cast<std::int64_t>(op.weights().values.size()) * 4;
+  std::int64_t per_run = op.scratch_bytes(src, threads);
+  std::int64_t planned = 0;
+  switch (border) {
+    case Border::kZero: break;
+    case Border::kReplicate:
+    case Border::kReflect: {
+      const Extension e = extension_of(op, src);
+      if (e.shape.elements() == 0) break;
+      // The widened op (a copy of the weights) runs on the extended input.
+      OpOptions options = op.options();
+      options.threads = threads;
+      const ConvTranspose2d widened = ConvTranspose2d::create(e.widened, op.weights(), options);
+      per_run = e.shape.elements() * 4 + widened.scratch_bytes(e.shape);
+      planned = weights;
+      break;
+    }
+    case Border::kNormalize:
+      // The unbiased op's weights, the all-ones input, the response, the
+      // reach of a zero response and the mask.
+      planned = 2 * weights + src.elements() * 4 + out.elements() * 8 + out.elements() / 8;
+      break;
+  }
+  return planned + per_run * runs_at_once;
+}
+
+// Items to run side by side, one thread each, for a batch of `count`: the
+// whole batch is split over the threads when each thread gets several items
+// (a thread hand-off per item costs more than a small item), otherwise each
+// item runs on every thread in turn.
+int batch_threads(const ConvTranspose2d& op, std::int64_t count) {
+  const int threads = detail::thread_count(op.options().threads, count);
+  return count >= 4 * std::int64_t{threads} ? threads : 1;
 }
 
 }  // namespace
@@ -125,12 +241,61 @@ void run_with_border(const ConvTranspose2d& op, ConstTensorView src, TensorView 
   if (dst.shape != expected)
     throw ShapeMismatch("conv_transpose2d output " + to_string(dst.shape) + ": expected " +
                         to_string(expected) + " for input " + to_string(src.shape));
-  switch (border) {
-    case Border::kZero: return op.run(src, dst);
-    case Border::kReplicate:
-    case Border::kReflect: return run_extended(op, src, dst, border);
-    case Border::kNormalize: return run_normalized(op, src, dst);
-  }
+  const BorderRunner runner(op, src.shape, border, op.options().threads);
+  std::vector<float> extended(static_cast<std::size_t>(runner.extended_shape().elements()));
+  runner.run(src, dst, extended);
+}
+
+std::int64_t run_with_border_scratch_bytes(const ConvTranspose2d& op, const Shape3& src,
+                                           Border border) {
+  return border_scratch(op, src, border, op.options().threads, 1);
+}
+
+void run_batch_with_border(const ConvTranspose2d& op, std::span<const float> src,
+                           const Shape3& item, std::span<float> dst, Border border) {
+  const Shape3 out = op.output_shape(item);
+  const auto in_size = static_cast<std::size_t>(item.elements());
+  const auto out_size = static_cast<std::size_t>(out.elements());
+  const std::size_t count = in_size == 0 ? 0 : src.size() / in_size;
+  if (in_size == 0 || src.size() != count * in_size || dst.size() != count * out_size)
+    throw ShapeMismatch("conv_transpose2d batch of " + std::to_string(src.size()) + " -> " +
+                        std::to_string(dst.size()) + " values: needs whole items of " +
+                        to_string(item) + " -> " + to_string(out));
+  if (count == 0) return;
+  detail::check_output_elements(ConvKind::kConvTranspose2d, op.params(), out, op.options());
+  const int parts = batch_threads(op, static_cast<std::int64_t>(count));
+  const BorderRunner runner(op, item, border, parts > 1 ? 1 : op.options().threads);
+  const auto extended_size = static_cast<std::size_t>(runner.extended_shape().elements());
+  // One scratch input per part, allocated before any thread starts, so the
+  // threads never allocate (and never throw).
+  std::vector<float> extended(extended_size * static_cast<std::size_t>(parts));
+  auto run_items = [&](std::size_t begin, std::size_t end, int part) {
+    const std::span<float> scratch{extended.data() + extended_size * static_cast<std::size_t>(part),
+                                   extended_size};
+    for (std::size_t b = begin; b < end; ++b)
+      runner.run({src.data() + b * in_size, item}, {dst.data() + b * out_size, out}, scratch);
+  };
+  if (parts == 1) return run_items(0, count, 0);
+  // Part t takes the contiguous items [count t / parts, count (t + 1) / parts);
+  // each item runs whole on one thread, so the result is the same for any split.
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  detail::parallel_for(parts, [&](int t) {
+    try {
+      run_items(count * static_cast<std::size_t>(t) / static_cast<std::size_t>(parts),
+                count * static_cast<std::size_t>(t + 1) / static_cast<std::size_t>(parts), t);
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+    }
+  });
+  if (failure) std::rethrow_exception(failure);
+}
+
+std::int64_t run_batch_with_border_scratch_bytes(const ConvTranspose2d& op, const Shape3& item,
+                                                 std::int64_t count, Border border) {
+  const int parts = batch_threads(op, count);
+  return border_scratch(op, item, border, parts > 1 ? 1 : op.options().threads, parts);
 }
 
 Tensor run_with_border(const ConvTranspose2d& op, ConstTensorView src, Border border) {

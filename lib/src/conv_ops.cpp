@@ -35,6 +35,9 @@ std::string_view ConvTranspose2d::impl_name() const noexcept { return plan_->imp
 Shape3 ConvTranspose2d::output_shape(const Shape3& src) const {
   return plan_->params.output_shape(ConvKind::kConvTranspose2d, src);
 }
+std::int64_t ConvTranspose2d::scratch_bytes(const Shape3& src, int threads) const {
+  return detail::scratch_bytes(*plan_, src, threads);
+}
 Tensor ConvTranspose2d::run(ConstTensorView src) const { return detail::run_plan(*plan_, src); }
 void ConvTranspose2d::run(ConstTensorView src, TensorView dst) const {
   detail::run_plan(*plan_, src, dst);
@@ -70,6 +73,9 @@ const Weights& Conv2d::weights() const noexcept { return plan_->weights; }
 std::string_view Conv2d::impl_name() const noexcept { return plan_->impl->name; }
 Shape3 Conv2d::output_shape(const Shape3& src) const {
   return plan_->params.output_shape(ConvKind::kConv2d, src);
+}
+std::int64_t Conv2d::scratch_bytes(const Shape3& src, int threads) const {
+  return detail::scratch_bytes(*plan_, src, threads);
 }
 Tensor Conv2d::run(ConstTensorView src) const { return detail::run_plan(*plan_, src); }
 void Conv2d::run(ConstTensorView src, TensorView dst) const { detail::run_plan(*plan_, src, dst); }

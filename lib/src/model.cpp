@@ -433,24 +433,33 @@ Tensor apply_pad(const NetLayer& l, ConstTensorView x) {
   return out;
 }
 
+// Output shape of layer l for an input of shape s; throws as running it
+// would (ShapeMismatch / InvalidArgument for a size it cannot take).
+Shape3 layer_output(const NetLayer& l, const Shape3& s) {
+  if (l.conv) return l.conv->output_shape(s);
+  if (l.tconv) return l.tconv->output_shape(s);
+  if (l.op == Op::kPixelShuffle)
+    return {s.c / (l.factor * l.factor), s.h * l.factor, s.w * l.factor};
+  if (l.op == Op::kPad) {
+    if (const auto why = pad_refusal(l, s))
+      throw ShapeMismatch("pad layer input " + to_string(s) + ": " + *why);
+    return {s.c, s.h + l.pad_begin.h + l.pad_end.h, s.w + l.pad_begin.w + l.pad_end.w};
+  }
+  return s;
+}
+
 // Spatial output size of the layers for an h x w input, or nullopt when
 // some layer cannot take the size.
 std::optional<Size2> spatial_output(const std::vector<NetLayer>& layers, Shape3 s) {
-  for (const NetLayer& l : layers) {
-    try {
-      if (l.conv) s = l.conv->output_shape(s);
-      else if (l.tconv) s = l.tconv->output_shape(s);
-      else if (l.op == Op::kPixelShuffle) s = {s.c / (l.factor * l.factor), s.h * l.factor, s.w * l.factor};
-      else if (l.op == Op::kPad) {
-        if (pad_refusal(l, s)) return std::nullopt;
-        s = {s.c, s.h + l.pad_begin.h + l.pad_end.h, s.w + l.pad_begin.w + l.pad_end.w};
-      }
-    } catch (const Error&) {
-      return std::nullopt;
-    }
+  try {
+    for (const NetLayer& l : layers) s = layer_output(l, s);
+  } catch (const Error&) {
+    return std::nullopt;
   }
   return Size2{s.h, s.w};
 }
+
+constexpr std::int64_t kFloatBytes = sizeof(float);
 
 // Applies an elementwise or reshaping layer to x (in place where possible).
 Tensor apply(const NetLayer& l, Tensor x) {
@@ -573,19 +582,29 @@ Tensor rgb_to_ycbcr(ConstTensorView rgb) {
   return out;
 }
 
+namespace {
+
+// Y, Cb, Cr planes at `ycbcr` to R, G, B planes at `rgb` (each `plane`
+// values); every pixel's three values are read before any is written, so
+// rgb may be ycbcr (in place).
+void ycbcr_to_rgb_planes(const float* ycbcr, float* rgb, std::size_t plane) {
+  static const auto inv = inverse_m();
+  for (std::size_t i = 0; i < plane; ++i) {
+    const double y = ycbcr[i] - kOffset[0];
+    const double cb = ycbcr[i + plane] - kOffset[1];
+    const double cr = ycbcr[i + 2 * plane] - kOffset[2];
+    for (std::size_t k = 0; k < 3; ++k)
+      rgb[i + k * plane] = static_cast<float>(inv[k][0] * y + inv[k][1] * cb + inv[k][2] * cr);
+  }
+}
+
+}  // namespace
+
 Tensor ycbcr_to_rgb(ConstTensorView ycbcr) {
   require_channels(ycbcr, 3, "ycbcr_to_rgb");
-  static const auto inv = inverse_m();
   Tensor out(ycbcr.shape);
-  const std::size_t plane = static_cast<std::size_t>(ycbcr.shape.h) * ycbcr.shape.w;
-  const float* y = ycbcr.data;
-  for (int k = 0; k < 3; ++k) {
-    float* o = out.data() + k * plane;
-    for (std::size_t i = 0; i < plane; ++i)
-      o[i] = static_cast<float>(inv[k][0] * (y[i] - kOffset[0]) +
-                                inv[k][1] * (y[i + plane] - kOffset[1]) +
-                                inv[k][2] * (y[i + 2 * plane] - kOffset[2]));
-  }
+  ycbcr_to_rgb_planes(ycbcr.data, out.data(),
+                      static_cast<std::size_t>(ycbcr.shape.h) * ycbcr.shape.w);
   return out;
 }
 
@@ -597,7 +616,7 @@ struct Model::State {
   std::vector<NetLayer> layers;
   std::optional<ConvTranspose2d> residual_op;  // channels() channels
   std::optional<ConvTranspose2d> chroma_op;    // 2 channels (y colour)
-  std::optional<ConvTranspose2d> alpha_op;     // 1 channel
+  std::optional<ConvTranspose2d> chroma_alpha_op;  // 1 channel: alpha as Cb, Cr see it
   std::string what;
 };
 
@@ -652,7 +671,8 @@ Model Model::from_safetensors(const SafetensorsFile& file, std::string_view what
                                          st->scale, channels, options));
   if (st->color == ModelColor::kY)
     st->chroma_op.emplace(interpolator(Interpolation::kBicubic, st->scale, 2, options));
-  st->alpha_op.emplace(interpolator(Interpolation::kBicubic, st->scale, 1, options));
+  if (st->color == ModelColor::kY)
+    st->chroma_alpha_op.emplace(interpolator(Interpolation::kBicubic, st->scale, 1, options));
   return Model(std::move(st));
 }
 
@@ -699,6 +719,83 @@ std::vector<std::string> Model::describe() const {
   return lines;
 }
 
+std::int64_t Model::network_peak_bytes(const Shape3& src) const {
+  const State& st = *state_;
+  if (src.c != channels())
+    throw ShapeMismatch("model " + st.what + " input " + to_string(src) + ": needs " +
+                        std::to_string(channels()) + " channels");
+  // run_network() keeps one activation x; a layer that makes a new tensor
+  // holds x and its output (and a convolution its scratch) at once.
+  Shape3 s = src;
+  std::int64_t peak = s.elements() * kFloatBytes;
+  for (const NetLayer& l : st.layers) {
+    const Shape3 o = layer_output(l, s);
+    std::int64_t live = s.elements() * kFloatBytes;
+    if (l.conv || l.tconv || l.op == Op::kPad || l.op == Op::kPixelShuffle) {
+      if (o.elements() > Tensor::kMaxElements)
+        throw LimitExceeded("model " + st.what + " layer output " + to_string(o) + ": too large");
+      live += o.elements() * kFloatBytes;
+    }
+    if (l.conv) live += l.conv->scratch_bytes(s);
+    if (l.tconv) live += l.tconv->scratch_bytes(s);
+    peak = std::max(peak, live);
+    s = o;
+  }
+  const Shape3 want{channels(), src.h * st.scale, src.w * st.scale};
+  if (s != want)
+    throw ShapeMismatch("model " + st.what + " input " + to_string(src) + ": the layers give " +
+                        to_string(s) + ", not " + to_string(want) +
+                        " (this input size does not suit the network)");
+  if (st.residual_op)
+    peak = std::max(peak, 2 * want.elements() * kFloatBytes +
+                              run_with_border_scratch_bytes(*st.residual_op, src,
+                                                            Border::kReplicate));
+  return peak;
+}
+
+std::int64_t Model::planned_peak_bytes(const Shape3& image) const {
+  const State& st = *state_;
+  const int c = image.c;
+  if (c != 1 && c != 3 && c != 4)
+    throw ShapeMismatch("model " + st.what + " image " + to_string(image) +
+                        ": needs 1, 3 or 4 channels");
+  const Size2 size{image.h, image.w};
+  const Shape3 one{1, image.h, image.w};
+  const Shape3 three{3, image.h, image.w};
+  const Shape3 out_shape{c, image.h * st.scale, image.w * st.scale};
+  if (out_shape.elements() > Tensor::kMaxElements)
+    throw LimitExceeded("model " + st.what + " output " + to_string(out_shape) + ": too large");
+  // The output is allocated first and filled in place; with alpha the
+  // premultiplied colour planes live until the colour stage ends, then
+  // alpha takes the gray path.
+  const std::int64_t out = out_shape.elements() * kFloatBytes;
+  if (c == 1) return out + gray_peak_bytes(size);
+  std::int64_t colour = 0;
+  switch (st.color) {
+    case ModelColor::kY:
+      // Y, Cb, Cr at the input size, then the network on Y; Cb and Cr are
+      // interpolated straight into the output.
+      colour = three.elements() * kFloatBytes +
+               std::max(network_peak_bytes(one),
+                        run_with_border_scratch_bytes(*st.chroma_op, {2, image.h, image.w},
+                                                      Border::kReplicate));
+      break;
+    case ModelColor::kRgb: colour = network_peak_bytes(three); break;
+    case ModelColor::kGray: colour = gray_peak_bytes(size); break;
+  }
+  const std::int64_t premultiplied = c == 4 ? three.elements() * kFloatBytes : 0;
+  std::int64_t peak = out + premultiplied + colour;
+  // Y, Cb, Cr stay while alpha takes the gray path and the chroma's path.
+  const std::int64_t kept = st.color == ModelColor::kY ? three.elements() * kFloatBytes : 0;
+  if (c == 4) peak = std::max(peak, out + kept + gray_peak_bytes(size));
+  if (c == 4 && st.chroma_alpha_op)
+    peak = std::max(peak, out + three.elements() * kFloatBytes +
+                              out_shape.elements() / c * kFloatBytes +
+                              run_with_border_scratch_bytes(*st.chroma_alpha_op, one,
+                                                            Border::kReplicate));
+  return peak;
+}
+
 Tensor Model::run_network(ConstTensorView src) const {
   const State& st = *state_;
   require_channels(src, channels(), ("model " + st.what).c_str());
@@ -718,68 +815,145 @@ Tensor Model::run_network(ConstTensorView src) const {
   return x;
 }
 
+void Model::run_gray(const float* src, float* dst, Size2 size) const {
+  const State& st = *state_;
+  const Shape3 one{1, size.h, size.w};
+  const auto plane = static_cast<std::size_t>(one.elements());
+  const auto out_plane = plane * static_cast<std::size_t>(st.scale) * st.scale;
+  switch (st.color) {
+    case ModelColor::kY: {
+      // Gray v is R = G = B = v: Y = 16/255 + 219/255 v, and back.
+      Tensor y(one);
+      for (std::size_t i = 0; i < plane; ++i)
+        y.data()[i] = static_cast<float>(kOffset[0] + (219.0 / 255) * src[i]);
+      const Tensor yo = run_network(y.view());
+      for (std::size_t i = 0; i < out_plane; ++i)
+        dst[i] = static_cast<float>((yo.data()[i] - kOffset[0]) * (255.0 / 219));
+      break;
+    }
+    case ModelColor::kRgb: {
+      // R = G = B in, BT.601 luma of the result out.
+      Tensor three(Shape3{3, one.h, one.w});
+      for (std::size_t k = 0; k < 3; ++k) std::copy(src, src + plane, three.data() + k * plane);
+      const Tensor o = run_network(three.view());
+      const float* p = o.data();
+      for (std::size_t i = 0; i < out_plane; ++i)
+        dst[i] = 0.299f * p[i] + 0.587f * p[i + out_plane] + 0.114f * p[i + 2 * out_plane];
+      break;
+    }
+    case ModelColor::kGray: {
+      const Tensor o = run_network({src, one});
+      std::copy(o.span().begin(), o.span().end(), dst);
+      break;
+    }
+  }
+}
+
+std::int64_t Model::gray_peak_bytes(Size2 size) const {
+  const Shape3 one{1, size.h, size.w};
+  switch (state_->color) {
+    case ModelColor::kY: return one.elements() * kFloatBytes + network_peak_bytes(one);
+    case ModelColor::kRgb:
+      return 3 * one.elements() * kFloatBytes + network_peak_bytes({3, size.h, size.w});
+    case ModelColor::kGray: break;
+  }
+  return network_peak_bytes(one);
+}
+
 Tensor Model::upsample(ConstTensorView image) const {
   const State& st = *state_;
   const int c = image.shape.c;
   if (c != 1 && c != 3 && c != 4)
     throw ShapeMismatch("model " + st.what + " image " + to_string(image.shape) +
                         ": needs 1, 3 or 4 channels");
-  const std::size_t plane = static_cast<std::size_t>(image.shape.h) * image.shape.w;
-  const Shape3 one{1, image.shape.h, image.shape.w};
-  const Shape3 out_shape{c, image.shape.h * st.scale, image.shape.w * st.scale};
+  const Size2 size{image.shape.h, image.shape.w};
+  const std::size_t plane = static_cast<std::size_t>(size.h) * size.w;
+  const Shape3 one{1, size.h, size.w};
+  const Shape3 out_shape{c, size.h * st.scale, size.w * st.scale};
   if (out_shape.elements() > Tensor::kMaxElements)
     throw LimitExceeded("model " + st.what + " output " + to_string(out_shape) + ": too large");
   const std::size_t out_plane = static_cast<std::size_t>(out_shape.h) * out_shape.w;
   Tensor out(out_shape);
-  const ConstTensorView rgb{image.data, {std::min(c, 3), image.shape.h, image.shape.w}};
+  if (c == 1) {
+    run_gray(image.data, out.data(), size);
+    return out;
+  }
+  // With alpha, the colour goes through premultiplied by alpha (clamped to
+  // [0, 1]), so a transparent pixel adds no colour to its visible neighbours.
+  Tensor premultiplied;
+  if (c == 4) {
+    premultiplied = Tensor(Shape3{3, one.h, one.w});
+    const float* alpha = image.data + 3 * plane;
+    for (std::size_t k = 0; k < 3; ++k)
+      for (std::size_t i = 0; i < plane; ++i)
+        premultiplied.data()[k * plane + i] =
+            image.data[k * plane + i] * std::clamp(alpha[i], 0.0f, 1.0f);
+  }
+  const ConstTensorView rgb = c == 4 ? premultiplied.view()
+                                     : ConstTensorView{image.data, {3, one.h, one.w}};
+  float* alpha = out.data() + 3 * out_plane;
   switch (st.color) {
     case ModelColor::kY: {
-      if (rgb.shape.c == 1) {
-        // Gray v is R = G = B = v: Y = 16/255 + 219/255 v, and back.
-        Tensor y(one);
-        for (std::size_t i = 0; i < plane; ++i)
-          y.data()[i] = static_cast<float>(kOffset[0] + (219.0 / 255) * image.data[i]);
-        const Tensor yo = run_network(y.view());
-        for (std::size_t i = 0; i < out_plane; ++i)
-          out.data()[i] = static_cast<float>((yo.data()[i] - kOffset[0]) * (255.0 / 219));
-      } else {
-        const Tensor ycc = rgb_to_ycbcr(rgb);
+      // Y through the network and Cb, Cr interpolated, all into the first
+      // three output planes, then converted to R, G, B in place.
+      const Tensor ycc = rgb_to_ycbcr(rgb);
+      {
         const Tensor yo = run_network({ycc.data(), one});
-        const Tensor cc = run_with_border(*st.chroma_op, {ycc.data() + plane, {2, one.h, one.w}},
-                                          Border::kReplicate);
-        Tensor merged(Shape3{3, out_shape.h, out_shape.w});
-        std::copy(yo.span().begin(), yo.span().end(), merged.data());
-        std::copy(cc.span().begin(), cc.span().end(), merged.data() + out_plane);
-        const Tensor back = ycbcr_to_rgb(merged.view());
-        std::copy(back.span().begin(), back.span().end(), out.data());
+        std::copy(yo.span().begin(), yo.span().end(), out.data());
       }
-      break;
+      run_with_border(*st.chroma_op, {ycc.data() + plane, {2, one.h, one.w}},
+                      {out.data() + out_plane, {2, out_shape.h, out_shape.w}}, Border::kReplicate);
+      if (c == 4) {
+        // Premultiplied, Y - 16/255 scales with alpha as the network sees it
+        // (the gray path) and Cb - 128/255, Cr - 128/255 with alpha as the
+        // chroma interpolation sees it; each is divided by its own alpha.
+        premultiplied = Tensor();
+        run_gray(image.data + 3 * plane, alpha, size);
+        const Tensor chroma_alpha = run_with_border(
+            *st.chroma_alpha_op, {image.data + 3 * plane, one}, Border::kReplicate);
+        float* p = out.data();
+        for (std::size_t i = 0; i < out_plane; ++i) {
+          const float ac = chroma_alpha.data()[i];
+          p[i] = alpha[i] > 0.0f ? static_cast<float>(kOffset[0] + (p[i] - kOffset[0]) / alpha[i])
+                                 : static_cast<float>(kOffset[0]);
+          for (std::size_t k = 1; k < 3; ++k) {
+            float& v = p[k * out_plane + i];
+            v = ac > 0.0f ? static_cast<float>(kOffset[k] + (v - kOffset[k]) / ac)
+                          : static_cast<float>(kOffset[k]);
+          }
+        }
+      }
+      ycbcr_to_rgb_planes(out.data(), out.data(), out_plane);
+      if (c == 4) {
+        for (std::size_t k = 0; k < 3; ++k)
+          for (std::size_t i = 0; i < out_plane; ++i)
+            if (!(alpha[i] > 0.0f)) out.data()[k * out_plane + i] = 0.0f;
+        for (std::size_t i = 0; i < out_plane; ++i) alpha[i] = std::clamp(alpha[i], 0.0f, 1.0f);
+      }
+      return out;
     }
     case ModelColor::kRgb: {
-      if (rgb.shape.c == 3) {
-        const Tensor o = run_network(rgb);
-        std::copy(o.span().begin(), o.span().end(), out.data());
-      } else {
-        Tensor three(Shape3{3, one.h, one.w});
-        for (int k = 0; k < 3; ++k) std::copy(image.data, image.data + plane, three.data() + k * plane);
-        const Tensor o = run_network(three.view());
-        const float* p = o.data();
-        for (std::size_t i = 0; i < out_plane; ++i)
-          out.data()[i] = 0.299f * p[i] + 0.587f * p[i + out_plane] + 0.114f * p[i + 2 * out_plane];
-      }
+      const Tensor o = run_network(rgb);
+      std::copy(o.span().begin(), o.span().end(), out.data());
       break;
     }
     case ModelColor::kGray:
-      for (int k = 0; k < rgb.shape.c; ++k) {
-        const Tensor o = run_network({image.data + k * plane, one});
-        std::copy(o.span().begin(), o.span().end(), out.data() + k * out_plane);
-      }
+      for (std::size_t k = 0; k < 3; ++k)
+        run_gray(rgb.data + k * plane, out.data() + k * out_plane, size);
       break;
   }
   if (c == 4) {
-    const Tensor a = run_with_border(*st.alpha_op, {image.data + 3 * plane, one}, Border::kReplicate);
-    float* dst = out.data() + 3 * out_plane;
-    for (std::size_t i = 0; i < out_plane; ++i) dst[i] = std::clamp(a.data()[i], 0.0f, 1.0f);
+    premultiplied = Tensor();
+    // Alpha takes the colour's path (as a gray image), so premultiplied
+    // colour and alpha are filtered alike and a flat colour divides back to
+    // itself exactly; where alpha is not positive, no colour either.
+    run_gray(image.data + 3 * plane, alpha, size);
+    for (std::size_t k = 0; k < 3; ++k)
+      for (std::size_t i = 0; i < out_plane; ++i) {
+        float& v = out.data()[k * out_plane + i];
+        v = alpha[i] > 0.0f ? v / alpha[i] : 0.0f;
+      }
+    for (std::size_t i = 0; i < out_plane; ++i) alpha[i] = std::clamp(alpha[i], 0.0f, 1.0f);
   }
   return out;
 }

@@ -64,22 +64,44 @@ Problem make_problem(const Plan& plan, const Shape3& src) {
   return pb;
 }
 
+// The scratch layout of one run: a shared buffer and one workspace per
+// thread, each rounded up to 64 bytes.
+struct Scratch {
+  std::int64_t items = 0;
+  int threads = 1;
+  std::size_t shared_size = 0;
+  std::size_t per_thread = 0;
+  [[nodiscard]] std::size_t total() const {
+    return shared_size + per_thread * static_cast<std::size_t>(threads) + 64;
+  }
+};
+
+Scratch scratch_of(const Plan& plan, const Problem& pb, int requested_threads) {
+  const Impl& impl = *plan.impl;
+  auto round64 = [](std::size_t n) { return (n + 63) / 64 * 64; };
+  Scratch s;
+  s.items = impl.work_items ? impl.work_items(pb) : std::int64_t{pb.dst.c} * pb.dst.h;
+  s.threads = thread_count(requested_threads, s.items);
+  s.shared_size = impl.shared_bytes ? round64(impl.shared_bytes(pb)) : 0;
+  s.per_thread = impl.workspace_bytes ? round64(impl.workspace_bytes(pb)) : 0;
+  return s;
+}
+
 // Splits the impl's work items (output rows by default) into contiguous
 // static bands, one per thread, each with its own 64-byte aligned workspace.
 // Every item is computed whole by one thread, so the result does not depend
 // on the split.
 void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorView dst) {
   const Impl& impl = *plan.impl;
-  const std::int64_t items =
-      impl.work_items ? impl.work_items(pb) : std::int64_t{pb.dst.c} * pb.dst.h;
-  const int threads = thread_count(plan.options.threads, items);
-  auto round64 = [](std::size_t n) { return (n + 63) / 64 * 64; };
-  const std::size_t shared_size = impl.shared_bytes ? round64(impl.shared_bytes(pb)) : 0;
-  const std::size_t per_thread = impl.workspace_bytes ? round64(impl.workspace_bytes(pb)) : 0;
+  const Scratch scratch = scratch_of(plan, pb, plan.options.threads);
+  const std::int64_t items = scratch.items;
+  const int threads = scratch.threads;
+  const std::size_t shared_size = scratch.shared_size;
+  const std::size_t per_thread = scratch.per_thread;
   // Not zeroed: prepare() and the impls write every byte they read (a
   // zeroing vector cost as much as a fast impl's whole run on large inputs).
   const auto storage =
-      std::make_unique_for_overwrite<std::byte[]>(shared_size + per_thread * static_cast<std::size_t>(threads) + 64);
+      std::make_unique_for_overwrite<std::byte[]>(scratch.total());
   const auto base = reinterpret_cast<std::uintptr_t>(storage.get());
   std::byte* aligned = storage.get() + ((64 - base % 64) % 64);
   const std::span<std::byte> shared{aligned, shared_size};
@@ -123,6 +145,12 @@ Plan make_plan(ConvKind kind, const ConvParams& params, Weights weights, const O
   plan.weights = std::move(weights);
   plan.options = options;
   return plan;
+}
+
+std::int64_t scratch_bytes(const Plan& plan, const Shape3& src, int threads) {
+  return static_cast<std::int64_t>(
+      scratch_of(plan, make_problem(plan, src), threads < 0 ? plan.options.threads : threads)
+          .total());
 }
 
 Tensor run_plan(const Plan& plan, ConstTensorView src) {

@@ -70,6 +70,10 @@ void check_output_elements(ConvKind kind, const ConvParams& params, const Shape3
 /// Validates params, weights and options (throws), then selects the impl.
 [[nodiscard]] Plan make_plan(ConvKind kind, const ConvParams& params, Weights weights,
                              const OpOptions& options);
+/// Bytes of scratch a run on `src` allocates besides its output (the impl's
+/// shared buffer and per-thread workspaces) on `threads` threads (as
+/// OpOptions::threads; negative: the plan's); throws as run_plan().
+[[nodiscard]] std::int64_t scratch_bytes(const Plan& plan, const Shape3& src, int threads);
 /// Checks src against the plan and the output limit (throws), then allocates and runs.
 [[nodiscard]] Tensor run_plan(const Plan& plan, ConstTensorView src);
 /// Checks src and dst (throws), then runs into dst.

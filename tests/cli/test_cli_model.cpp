@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -11,10 +12,12 @@
 #include <fstream>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <vector>
 
 #include "cli_support.hpp"
 #include "tconv/model.hpp"
 #include "tconv/npy.hpp"
+#include "tconv/safetensors.hpp"
 
 namespace fs = std::filesystem;
 
@@ -146,5 +149,121 @@ TEST_CASE("cli model: --model runs the shared FSRCNN x2/x3/x4", "[cli][model][sh
     const cv::Mat m = cv::imread(out, cv::IMREAD_UNCHANGED);
     REQUIRE(m.rows == 30 * s);
     REQUIRE(m.cols == 26 * s);
+  }
+}
+
+namespace {
+
+// Every colour kind a model can have: y and rgb (the shipped linear models)
+// and gray (a bilinear x2 network written into `dir`: one
+// conv_transpose2d, kernel 4, stride 2, padding 1).
+std::vector<std::string> models_of_every_colour(const TempDir& dir) {
+  const float taps[4] = {0.25f, 0.75f, 0.75f, 0.25f};
+  std::vector<float> weight;
+  for (const float a : taps)
+    for (const float b : taps) weight.push_back(a * b);
+  const std::vector<tconv::NamedTensor> tensors = {{"up", {1, 1, 4, 4}, weight}};
+  const std::string gray = dir / "bilinear_gray_x2.safetensors";
+  const auto bytes = tconv::encode_safetensors(
+      tensors, {{"tconv.format", "1"},
+                {"tconv.scale", "2"},
+                {"tconv.color", "gray"},
+                {"tconv.layers",
+                 "[{\"op\": \"conv_transpose2d\", \"weight\": \"up\", \"stride\": 2, "
+                 "\"padding\": 1}]"}});
+  std::ofstream(gray, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  return {std::string(TCONV_MODELS_DIR) + "/linear_y_x2.safetensors",
+          std::string(TCONV_MODELS_DIR) + "/linear_rgb_x2.safetensors", gray};
+}
+
+int scale_of_model(const std::string& path) { return tconv::Model::load(path).scale(); }
+
+}  // namespace
+
+TEST_CASE("cli model: transparent pixels add no colour through any model", "[cli][model]") {
+  TempDir dir;
+  // A grey disc (128) with a soft edge over transparent pure green.
+  cv::Mat disc(40, 40, CV_8UC4);
+  for (int y = 0; y < 40; ++y)
+    for (int x = 0; x < 40; ++x) {
+      const double r = std::hypot(x - 19.5, y - 19.5);
+      const int alpha = static_cast<int>(std::lround(255 * std::clamp(13.0 - r, 0.0, 1.0)));
+      disc.at<cv::Vec4b>(y, x) = alpha > 0 ? cv::Vec4b(128, 128, 128, static_cast<std::uint8_t>(alpha))
+                                           : cv::Vec4b(0, 255, 0, 0);  // BGRA
+    }
+  REQUIRE(cv::imwrite(dir / "disc.png", disc));
+  for (const std::string& model : models_of_every_colour(dir)) {
+    INFO("model " << model);
+    const int s = scale_of_model(model);
+    const std::string out = dir / ("disc_" + fs::path(model).stem().string() + ".png");
+    const Result r = run((dir / "disc.png") + " --model " + model + " -o " + out);
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    const cv::Mat m = cv::imread(out, cv::IMREAD_UNCHANGED);
+    REQUIRE(m.type() == CV_8UC4);
+    REQUIRE(m.rows == 40 * s);
+    int opaque = 0;
+    for (int y = 0; y < m.rows; ++y)
+      for (int x = 0; x < m.cols; ++x) {
+        const cv::Vec4b p = m.at<cv::Vec4b>(y, x);
+        if (p[3] == 0) continue;
+        INFO("pixel " << y << "," << x << " BGRA " << int(p[0]) << "," << int(p[1]) << ","
+                      << int(p[2]) << "," << int(p[3]));
+        // No visible pixel takes the green: G stays within 3 of B and R. The
+        // faintest pixels (alpha below 1/16) are left out: their colour is
+        // divided by that alpha, so a model that maps grey to slightly
+        // uneven R, G, B shows it there magnified, invisibly.
+        if (p[3] >= 16) {
+          REQUIRE(std::abs(int(p[1]) - int(p[0])) <= 3);
+          REQUIRE(std::abs(int(p[1]) - int(p[2])) <= 3);
+        }
+        if (p[3] == 255) {
+          ++opaque;
+          for (int c = 0; c < 3; ++c) REQUIRE(std::abs(int(p[c]) - 128) <= 3);
+        }
+      }
+    CHECK(opaque > 0);
+  }
+}
+
+TEST_CASE("cli model: the colour under fully transparent pixels never shows (logo_rgba)", "[cli][model]") {
+  TempDir dir;
+  const cv::Mat logo = cv::imread(std::string(TCONV_SAMPLES_DIR) + "/logo_rgba.png", cv::IMREAD_UNCHANGED);
+  REQUIRE(logo.type() == CV_8UC4);
+  // The same picture with magenta instead of green under its transparent pixels.
+  cv::Mat magenta = logo.clone();
+  int transparent = 0;
+  for (int y = 0; y < magenta.rows; ++y)
+    for (int x = 0; x < magenta.cols; ++x)
+      if (magenta.at<cv::Vec4b>(y, x)[3] == 0) {
+        magenta.at<cv::Vec4b>(y, x) = cv::Vec4b(255, 0, 255, 0);
+        ++transparent;
+      }
+  REQUIRE(transparent > 0);
+  REQUIRE(cv::imwrite(dir / "green.png", logo));
+  REQUIRE(cv::imwrite(dir / "magenta.png", magenta));
+  for (const std::string& model : models_of_every_colour(dir)) {
+    INFO("model " << model);
+    const std::string stem = fs::path(model).stem().string();
+    for (const std::string name : {"green", "magenta"}) {
+      const Result r = run((dir / (name + ".png")) + " --model " + model + " -o " +
+                           (dir / (name + "_" + stem + ".png")));
+      INFO(r.output);
+      REQUIRE(r.exit_code == 0);
+    }
+    const cv::Mat a = cv::imread(dir / ("green_" + stem + ".png"), cv::IMREAD_UNCHANGED);
+    const cv::Mat b = cv::imread(dir / ("magenta_" + stem + ".png"), cv::IMREAD_UNCHANGED);
+    REQUIRE(a.size() == b.size());
+    int worst = 0;
+    for (int y = 0; y < a.rows; ++y)
+      for (int x = 0; x < a.cols; ++x) {
+        const cv::Vec4b p = a.at<cv::Vec4b>(y, x);
+        const cv::Vec4b q = b.at<cv::Vec4b>(y, x);
+        REQUIRE(p[3] == q[3]);
+        if (p[3] == 0) continue;
+        for (int c = 0; c < 3; ++c) worst = std::max(worst, std::abs(int(p[c]) - int(q[c])));
+      }
+    CHECK(worst <= 1);
   }
 }

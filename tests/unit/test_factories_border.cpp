@@ -1,6 +1,8 @@
 // Weight factories and border modes.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "tconv/border.hpp"
 #include "tconv/error.hpp"
@@ -153,4 +155,42 @@ TEST_CASE("run_with_border into a caller's output checks its shape", "[border]")
   Tensor right(Shape3{1, 8, 10});
   tconv::run_with_border(op, src.view(), right.view(), Border::kReplicate);
   for (float v : right.span()) REQUIRE(v == Approx(0.5f));
+}
+
+TEST_CASE("border: a batch gives each item's run_with_border bytes for any thread count", "[border]") {
+  const Shape3 item{2, 5, 7};
+  for (const Border border : {Border::kZero, Border::kReplicate, Border::kReflect, Border::kNormalize}) {
+    for (const int threads : {1, 2, 3}) {
+      for (const int count : {1, 3, 40}) {
+        INFO("border " << tconv::to_string(border) << " threads " << threads << " items " << count);
+        tconv::Layer layer = tconv::make_upsampler(Interpolation::kBicubic, {2, 3}, item.c);
+        tconv::OpOptions options;
+        options.threads = threads;
+        const auto op = tconv::ConvTranspose2d::create(layer.params, layer.weights, options);
+        const Shape3 out = op.output_shape(item);
+        std::vector<float> src(static_cast<std::size_t>(item.elements() * count));
+        for (std::size_t i = 0; i < src.size(); ++i) src[i] = std::sin(0.7f * float(i)) + 0.5f;
+        std::vector<float> dst(static_cast<std::size_t>(out.elements() * count));
+        tconv::run_batch_with_border(op, src, item, dst, border);
+        for (int b = 0; b < count; ++b) {
+          const Tensor one = tconv::run_with_border(
+              op, {src.data() + b * item.elements(), item}, border);
+          REQUIRE(std::equal(one.span().begin(), one.span().end(),
+                             dst.begin() + b * out.elements()));
+        }
+        CHECK(tconv::run_batch_with_border_scratch_bytes(op, item, count, border) >= 0);
+      }
+    }
+  }
+  tconv::Layer layer = tconv::make_upsampler(Interpolation::kBilinear, {2, 2}, item.c);
+  const auto op = tconv::ConvTranspose2d::create(layer.params, layer.weights);
+  std::vector<float> src(static_cast<std::size_t>(item.elements()) * 2 + 1);
+  std::vector<float> dst(static_cast<std::size_t>(op.output_shape(item).elements()) * 2);
+  REQUIRE_THROWS_AS(tconv::run_batch_with_border(op, src, item, dst, Border::kZero),
+                    tconv::ShapeMismatch);
+  // Replicate holds the input extended by one pixel on every side (bilinear
+  // x2 reaches one pixel out) beside the widened op's scratch.
+  CHECK(tconv::run_with_border_scratch_bytes(op, item, Border::kReplicate) >=
+        std::int64_t{item.c} * (item.h + 2) * (item.w + 2) * 4);
+  CHECK(tconv::run_with_border_scratch_bytes(op, item, Border::kZero) >= 0);
 }

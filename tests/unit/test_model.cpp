@@ -595,3 +595,77 @@ TEST_CASE("model: corrupted layer lists and shapes are refused, never crash", "[
   INFO("loaded " << loaded << " refused " << refused);
   REQUIRE(refused > 500);
 }
+
+TEST_CASE("model: planned peak bytes follow the layers and the colour handling", "[model]") {
+  // pad P, then a 2x2 conv dilated 2P: a 1x1 input is (2P + 1)^2 in between.
+  const int pad = 100;
+  const tconv::Model m =
+      ModelSpec("gray", 1,
+                R"([{"op": "pad", "padding": 100}, {"op": "conv2d", "weight": "w", "dilation": 200}])")
+          .tensor("w", {1, 1, 2, 2}, {0.25f, 0.25f, 0.25f, 0.25f})
+          .load();
+  const std::int64_t padded = std::int64_t{2 * pad + 1} * (2 * pad + 1) * 4;
+  const std::int64_t net = m.network_peak_bytes({1, 1, 1});
+  INFO("network peak " << net);
+  CHECK(net >= padded + 4);             // the padded plane beside its input or output
+  CHECK(net <= padded + 8 + (1 << 20));  // plus the convolution's scratch
+  // An RGBA image: three colour planes and alpha, each through the network in turn.
+  const std::int64_t image = m.planned_peak_bytes({4, 1, 1});
+  CHECK(image >= net + 16);
+  CHECK(image <= net + 64 + (1 << 20));
+  // It grows with the input as the padded plane does.
+  CHECK(m.network_peak_bytes({1, 60, 60}) >= std::int64_t{260} * 260 * 4);
+  // Shapes the run would refuse are refused alike, before anything runs.
+  REQUIRE_THROWS_AS(m.network_peak_bytes({3, 1, 1}), tconv::ShapeMismatch);
+  REQUIRE_THROWS_AS(m.planned_peak_bytes({2, 1, 1}), tconv::ShapeMismatch);
+  const tconv::Model reflect =
+      ModelSpec("gray", 1, R"([{"op": "pad", "padding": 2, "mode": "reflect"}, {"op": "conv2d", "weight": "w"}])")
+          .tensor("w", {1, 1, 5, 5}, std::vector<float>(25, 0.04f))
+          .load();
+  REQUIRE_THROWS_AS(reflect.network_peak_bytes({1, 2, 2}), tconv::ShapeMismatch);
+  REQUIRE_THROWS_AS(reflect.run_network(random_tensor({1, 2, 2}, 3).view()), tconv::ShapeMismatch);
+}
+
+TEST_CASE("model: alpha: colour under transparent pixels never shows, a flat colour keeps its value", "[model]") {
+  // Bilinear x2 (kernel 4, stride 2, padding 1) in every colour kind.
+  const float taps[4] = {0.25f, 0.75f, 0.75f, 0.25f};
+  std::vector<float> one;
+  for (const float a : taps)
+    for (const float b : taps) one.push_back(a * b);
+  std::vector<float> three;
+  for (int c = 0; c < 3; ++c) three.insert(three.end(), one.begin(), one.end());
+  const std::string single = R"([{"op": "conv_transpose2d", "weight": "w", "stride": 2, "padding": 1}])";
+  const std::string depthwise =
+      R"([{"op": "conv_transpose2d", "weight": "w", "stride": 2, "padding": 1, "groups": 3}])";
+  for (const std::string color : {"y", "rgb", "gray"}) {
+    INFO("colour " << color);
+    const tconv::Model m = color == "rgb"
+                               ? ModelSpec(color, 2, depthwise).tensor("w", {3, 1, 4, 4}, three).load()
+                               : ModelSpec(color, 2, single).tensor("w", {1, 1, 4, 4}, one).load();
+    // A flat colour (0.2, 0.5, 0.7) on the left half, transparent on the
+    // right, with two different colours under the transparent pixels.
+    tconv::Tensor a({4, 6, 8});
+    tconv::Tensor b({4, 6, 8});
+    const tconv::Tensor noise = random_tensor({3, 6, 8}, 11);
+    for (int y = 0; y < 6; ++y)
+      for (int x = 0; x < 8; ++x) {
+        const bool visible = x < 4;
+        for (int c = 0; c < 3; ++c) {
+          a.at(c, y, x) = visible ? 0.2f + 0.25f * float(c) + 0.05f * float(c == 2) : (c == 1 ? 1.0f : 0.0f);
+          b.at(c, y, x) = visible ? a.at(c, y, x) : noise.at(c, y, x);
+        }
+        a.at(3, y, x) = b.at(3, y, x) = visible ? 1.0f : 0.0f;
+      }
+    const tconv::Tensor oa = m.upsample(a.view());
+    const tconv::Tensor ob = m.upsample(b.view());
+    CHECK(max_abs_diff(oa, ob) <= 1e-6f);
+    // Away from the image border (where the network sees its zero padding,
+    // which y's offset turns into a colour shift with or without alpha).
+    for (int y = 2; y < 10; ++y)
+      for (int x = 2; x < 14; ++x) {
+        if (oa.at(3, y, x) < 0.01f) continue;
+        INFO("pixel " << y << "," << x << " alpha " << oa.at(3, y, x));
+        for (int c = 0; c < 3; ++c) REQUIRE(oa.at(c, y, x) == Approx(a.at(c, 0, 0)).margin(1e-4));
+      }
+  }
+}

@@ -6,7 +6,9 @@
 // (size, alignment) is that of the op.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "tconv/conv_transpose2d.hpp"
@@ -44,5 +46,32 @@ enum class Border {
 /// (ShapeMismatch otherwise); it must not overlap src.
 void run_with_border(const ConvTranspose2d& op, ConstTensorView src, TensorView dst,
                      Border border);
+
+/// Bytes run_with_border(op, src, dst, border) allocates besides dst (the
+/// extended input of replicate / reflect, the response of normalize, the
+/// op's scratch), for budgeting a run before it starts. An estimate from the
+/// shapes: nothing runs. Throws as op.output_shape().
+[[nodiscard]] std::int64_t run_with_border_scratch_bytes(const ConvTranspose2d& op,
+                                                         const Shape3& src, Border border);
+
+/// Runs `op` with `border` on a batch of items of shape `item` stored back
+/// to back in `src` (C order, item b at b * item.elements()), writing each
+/// result into its slice of `dst` (item b at b * op.output_shape(item)
+/// .elements()). The border is planned once for the batch. With at least 4
+/// items per thread (OpOptions::threads) the items are split into
+/// contiguous runs, one per thread, each item on one thread; otherwise each
+/// item runs on all threads in turn. Either way every value is computed as
+/// by run_with_border(), so results are bit-identical for any thread count.
+/// Throws ShapeMismatch when the sizes are not whole items, otherwise as
+/// run_with_border() (LimitExceeded applies to one item's output).
+void run_batch_with_border(const ConvTranspose2d& op, std::span<const float> src,
+                           const Shape3& item, std::span<float> dst, Border border);
+
+/// Bytes run_batch_with_border() allocates besides dst for `count` items
+/// (scratch for every item running at once); an estimate as
+/// run_with_border_scratch_bytes().
+[[nodiscard]] std::int64_t run_batch_with_border_scratch_bytes(const ConvTranspose2d& op,
+                                                               const Shape3& item,
+                                                               std::int64_t count, Border border);
 
 }  // namespace tconv

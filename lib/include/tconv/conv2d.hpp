@@ -38,6 +38,9 @@ class Conv2d {
   /// Name of the selected impl, e.g. "conv2d_f32_ref".
   [[nodiscard]] std::string_view impl_name() const noexcept;
   [[nodiscard]] Shape3 output_shape(const Shape3& src) const;
+  /// Bytes of scratch run(src) allocates besides the output, as
+  /// ConvTranspose2d::scratch_bytes(); throws as run().
+  [[nodiscard]] std::int64_t scratch_bytes(const Shape3& src, int threads = -1) const;
   /// Allocates and returns the output; throws as ConvTranspose2d::run().
   [[nodiscard]] Tensor run(ConstTensorView src) const;
   /// Writes into caller-owned `dst` of exactly output_shape(src).

@@ -48,6 +48,11 @@ class ConvTranspose2d {
   [[nodiscard]] std::string_view impl_name() const noexcept;
   /// Output shape for `src`; throws as ConvParams::resolved().
   [[nodiscard]] Shape3 output_shape(const Shape3& src) const;
+  /// Bytes of scratch run(src) allocates besides the output (the impl's
+  /// packed weights and per-thread workspaces), so a caller can budget a run
+  /// before it starts. `threads` as OpOptions::threads; negative (default):
+  /// options().threads. Throws as run().
+  [[nodiscard]] std::int64_t scratch_bytes(const Shape3& src, int threads = -1) const;
   /// Allocates and returns the output. Throws ShapeMismatch / InvalidArgument
   /// for an input the params cannot take, LimitExceeded above
   /// OpOptions::max_output_elements (before allocating).

@@ -24,6 +24,7 @@
 // and ignored; tensors no layer names are ignored.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -113,13 +114,37 @@ class Model {
   [[nodiscard]] Tensor run_network(ConstTensorView src) const;
 
   /// An image with 1 (gray), 3 (R, G, B) or 4 (R, G, B, alpha) channels,
-  /// values in [0, 1], through the colour handling of color(); alpha is
-  /// upsampled with bicubic interpolation and clamped to [0, 1]. Returns
-  /// the same channel count at s times the size, not clamped. Throws as
-  /// run_network(), ShapeMismatch for another channel count.
+  /// values in [0, 1], through the colour handling of color(). With alpha,
+  /// the colour goes through premultiplied by alpha (clamped to [0, 1]),
+  /// alpha goes through the network as a gray image does, and the colour is
+  /// divided by the resulting alpha (0 where it is not positive) before
+  /// alpha is clamped to [0, 1]: as the kernel path, colour and alpha are
+  /// filtered alike, so transparent pixels add no colour to visible ones and
+  /// a flat colour keeps its value. Returns the same channel count at s
+  /// times the size, not clamped. Throws as run_network(), ShapeMismatch for
+  /// another channel count.
   [[nodiscard]] Tensor upsample(ConstTensorView image) const;
 
+  /// Bytes run_network() holds at its peak for an input of shape `src`
+  /// (besides src): the activation, each layer's output and convolution
+  /// scratch while it runs, the residual. Computed from the shapes planned at
+  /// load, nothing runs or is allocated. Throws as run_network() would for
+  /// that shape (ShapeMismatch, LimitExceeded).
+  [[nodiscard]] std::int64_t network_peak_bytes(const Shape3& src) const;
+
+  /// Bytes upsample() holds at its peak for an image of shape `image`
+  /// (besides the image): the output, the colour planes (Y, Cb, Cr or the
+  /// premultiplied colour) and network_peak_bytes() of what the network
+  /// sees. Throws as upsample() would for that shape.
+  [[nodiscard]] std::int64_t planned_peak_bytes(const Shape3& image) const;
+
  private:
+  // One plane of `size` at src through the gray path of color() into the
+  // plane at dst, s times the size.
+  void run_gray(const float* src, float* dst, Size2 size) const;
+  // Bytes run_gray() holds at its peak (besides src and dst).
+  [[nodiscard]] std::int64_t gray_peak_bytes(Size2 size) const;
+
   struct State;
   explicit Model(std::unique_ptr<State> state) noexcept;
   std::unique_ptr<State> state_;

@@ -40,6 +40,14 @@ struct NpyLimits {
 /// when it cannot be read, otherwise as parse_npy().
 [[nodiscard]] NpyArray read_npy(const std::string& path, const NpyLimits& limits = {});
 
+/// The header encode_npy() writes for a float32 C-order array of `shape`
+/// (magic, version 1.0, length, the dictionary padded with spaces and a
+/// '\n'); its size is a multiple of 64 bytes, so float data appended to it
+/// in a buffer from operator new stay aligned. Lets a caller size one
+/// buffer for header and data and compute straight into the data part.
+/// Throws InvalidArgument for a negative dimension.
+[[nodiscard]] std::vector<unsigned char> encode_npy_header(std::span<const std::int64_t> shape);
+
 /// Serialises as numpy does for a float32 C-order array: version 1.0, '<f4',
 /// header padded with spaces to a multiple of 64 bytes and ending in '\n'.
 /// Throws InvalidArgument when values.size() != prod(shape).

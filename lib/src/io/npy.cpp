@@ -290,20 +290,15 @@ NpyArray read_npy(const std::string& path, const NpyLimits& limits) {
   return parse_npy(bytes, path, limits);
 }
 
-std::vector<unsigned char> encode_npy(const NpyArray& array) {
-  std::uint64_t count = 1;
-  std::string shape = "(";
-  for (std::size_t i = 0; i < array.shape.size(); ++i) {
-    if (array.shape[i] < 0) throw InvalidArgument("npy shape: dimensions must be >= 0");
-    count *= static_cast<std::uint64_t>(array.shape[i]);
-    shape += std::to_string(array.shape[i]) + (array.shape.size() == 1 ? "," : "");
-    if (i + 1 < array.shape.size()) shape += ", ";
+std::vector<unsigned char> encode_npy_header(std::span<const std::int64_t> shape) {
+  std::string text = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] < 0) throw InvalidArgument("npy shape: dimensions must be >= 0");
+    text += std::to_string(shape[i]) + (shape.size() == 1 ? "," : "");
+    if (i + 1 < shape.size()) text += ", ";
   }
-  shape += ")";
-  if (count != array.values.size())
-    throw InvalidArgument("npy shape: holds " + std::to_string(count) + " values, got " +
-                          std::to_string(array.values.size()));
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+  text += ")";
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + text + ", }";
   // Pad with spaces so that magic + version + length + header is a multiple of 64.
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
@@ -312,9 +307,19 @@ std::vector<unsigned char> encode_npy(const NpyArray& array) {
   prefix += static_cast<char>(header.size() & 0xff);
   prefix += static_cast<char>(header.size() >> 8);
   prefix += header;
-  std::vector<unsigned char> out(prefix.begin(), prefix.end());
+  return {prefix.begin(), prefix.end()};
+}
+
+std::vector<unsigned char> encode_npy(const NpyArray& array) {
+  std::uint64_t count = 1;
+  for (const std::int64_t d : array.shape) count *= static_cast<std::uint64_t>(std::max<std::int64_t>(d, 0));
+  std::vector<unsigned char> out = encode_npy_header(array.shape);
+  if (count != array.values.size())
+    throw InvalidArgument("npy shape: holds " + std::to_string(count) + " values, got " +
+                          std::to_string(array.values.size()));
   static_assert(std::endian::native == std::endian::little, "npy writer assumes little-endian");
   const auto* data = reinterpret_cast<const unsigned char*>(array.values.data());
+  out.reserve(out.size() + array.values.size() * sizeof(float));
   out.insert(out.end(), data, data + array.values.size() * sizeof(float));
   return out;
 }
