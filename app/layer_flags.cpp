@@ -47,7 +47,7 @@ Shape4 shape4_of(const NpyArray& a, const std::string& path) {
 
 void add_layer_flags(CLI::App& cmd, LayerFlags& f) {
   cmd.add_option("-s,--scale", f.scale,
-                 "Upsampling factor F or FH,FW (the stride with --weights)")
+                 "Upsampling factor F or FH,FW, height first (the stride with --weights)")
       ->capture_default_str()
       ->each([&f](const std::string&) { f.scale_given = true; });
   cmd.add_option("-k,--kernel", f.kernel,
@@ -60,7 +60,7 @@ void add_layer_flags(CLI::App& cmd, LayerFlags& f) {
   cmd.add_option("--output-padding", f.output_padding, "With --weights: O or OH,OW");
   cmd.add_option("--dilation", f.dilation, "With --weights: D or DH,DW");
   cmd.add_option("--output-size", f.output_size,
-                 "With --weights: requested output size H,W (PyTorch output_size)");
+                 "With --weights: requested output size H,W, height first (PyTorch output_size)");
   cmd.add_option("--groups", f.groups, "With --weights: groups")->capture_default_str();
   cmd.add_option("--border", f.border,
                  "Beyond the edge: zero, replicate (images' default), reflect, normalize");

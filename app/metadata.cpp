@@ -215,9 +215,9 @@ Metadata read_metadata(std::span<const unsigned char> bytes, ImageFormat format,
     try {
       if (without_icc.empty() || without_icc.size() == bytes.size()) throw;
       image = read_exiv2(without_icc);
-      spdlog::warn("{}: ICC profile unreadable, not carried: {}", what, e.what());
+      md.warnings.push_back(what + ": ICC profile unreadable, not carried: " + e.what());
     } catch (const std::exception& again) {
-      spdlog::warn("{}: metadata unreadable, not carried: {}", what, again.what());
+      md.warnings.push_back(what + ": metadata unreadable, not carried: " + again.what());
       return md;
     }
   }
@@ -228,7 +228,7 @@ Metadata read_metadata(std::span<const unsigned char> bytes, ImageFormat format,
     }
   } catch (const std::exception& e) {
     md.icc.clear();
-    spdlog::warn("{}: ICC profile unreadable, not carried: {}", what, e.what());
+    md.warnings.push_back(what + ": ICC profile unreadable, not carried: " + e.what());
   }
   const Exiv2::ExifData& in = image->exifData();
   const Exiv2::ExifKey orientation_key("Exif.Image.Orientation");
@@ -240,7 +240,7 @@ Metadata read_metadata(std::span<const unsigned char> bytes, ImageFormat format,
     }
   } catch (const std::exception& e) {
     md.orientation = 1;
-    spdlog::warn("{}: EXIF orientation unreadable, not applied: {}", what, e.what());
+    md.warnings.push_back(what + ": EXIF orientation unreadable, not applied: " + e.what());
   }
   try {
     Exiv2::ExifData exif;
@@ -255,7 +255,7 @@ Metadata read_metadata(std::span<const unsigned char> bytes, ImageFormat format,
     }
   } catch (const std::exception& e) {
     md.exif.clear();
-    spdlog::warn("{}: EXIF unreadable, not carried: {}", what, e.what());
+    md.warnings.push_back(what + ": EXIF unreadable, not carried: " + e.what());
   }
   return md;
 }

@@ -19,13 +19,18 @@ struct Metadata {
   /// orientation set to 1); empty: none.
   std::vector<unsigned char> exif;
   int orientation = 1;  ///< The input's EXIF orientation, 1-8 (1 when absent or invalid).
+  /// What could not be read, one line each ("<what>: ICC profile unreadable,
+  /// not carried: ..."), for the caller to log once the image itself has
+  /// decoded (a file that fails gets its one error line, not these too).
+  std::vector<std::string> warnings;
   [[nodiscard]] bool empty() const noexcept { return icc.empty() && exif.empty(); }
 };
 
 /// Reads the ICC profile, EXIF and orientation of PNG, JPEG, TIFF or WebP
 /// bytes (other formats: none). Each of the three that cannot be read is
-/// left out with its own warning (an invalid ICC profile does not cost the
-/// orientation); it never fails the image. `what` names the source in logs.
+/// left out with its own line in Metadata::warnings (an invalid ICC profile
+/// does not cost the orientation); it never fails the image. `what` names
+/// the source in those lines.
 [[nodiscard]] Metadata read_metadata(std::span<const unsigned char> bytes, ImageFormat format,
                                      const std::string& what);
 

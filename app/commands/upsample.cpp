@@ -147,7 +147,7 @@ MemoryPlan numeric_memory_plan(std::span<const unsigned char> bytes, const NpyAr
 void check_output_elements(const char* what, std::int64_t n, const Shape3& out_shape,
                            std::int64_t limit) {
   if (out_shape.elements() * n > limit)
-    throw LimitExceeded(std::string(what) + " output " + std::to_string(n) + "x" +
+    throw LimitExceeded(std::string(what) + " output NxCxHxW " + std::to_string(n) + "x" +
                         to_string(out_shape) + ": exceeds the limit of " + std::to_string(limit) +
                         " elements");
 }
@@ -177,7 +177,7 @@ void run_numeric_model(const UpsampleOptions& opt, const Model& model,
               y.values.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(b) * out_size));
   }
   write_output(output, y.bytes, opt.overwrite);
-  spdlog::info("{} -> {} ({}, --model)", opt.input, output.name(), to_string(out_shape));
+  spdlog::info("{} -> {} (CxHxW {}, --model)", opt.input, output.name(), to_string(out_shape));
 }
 
 void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
@@ -203,7 +203,7 @@ void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> byte
   const Border border = border_of(opt.layer, Border::kZero);
   const Shape3 out_shape = op.output_shape(item);
   check_output(opt.input, output, opt.overwrite);
-  spdlog::debug("{}: {} x{} with {} ({}, border {})", opt.input, to_string(item), n,
+  spdlog::debug("{}: CxHxW {} x{} with {} ({}, border {})", opt.input, to_string(item), n,
                 op.params().to_string(), op.impl_name(), to_string(border));
   check_output_elements("conv_transpose2d", n, out_shape, op.options().max_output_elements);
   std::vector<unsigned char> header = encode_npy_header(npy_shape(rank, n, out_shape));
@@ -214,7 +214,7 @@ void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> byte
   NpyOutput y = allocate_npy_output(std::move(header), out_shape.elements() * n);
   run_batch_with_border(op, x.values, item, y.values, border);
   write_output(output, y.bytes, opt.overwrite);
-  spdlog::info("{} -> {} ({})", opt.input, output.name(), to_string(out_shape));
+  spdlog::info("{} -> {} (CxHxW {})", opt.input, output.name(), to_string(out_shape));
 }
 
 // Encodes a planar image; warns when the format had to narrow the samples.
@@ -317,6 +317,7 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
     last = now;
   };
   RawImage raw = decode_raw(bytes, opt.input, limits);
+  for (const std::string& line : metadata.warnings) spdlog::warn("{}", line);
   apply_orientation(raw, metadata.orientation);
   lap("decode");
   const std::string input_description = describe(raw.shape(), raw.type);
@@ -346,8 +347,8 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
                                output.name());
     lap("encode");
     write_output(output, encoded, opt.overwrite);
-    spdlog::info("{} ({}) -> {} ({}x{}) with {}", opt.input, input_description, output.name(),
-                 out_shape.w, out_shape.h, opt.layer.model);
+    spdlog::info("{} ({}) -> {} ({}) with {}", opt.input, input_description, output.name(),
+                 wxh_text({out_shape.h, out_shape.w}), opt.layer.model);
     return;
   }
 
@@ -427,8 +428,8 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                             started)
                       .count();
-  spdlog::info("{} ({}) -> {} ({}x{}) in {:.0f} ms", opt.input, input_description, output.name(),
-               out_shape.w, out_shape.h, ms);
+  spdlog::info("{} ({}) -> {} ({}) in {:.0f} ms", opt.input, input_description, output.name(),
+               wxh_text({out_shape.h, out_shape.w}), ms);
   spdlog::debug("{} with {}, border {}", op.params().to_string(),
                 fused ? std::string_view("the fused interleaved path") : op.impl_name(), to_string(border));
 }

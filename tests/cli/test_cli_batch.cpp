@@ -692,6 +692,14 @@ TEST_CASE("side paths keep the promises: lists, names, parse errors, -o forms", 
   CHECK_THAT(hint.err, Catch::Contains("out.png: no such file; to write the output to it, use -o out.png"));
   CHECK(snapshot(box.path) == before);
 
+  // Sizes: flags height first (-s FH,FW), messages label the width-first image size.
+  write_image(box / "wide.png", noise(5, 7, CV_8UC3, 3));  // 7 wide, 5 high
+  const Run sizes = box.run("$T wide.png -s 2,3 -o sizes.png");
+  INFO(sizes.err);
+  CHECK(sizes.exit_code == 0);
+  CHECK_THAT(sizes.err, Catch::Contains("(WxH 7x5, RGB 8-bit) -> sizes.png (WxH 21x10)"));
+  CHECK(cv::imread((box / "sizes.png").string()).cols == 21);
+
   spit(box / "evil\n\x1b[31mname.png", "junk");
   const Run evil = box.run("$T evil* -o out/");
   CHECK(evil.exit_code == 1);

@@ -823,10 +823,10 @@ TEST_CASE("the output size is checked against --max-output-pixels before decodin
   const Result r = run(dir / "in.png -s 4 -o " + dir / "out.png");
   INFO(r.output);
   CHECK(r.exit_code == 1);
-  CHECK_THAT(r.output, Catch::Contains("output 20000x16000 has more than the limit of 268435456 pixels (--max-output-pixels)"));
+  CHECK_THAT(r.output, Catch::Contains("output WxH 20000x16000 has more than the limit of 268435456 pixels (--max-output-pixels)"));
   const Result lowered = run(dir / "in.png -s 2 --max-output-pixels 1000 -o " + dir / "out.png");
   CHECK(lowered.exit_code == 1);
-  CHECK_THAT(lowered.output, Catch::Contains("output 10000x8000 has more than the limit of 1000 pixels"));
+  CHECK_THAT(lowered.output, Catch::Contains("output WxH 10000x8000 has more than the limit of 1000 pixels"));
   // A real image within the limits passes; one pixel fewer fails.
   REQUIRE(cv::imwrite(dir / "small.png", gradient(5, 7, CV_8UC3)));
   CHECK(run(dir / "small.png -s 2 --max-output-pixels 140 -o " + dir / "ok.png").exit_code == 0);
