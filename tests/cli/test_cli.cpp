@@ -22,6 +22,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using tconv::test::read_bytes;
+using tconv::test::write_bytes;
+
 using Result = tconv::test::CliResult;
 
 Result run(const std::string& args) { return tconv::test::run_cli(TCONV_CLI, args); }
@@ -31,15 +34,7 @@ struct TempDir : tconv::test::TempDir {
   TempDir() : tconv::test::TempDir("tconv_cli_") {}
 };
 
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
 
-void write_bytes(const std::string& path, const std::vector<unsigned char>& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
 
 using tconv::test::gradient;
 

@@ -26,6 +26,8 @@ using Bytes = std::vector<unsigned char>;
 
 namespace {
 
+using tconv::test::write_bytes;
+
 using Result = tconv::test::CliResult;
 
 Result run(const std::string& args) { return tconv::test::run_cli(TCONV_CLI, args); }
@@ -34,10 +36,6 @@ struct TempDir : tconv::test::TempDir {
   TempDir() : tconv::test::TempDir("tconv_codecs_") {}
 };
 
-void write_bytes(const std::string& path, const Bytes& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
 
 int lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
 

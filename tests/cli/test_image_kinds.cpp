@@ -29,6 +29,8 @@ using Bytes = std::vector<unsigned char>;
 
 namespace {
 
+using tconv::test::write_bytes;
+
 using Result = tconv::test::CliResult;
 
 // Runs the binary with `args`; `prefix` goes before it (e.g. "prlimit --as=N").
@@ -41,10 +43,6 @@ struct TempDir : tconv::test::TempDir {
   TempDir() : tconv::test::TempDir("tconv_kinds_") {}
 };
 
-void write_bytes(const std::string& path, const Bytes& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
 
 void put_be32(Bytes& b, std::uint32_t v) {
   for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<unsigned char>(v >> s));
