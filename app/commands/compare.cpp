@@ -23,6 +23,7 @@
 #include "exit_codes.hpp"
 #include "file_io.hpp"
 #include "image_io.hpp"
+#include "logging.hpp"
 #include "picture_io.hpp"
 #include "tconv/analysis.hpp"
 #include "tconv/border.hpp"
@@ -286,7 +287,7 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
   report.heading = fmt::format(
       "{}: {} -> {} (x{}), border {}, metrics on the interior without {} px left and right, {} px "
       "top and bottom",
-      report.input, description, wxh_text({tconv.shape().h, tconv.shape().w}), scale_text(s),
+      escape_control_bytes(report.input), description, wxh_text({tconv.shape().h, tconv.shape().w}), scale_text(s),
       to_string(setup.border), border.w, border.h);
   report.layer = layer_text;
   report.resize_conv = fmt::format("{} x{} (replicate border), then a 3x3 convolution {}",

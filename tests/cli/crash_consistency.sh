@@ -5,8 +5,9 @@
 # complete (byte-identical to an uninterrupted run), and with --overwrite the
 # old file must be intact or fully replaced; the input is never touched. An
 # uninterrupted run leaves no temporary file behind. A batch killed the same
-# way leaves each output absent or complete, and a rerun with --skip-existing
-# completes it.
+# way, or failed by a full disk (ENOSPC injected at the N-th write), leaves
+# each output absent or complete and no temporary file, and a rerun with
+# --skip-existing completes it.
 #   crash_consistency.sh TCONV_UPSAMPLE SAMPLES_DIR
 # Exit 77 (CTest: skipped) when strace is missing or ptrace is not allowed.
 set -uo pipefail
@@ -106,5 +107,33 @@ for syscall in write fsync link; do
   done
 done
 
+# A full disk: the N-th write fails with ENOSPC, for every N until a batch
+# completes. The file being written fails with exit 1 and is absent, the
+# others are complete, no temporary file is left, and a rerun with
+# --skip-existing completes the batch.
+full=0
+n=1
+while :; do
+  rm -rf "$work/out"
+  sh -c 'n=$0; strace -f -qq -o /dev/null -e trace=write -e inject=write:error=ENOSPC:when="$n" "$@"' \
+    "$n" "$bin" "$work/in" -s 2 -o "$work/out/" -q -j 1 2>/dev/null
+  rc=$?
+  for name in a b c; do
+    out="$work/out/${name}_x2.png"
+    [ ! -e "$out" ] || cmp -s "$out" "$work/refs/${name}_x2.png" ||
+      fail "batch output $name is incomplete after ENOSPC at write #$n"
+  done
+  [ "$(find "$work/out" -name '.*.tmp-*' 2>/dev/null | wc -l)" -eq 0 ] ||
+    fail "a temporary file was left after ENOSPC at write #$n"
+  [ "$(sha256sum <"$work/in.png")" = "$sha_in" ] || fail "input changed (ENOSPC at write #$n)"
+  [ $rc -eq 0 ] && break
+  [ $rc -eq 1 ] || fail "ENOSPC at write #$n exited $rc, not 1"
+  "$bin" "$work/in" -s 2 -o "$work/out/" -q -j 1 --skip-existing 2>/dev/null ||
+    fail "rerun with --skip-existing after ENOSPC at write #$n failed"
+  full=$((full + 1))
+  n=$((n + 1))
+  [ $n -le 200 ] || fail "more than 200 writes in the batch"
+done
+
 find "$work" -name '.*.tmp-*' -delete
-echo "crash_consistency: $kills kills, every output absent, old or complete"
+echo "crash_consistency: $kills kills and $full full-disk failures, every output absent, old or complete"
