@@ -14,7 +14,8 @@
 
 namespace tconv::app {
 
-/// The default output naming template (documented in --help and README).
+/// The default output naming template (documented in --help, the README flag
+/// table and docs/cli.md, "Batch and pipelines").
 inline constexpr const char* kDefaultNameTemplate = "{stem}_x{scale}.{ext}";
 
 /// "-": stdin as an input, stdout as the output.

@@ -7,7 +7,7 @@ Run from the repository root with Debian's interpreter (python3-torch):
 
 Each case is a small PyTorch network saved as a tconv model file
 (<name>.safetensors, written here with the standard library and numpy only,
-as the README shows), an input <name>_x.npy (C,H,W) in [0, 1] and torch's
+as docs/model-format.md shows), an input <name>_x.npy (C,H,W) in [0, 1] and torch's
 forward output <name>_y.npy. The C++ test runs the model file through
 tconv::Model::run_network and compares with <name>_y.npy to 1e-5.
 Deterministic: seeded numpy Generator; torch computes in float64 from exactly

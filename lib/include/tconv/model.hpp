@@ -1,27 +1,11 @@
 // tconv/model.hpp - learned upsamplers read from safetensors model files.
 //
 // A model file is a safetensors file whose tensors keep PyTorch's names and
-// layouts and whose "__metadata__" describes the network:
-//   "tconv.format":   "1"
-//   "tconv.scale":    "2"                 the factor the network implements, in [1, 64]
-//   "tconv.color":    "y" | "rgb" | "gray"  what the network sees (see ModelColor)
-//   "tconv.residual": "none" | "bicubic" | "bilinear"  (optional, default none)
-//   "tconv.layers":   a JSON list of layers applied in order:
-//     {"op": "conv2d", "weight", "bias"?, "stride"?, "padding"?, "dilation"?, "groups"?}
-//     {"op": "conv_transpose2d", the same keys, "output_padding"?}
-//     {"op": "relu"} {"op": "prelu", "weight"} {"op": "leaky_relu", "slope"?}
-//     {"op": "tanh"} {"op": "sigmoid"} {"op": "pixel_shuffle", "factor"}
-//     {"op": "clamp", "min"?, "max"?}
-//     {"op": "pad", "padding", "mode"?: "constant" | "reflect" | "replicate" |
-//      "circular", "value"?}  (torch.nn.functional.pad; default constant 0)
-//   Integers default as in PyTorch (stride 1, padding 0, dilation 1,
-//   groups 1, output_padding 0; leaky_relu slope 0.01); stride, dilation and
-//   output_padding take N or [h, w]; padding takes N, [h, w] or
-//   [top, left, bottom, right], and for conv2d also "same" or "valid".
-//   A pad layer's reflect mode needs each pad below the side it mirrors and
-//   circular at most that side (as PyTorch); other sizes are refused when run.
-// Pixel values enter the network in [0, 1]. Other metadata keys are kept
-// and ignored; tensors no layer names are ignored.
+// layouts and whose "__metadata__" describes the network ("tconv.format",
+// "tconv.scale", "tconv.color", "tconv.residual" and the layer list
+// "tconv.layers"). The schema - every key, every layer kind and its fields,
+// the defaults and what load() checks - is stated once, in
+// docs/model-format.md.
 #pragma once
 
 #include <cstdint>
