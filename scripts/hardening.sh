@@ -27,7 +27,7 @@ for stage in "${stages[@]}"; do
       # Left out here: the tests that cap the address space with prlimit --as
       # (ASan reserves terabytes of shadow memory, so any cap fails at start);
       # they run in the normal suite.
-      ctest --preset asan -E "^(forged headers declaring|a decoder that runs out of memory|batch jobs beyond the thread limit|cli_resource_limits)"
+      ctest --preset asan -E "^(forged headers declaring|a decoder that runs out of memory|batch jobs beyond the thread limit|cli memory: a small model whose layers need gigabytes|cli memory: an image whose planar buffers exceed|cli_resource_limits)"
       ;;
     tsan)
       echo "== hardening: ThreadSanitizer, threaded tests" >&2
