@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "index_math.hpp"
+#include "linalg.hpp"
 #include "tconv/conv2d.hpp"
 #include "tconv/error.hpp"
 
@@ -86,37 +87,15 @@ double sum_of_channel_spreads2(ConstTensorView image, Size2 s, const Region& r) 
   return total;
 }
 
-// Solves (A + ridge I) x = b for a symmetric positive semi-definite n x n A
-// (row-major, only the upper triangle is read) by Cholesky; `b` is
-// overwritten with x.
-void solve_spd(std::vector<double> a, std::vector<double>& b, int n) {
+// Factors A + ridge I for a symmetric positive semi-definite n x n A
+// (row-major, only the upper triangle is read) in place, with a ridge of
+// 1e-12 of A's mean diagonal that also floors every pivot.
+void factor_spd(std::vector<double>& a, int n) {
   double trace = 0.0;
   for (int i = 0; i < n; ++i) trace += a[static_cast<std::size_t>(i) * n + i];
   const double ridge = 1e-12 * std::max(trace / n, 1e-300);
-  auto at = [&a, n](int i, int j) -> double& { return a[static_cast<std::size_t>(i) * n + j]; };
-  for (int i = 0; i < n; ++i) at(i, i) += ridge;
-  // A = U^T U, U upper triangular, stored over A's upper triangle.
-  for (int j = 0; j < n; ++j) {
-    double d = at(j, j);
-    for (int k = 0; k < j; ++k) d -= at(k, j) * at(k, j);
-    d = std::sqrt(std::max(d, ridge));
-    at(j, j) = d;
-    for (int i = j + 1; i < n; ++i) {
-      double v = at(j, i);
-      for (int k = 0; k < j; ++k) v -= at(k, j) * at(k, i);
-      at(j, i) = v / d;
-    }
-  }
-  for (int i = 0; i < n; ++i) {  // U^T z = b
-    double v = b[i];
-    for (int k = 0; k < i; ++k) v -= at(k, i) * b[k];
-    b[i] = v / at(i, i);
-  }
-  for (int i = n - 1; i >= 0; --i) {  // U x = z
-    double v = b[i];
-    for (int k = i + 1; k < n; ++k) v -= at(i, k) * b[k];
-    b[i] = v / at(i, i);
-  }
+  for (int i = 0; i < n; ++i) a[static_cast<std::size_t>(i) * n + i] += ridge;
+  detail::cholesky_factor(a, n, ridge);
 }
 
 // src with one replicated pixel on every side.
@@ -450,8 +429,9 @@ Weights fit_conv3x3(ConstTensorView src, ConstTensorView target, Size2 border, b
           for (int i = 0; i < n; ++i) atb[t][i] += feature[i] * v;
         }
       }
+    factor_spd(ata, n);
     for (int t = 0; t < targets; ++t) {
-      solve_spd(ata, atb[t], n);
+      detail::cholesky_solve(ata, n, atb[t]);
       const int oc = depthwise ? sys : t;
       for (int i = 0; i < n - 1; ++i)
         out.values[static_cast<std::size_t>(oc) * (n - 1) + i] = static_cast<float>(atb[t][i]);

@@ -13,6 +13,7 @@
 #include <limits>
 #include <string>
 
+#include "linalg.hpp"
 #include "tconv/error.hpp"
 
 namespace tconv {
@@ -81,42 +82,6 @@ void flush(Phase& p, int channels) {
   }
   p.count += p.pending;
   p.pending = 0;
-}
-
-// In-place Cholesky of the symmetric n x n matrix `a` (upper triangle
-// read): a = L L^T with L stored in the lower triangle. False when a is not
-// positive definite.
-bool cholesky(std::vector<double>& a, int n) {
-  for (int j = 0; j < n; ++j) {
-    for (int i = j; i < n; ++i) a[static_cast<std::size_t>(i) * n + j] = a[static_cast<std::size_t>(j) * n + i];
-  }
-  for (int j = 0; j < n; ++j) {
-    double d = a[static_cast<std::size_t>(j) * n + j];
-    for (int k = 0; k < j; ++k) d -= a[static_cast<std::size_t>(j) * n + k] * a[static_cast<std::size_t>(j) * n + k];
-    if (!(d > 0.0) || !std::isfinite(d)) return false;
-    const double l = std::sqrt(d);
-    a[static_cast<std::size_t>(j) * n + j] = l;
-    for (int i = j + 1; i < n; ++i) {
-      double v = a[static_cast<std::size_t>(i) * n + j];
-      for (int k = 0; k < j; ++k) v -= a[static_cast<std::size_t>(i) * n + k] * a[static_cast<std::size_t>(j) * n + k];
-      a[static_cast<std::size_t>(i) * n + j] = v / l;
-    }
-  }
-  return true;
-}
-
-// Solves L L^T x = b in place (L from cholesky()).
-void cholesky_solve(const std::vector<double>& l, int n, std::vector<double>& b) {
-  for (int i = 0; i < n; ++i) {
-    double v = b[static_cast<std::size_t>(i)];
-    for (int k = 0; k < i; ++k) v -= l[static_cast<std::size_t>(i) * n + k] * b[static_cast<std::size_t>(k)];
-    b[static_cast<std::size_t>(i)] = v / l[static_cast<std::size_t>(i) * n + i];
-  }
-  for (int i = n - 1; i >= 0; --i) {
-    double v = b[static_cast<std::size_t>(i)];
-    for (int k = i + 1; k < n; ++k) v -= l[static_cast<std::size_t>(k) * n + i] * b[static_cast<std::size_t>(k)];
-    b[static_cast<std::size_t>(i)] = v / l[static_cast<std::size_t>(i) * n + i];
-  }
 }
 
 }  // namespace
@@ -294,17 +259,17 @@ LinearFitResult LinearFit::solve(double ridge) const {
     sv.chol = p.xtx;
     for (int i = 0; i < n; ++i)
       sv.chol[static_cast<std::size_t>(i) * n + i] += ridge * static_cast<double>(p.count);
-    if (!cholesky(sv.chol, n))
+    if (!detail::cholesky_factor(sv.chol, n))
       throw InvalidArgument("linear_fit phase " + std::to_string(p.ry) + "," +
                             std::to_string(p.rx) + " ridge " + std::to_string(ridge) +
                             ": normal equations not positive definite (raise --ridge or add images)");
     sv.v = p.xsum;
-    cholesky_solve(sv.chol, n, sv.v);
+    detail::cholesky_solve(sv.chol, n, sv.v);
     sv.u.assign(static_cast<std::size_t>(n) * c, 0.0);
     for (int oc = 0; oc < c; ++oc) {
       std::vector<double> col(static_cast<std::size_t>(n));
       for (int i = 0; i < n; ++i) col[static_cast<std::size_t>(i)] = p.xty[static_cast<std::size_t>(i) * c + oc];
-      cholesky_solve(sv.chol, n, col);
+      detail::cholesky_solve(sv.chol, n, col);
       std::copy(col.begin(), col.end(), sv.u.begin() + static_cast<std::ptrdiff_t>(oc) * n);
     }
     total += static_cast<double>(p.count);
