@@ -12,6 +12,7 @@
 
 #include "index_math.hpp"
 #include "linalg.hpp"
+#include "padding.hpp"
 #include "tconv/conv2d.hpp"
 #include "tconv/error.hpp"
 
@@ -102,14 +103,7 @@ void factor_spd(std::vector<double>& a, int n) {
 Tensor pad_replicate1(ConstTensorView src) {
   const Shape3 s = src.shape;
   Tensor out(Shape3{s.c, s.h + 2, s.w + 2});
-  for (int c = 0; c < s.c; ++c)
-    for (int y = 0; y < s.h + 2; ++y) {
-      const float* from = src.row(c, std::clamp(y - 1, 0, s.h - 1));
-      float* to = out.view().row(c, y);
-      to[0] = from[0];
-      std::copy(from, from + s.w, to + 1);
-      to[s.w + 1] = from[s.w - 1];
-    }
+  detail::pad_planes(src, out.view(), {1, 1}, detail::PadMode::kReplicate);
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include "axis_table.hpp"
 #include "parallel.hpp"
 #include "index_math.hpp"
+#include "padding.hpp"
 #include "plan.hpp"
 #include "tconv/error.hpp"
 
@@ -113,14 +114,9 @@ class BorderRunner {
   void run(ConstTensorView src, TensorView dst, std::span<float> extended) const {
     if (extended_.elements() > 0) {
       const TensorView ext{extended.data(), extended_};
-      for (int c = 0; c < src.shape.c; ++c)
-        for (int y = 0; y < extended_.h; ++y) {
-          const float* from =
-              src.row(c, detail::border_source_index(border_, y - my_.begin, src.shape.h));
-          float* to = ext.row(c, y);
-          for (int x = 0; x < extended_.w; ++x)
-            to[x] = from[detail::border_source_index(border_, x - mx_.begin, src.shape.w)];
-        }
+      detail::pad_planes(src, ext, {my_.begin, mx_.begin},
+                         border_ == Border::kReflect ? detail::PadMode::kReflect
+                                                     : detail::PadMode::kReplicate);
       return run_op_->run(ext, dst);
     }
     run_op_->run(src, dst);

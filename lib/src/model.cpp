@@ -9,8 +9,9 @@
 #include <optional>
 #include <variant>
 
-#include "axis_table.hpp"
+#include "colour.hpp"
 #include "io/json.hpp"
+#include "padding.hpp"
 #include "tconv/border.hpp"
 #include "tconv/conv2d.hpp"
 #include "tconv/conv_transpose2d.hpp"
@@ -31,8 +32,8 @@ constexpr std::array<int, 2> kProbeSizes = {60, 84};
 enum class Op { kConv2d, kConvTranspose2d, kRelu, kPrelu, kLeakyRelu, kTanh, kSigmoid,
                 kPixelShuffle, kClamp, kPad };
 
-// torch.nn.functional.pad's modes.
-enum class PadMode { kConstant, kReflect, kReplicate, kCircular };
+// torch.nn.functional.pad's modes, in detail::PadMode's order.
+using detail::PadMode;
 constexpr std::string_view kPadModes[] = {"constant", "reflect", "replicate", "circular"};
 
 struct OpName {
@@ -404,32 +405,13 @@ std::optional<std::string> pad_refusal(const NetLayer& l, Shape3 s) {
   return std::nullopt;
 }
 
-// Source index of position i (possibly outside [0, n)) of a padded axis;
-// -1 for the constant. PyTorch's reflect is reflect-101, the images' kReflect.
-int pad_source(PadMode mode, int i, int n) {
-  switch (mode) {
-    case PadMode::kConstant: return detail::border_source_index(Border::kZero, i, n);
-    case PadMode::kReplicate: return detail::border_source_index(Border::kReplicate, i, n);
-    case PadMode::kReflect: return detail::border_source_index(Border::kReflect, i, n);
-    case PadMode::kCircular: return i < 0 ? i + n : i >= n ? i - n : i;  // |pad| <= n: one wrap
-  }
-  return -1;
-}
-
 Tensor apply_pad(const NetLayer& l, ConstTensorView x) {
   if (const auto why = pad_refusal(l, x.shape))
     throw ShapeMismatch("pad layer input " + to_string(x.shape) + ": " + *why);
   const Shape3 s = x.shape;
   Tensor out(Shape3{s.c, s.h + l.pad_begin.h + l.pad_end.h, s.w + l.pad_begin.w + l.pad_end.w});
-  for (int c = 0; c < s.c; ++c)
-    for (int y = 0; y < out.shape().h; ++y) {
-      float* dst = out.view().row(c, y);
-      const int sy = pad_source(l.pad_mode, y - l.pad_begin.h, s.h);
-      for (int xx = 0; xx < out.shape().w; ++xx) {
-        const int sx = pad_source(l.pad_mode, xx - l.pad_begin.w, s.w);
-        dst[xx] = sy < 0 || sx < 0 ? l.a : x.row(c, sy)[sx];
-      }
-    }
+  // PyTorch's reflect is reflect-101, the images' kReflect.
+  detail::pad_planes(x, out.view(), l.pad_begin, l.pad_mode, l.a);
   return out;
 }
 
@@ -515,10 +497,8 @@ Tensor apply(const NetLayer& l, Tensor x) {
 }
 
 // BT.601 (MATLAB rgb2ycbcr) for values in [0, 1]: ycbcr = kOffset + kM rgb.
-constexpr double kM[3][3] = {{65.481 / 255, 128.553 / 255, 24.966 / 255},
-                             {-37.797 / 255, -74.203 / 255, 112.0 / 255},
-                             {112.0 / 255, -93.786 / 255, -18.214 / 255}};
-constexpr double kOffset[3] = {16.0 / 255, 128.0 / 255, 128.0 / 255};
+constexpr const auto& kM = detail::kBt601UnitMatrix;
+constexpr const auto& kOffset = detail::kBt601UnitOffset;
 
 std::array<std::array<double, 3>, 3> inverse_m() {
   const auto& m = kM;
@@ -576,8 +556,7 @@ Tensor rgb_to_ycbcr(ConstTensorView rgb) {
   for (int k = 0; k < 3; ++k) {
     float* o = out.data() + k * plane;
     for (std::size_t i = 0; i < plane; ++i)
-      o[i] = static_cast<float>(kOffset[k] + kM[k][0] * r[i] + kM[k][1] * r[i + plane] +
-                                kM[k][2] * r[i + 2 * plane]);
+      o[i] = static_cast<float>(detail::bt601_ycbcr_unit(k, r[i], r[i + plane], r[i + 2 * plane]));
   }
   return out;
 }
@@ -838,7 +817,7 @@ void Model::run_gray(const float* src, float* dst, Size2 size) const {
       const Tensor o = run_network(three.view());
       const float* p = o.data();
       for (std::size_t i = 0; i < out_plane; ++i)
-        dst[i] = 0.299f * p[i] + 0.587f * p[i + out_plane] + 0.114f * p[i + 2 * out_plane];
+        dst[i] = detail::bt601_luma(p[i], p[i + out_plane], p[i + 2 * out_plane]);
       break;
     }
     case ModelColor::kGray: {

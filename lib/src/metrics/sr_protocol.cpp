@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "colour.hpp"
 #include "tconv/error.hpp"
 #include "tconv/imresize.hpp"
 #include "tconv/quality.hpp"
@@ -59,7 +60,7 @@ Tensor protocol_luma(ConstTensorView rgb255) {
   const float* g = rgb255.row(1, 0);
   const float* b = rgb255.row(2, 0);
   for (std::size_t i = 0; i < n; ++i) {
-    const double v = 16.0 + (65.481 * r[i] + 128.553 * g[i] + 24.966 * b[i]) / 255.0;
+    const double v = detail::bt601_luma_255(r[i], g[i], b[i]);
     y.data()[i] = static_cast<float>(std::clamp(std::round(v), 0.0, 255.0));
   }
   return y;
