@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "exit_codes.hpp"
+#include "tconv/error.hpp"
 #include "tconv/npy.hpp"
+#include "tconv/torch_settings.hpp"
 
 namespace tconv::app {
 
@@ -153,32 +155,26 @@ Layer make_layer(const LayerFlags& f, int channels) {
                        std::to_string(b.shape.size()) + "-d");
     layer.weights.bias = std::move(b.values);
   }
-  ConvParams& p = layer.params;
-  p.groups = f.groups;
-  p.in_channels = layer.weights.shape.n;
-  p.out_channels = layer.weights.shape.c * std::max(f.groups, 1);
-  p.kernel = {layer.weights.shape.h, layer.weights.shape.w};
-  p.stride = scale;
-  if (f.padding == "same" || f.padding == "same_upper") {
-    p.auto_pad = AutoPad::kSameUpper;
-  } else if (f.padding == "same_lower") {
-    p.auto_pad = AutoPad::kSameLower;
-  } else if (!f.padding.empty()) {
-    const std::vector<int> v = parse_ints(f.padding, "--padding");
-    if (v.size() == 1) p.padding(v[0]);
-    else if (v.size() == 2) p.padding(Size2{v[0], v[1]});
-    else if (v.size() == 4) {
-      p.pad_begin = {v[0], v[1]};
-      p.pad_end = {v[2], v[3]};
-    } else {
-      throw UsageError("--padding " + f.padding + ": expected P, PH,PW, T,L,B,R or same");
-    }
-  }
+  ConvParams base;
+  base.in_channels = layer.weights.shape.n;
+  base.out_channels = layer.weights.shape.c * std::max(f.groups, 1);
+  base.kernel = {layer.weights.shape.h, layer.weights.shape.w};
+  TorchConvSettings settings;
+  settings.groups = f.groups;
+  settings.stride = {scale.h, scale.w};
+  const bool word = !f.padding.empty() && (f.padding[0] < '0' || f.padding[0] > '9') &&
+                    f.padding[0] != '-' && f.padding[0] != '+';
+  if (word) settings.padding_word = f.padding;
+  else if (!f.padding.empty()) settings.padding = parse_ints(f.padding, "--padding");
   if (!f.output_padding.empty())
-    p.output_padding = parse_pair(f.output_padding, "--output-padding", INT_MIN, INT_MAX);
-  if (!f.dilation.empty()) p.dilation = parse_pair(f.dilation, "--dilation", INT_MIN, INT_MAX);
-  if (!f.output_size.empty())
-    p.output_size = parse_pair(f.output_size, "--output-size", INT_MIN, INT_MAX);
+    settings.output_padding = parse_ints(f.output_padding, "--output-padding");
+  if (!f.dilation.empty()) settings.dilation = parse_ints(f.dilation, "--dilation");
+  if (!f.output_size.empty()) settings.output_size = parse_ints(f.output_size, "--output-size");
+  try {
+    layer.params = torch_conv_params(ConvKind::kConvTranspose2d, settings, base);
+  } catch (const InvalidArgument& e) {
+    throw UsageError(e.what());
+  }
   (void)channels;  // the op checks the input's channels against in_channels when it runs
   return layer;
 }

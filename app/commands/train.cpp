@@ -76,16 +76,12 @@ nlohmann::json padding_json(const ConvParams& p) {
 }
 
 // Input pixels a layer of geometry p reads beyond each edge when its output
-// is s times its input: output o reads inputs
-// [ceil((o + pad_begin - (k - 1)) / s), floor((o + pad_begin) / s)], so the
-// first output reaches floor((k - 1 - pad_begin) / s) before the start and
-// the last floor((s - 1 + pad_begin) / s) past the end. The larger of the
-// two, on both sides, keeps the padding symmetric (PyTorch-expressible).
+// is s times its input (edge_margins(), the same for any input size): the
+// larger of the two, on both sides, keeps the padding symmetric
+// (PyTorch-expressible).
 int edge_reach(const ConvParams& p) {
-  const int s = p.stride.h;
-  const int before = (p.kernel.h - 1 - p.pad_begin.h) / s;  // < 0 only when nothing reaches
-  const int after = (s - 1 + p.pad_begin.h) / s;
-  return std::max({before, after, 0});
+  const EdgeMargins m = edge_margins(p, Shape3{p.in_channels, p.kernel.h, p.kernel.w});
+  return std::max(m.begin.h, m.end.h);
 }
 
 // The model file's bytes; `layout` receives the written layers in words.
@@ -107,8 +103,7 @@ std::vector<unsigned char> encode_model(const LinearFitResult& fit, const TrainO
     const int r = edge_reach(p);
     layers.push_back({{"op", "pad"}, {"padding", r}, {"mode", opt.border}});
     layout = opt.border + " pad " + std::to_string(r) + ", then ";
-    p.pad_begin = {p.pad_begin.h + r * p.stride.h, p.pad_begin.w + r * p.stride.w};
-    p.pad_end = {p.pad_end.h + r * p.stride.h, p.pad_end.w + r * p.stride.w};
+    p = widen_for_margins(p, {{r, r}, {r, r}});
   }
   nlohmann::json layer = {{"op", "conv_transpose2d"},
                           {"weight", "deconv.weight"},

@@ -62,18 +62,37 @@ struct Extension {
 
 Extension extension_of(const ConvTranspose2d& op, const Shape3& src) {
   const ConvParams r = op.params().resolved(ConvKind::kConvTranspose2d, src);
-  const Shape3 out = op.output_shape(src);
+  const EdgeMargins m = edge_margins(r, src);
   Extension e;
-  e.y = margins(src.h, out.h, r.kernel.h, r.stride.h, r.dilation.h, r.pad_begin.h);
-  e.x = margins(src.w, out.w, r.kernel.w, r.stride.w, r.dilation.w, r.pad_begin.w);
+  e.y = {m.begin.h, m.end.h};
+  e.x = {m.begin.w, m.end.w};
   if (e.y.begin == 0 && e.y.end == 0 && e.x.begin == 0 && e.x.end == 0) return e;
   e.shape = Shape3{src.c, src.h + e.y.begin + e.y.end, src.w + e.x.begin + e.x.end};
-  // Each extra input row shifts the output by one stride; crop it back.
-  e.widened = r;
-  e.widened.pad_begin = {r.pad_begin.h + e.y.begin * r.stride.h, r.pad_begin.w + e.x.begin * r.stride.w};
-  e.widened.pad_end = {r.pad_end.h + e.y.end * r.stride.h, r.pad_end.w + e.x.end * r.stride.w};
+  e.widened = widen_for_margins(r, m);
   return e;
 }
+
+}  // namespace
+
+EdgeMargins edge_margins(const ConvParams& params, const Shape3& src) {
+  const ConvParams r = params.resolved(ConvKind::kConvTranspose2d, src);
+  const Shape3 out = r.output_shape(ConvKind::kConvTranspose2d, src);
+  const Margins y = margins(src.h, out.h, r.kernel.h, r.stride.h, r.dilation.h, r.pad_begin.h);
+  const Margins x = margins(src.w, out.w, r.kernel.w, r.stride.w, r.dilation.w, r.pad_begin.w);
+  return {{y.begin, x.begin}, {y.end, x.end}};
+}
+
+ConvParams widen_for_margins(const ConvParams& params, const EdgeMargins& m) {
+  // Each extra input row shifts the output by one stride; crop it back.
+  ConvParams w = params;
+  w.pad_begin = {params.pad_begin.h + m.begin.h * params.stride.h,
+                 params.pad_begin.w + m.begin.w * params.stride.w};
+  w.pad_end = {params.pad_end.h + m.end.h * params.stride.h,
+               params.pad_end.w + m.end.w * params.stride.w};
+  return w;
+}
+
+namespace {
 
 // The border handling of `op` for inputs of one shape, planned once and run
 // on any number of items: the margins and the widened op (replicate,

@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <optional>
+#include <tuple>
 #include <variant>
 
 #include "colour.hpp"
@@ -17,6 +18,7 @@
 #include "tconv/conv_transpose2d.hpp"
 #include "tconv/error.hpp"
 #include "tconv/factories.hpp"
+#include "tconv/torch_settings.hpp"
 
 namespace tconv {
 
@@ -129,17 +131,31 @@ class Builder {
     return static_cast<int>(*i);
   }
 
-  // N or [h, w]; `fallback` when absent.
-  Size2 pair(const JsonValue& layer, const std::string& key, Size2 fallback, int lo) const {
-    const JsonValue* v = layer.find(key);
-    if (v == nullptr) return fallback;
-    if (v->is_array()) {
-      if (v->items.size() != 2) fail_layer("\"" + key + "\" must be N or [h, w]");
-      return {integer(v->items[0], key, lo, kMaxParamValue),
-              integer(v->items[1], key, lo, kMaxParamValue)};
+  // Runs a torch_settings call, turning its InvalidArgument into this layer's FormatError.
+  template <typename Fn>
+  auto torch_call(Fn&& fn) const {
+    try {
+      return fn();
+    } catch (const InvalidArgument& e) {
+      fail_layer(e.what());
     }
-    const int n = integer(*v, key, lo, kMaxParamValue);
-    return {n, n};
+  }
+
+  // The integers of a setting written N or [...] (each in [lo,
+  // kMaxParamValue]); empty when absent. What the count means is
+  // torch_settings' to say.
+  std::vector<int> ints(const JsonValue& layer, const std::string& key, int lo) const {
+    const JsonValue* v = layer.find(key);
+    if (v == nullptr) return {};
+    if (!v->is_array()) return {integer(*v, key, lo, kMaxParamValue)};
+    if (v->items.empty())
+      torch_call([&] {
+        if (key == "padding") (void)torch_padding({});
+        (void)torch_pair(key, {});
+      });
+    std::vector<int> out;
+    for (const JsonValue& item : v->items) out.push_back(integer(item, key, lo, kMaxParamValue));
+    return out;
   }
 
   double number(const JsonValue& v, const std::string& key) const {
@@ -167,31 +183,22 @@ class Builder {
     else
       check_keys(j, {"weight", "bias", "stride", "padding", "dilation", "groups"});
     const NamedTensor& w = tensor(j, "weight");
-    ConvParams p;
-    p.groups = 1;
-    if (const JsonValue* g = j.find("groups")) p.groups = integer(*g, "groups", 1, kMaxChannels);
-    p.stride = pair(j, "stride", {1, 1}, 1);
-    p.dilation = pair(j, "dilation", {1, 1}, 1);
-    if (transposed) p.output_padding = pair(j, "output_padding", {0, 0}, 0);
-    if (const JsonValue* pad = j.find("padding")) {
-      if (pad->is_string() && !transposed && (pad->text == "same" || pad->text == "valid")) {
-        // PyTorch's 'same' (stride 1): total d (k - 1), the odd pixel at the end.
-        if (pad->text == "same") {
-          if (p.stride != Size2{1, 1}) fail_layer("padding \"same\" needs stride 1 (as in PyTorch)");
-          p.auto_pad = AutoPad::kSameUpper;
-        }
-      } else if (pad->is_array() && pad->items.size() == 4) {
-        p.pad_begin = {integer(pad->items[0], "padding", 0, kMaxParamValue),
-                       integer(pad->items[1], "padding", 0, kMaxParamValue)};
-        p.pad_end = {integer(pad->items[2], "padding", 0, kMaxParamValue),
-                     integer(pad->items[3], "padding", 0, kMaxParamValue)};
-      } else if (pad->is_array() && pad->items.size() != 2) {
+    TorchConvSettings settings;
+    if (const JsonValue* g = j.find("groups")) settings.groups = integer(*g, "groups", 1, kMaxChannels);
+    settings.stride = ints(j, "stride", 1);
+    settings.dilation = ints(j, "dilation", 1);
+    if (transposed) settings.output_padding = ints(j, "output_padding", 0);
+    if (const JsonValue* pad = j.find("padding"); pad != nullptr && pad->is_string()) {
+      // The words the format takes are conv2d's "same" and "valid", as in PyTorch.
+      if (transposed || (pad->text != "same" && pad->text != "valid"))
         fail_layer("\"padding\" must be N, [h, w] or [top, left, bottom, right]" +
                    std::string(transposed ? "" : " or \"same\" / \"valid\""));
-      } else {
-        p.padding(pair(j, "padding", {0, 0}, 0));
-      }
+      settings.padding_word = pad->text;
+    } else {
+      settings.padding = ints(j, "padding", 0);
     }
+    const ConvKind kind = transposed ? ConvKind::kConvTranspose2d : ConvKind::kConv2d;
+    ConvParams p = torch_call([&] { return torch_conv_params(kind, settings); });
     const std::string wname = "weight '" + w.name + "'";
     const int g = p.groups;
     const std::string for_input = " for " + std::to_string(channels) + " input channels, groups " +
@@ -246,7 +253,6 @@ class Builder {
                    std::to_string(p.out_channels) + " (one per output channel)");
       weights.bias = b.values;
     }
-    const ConvKind kind = transposed ? ConvKind::kConvTranspose2d : ConvKind::kConv2d;
     if (const auto why = p.first_violation(kind)) fail_layer(*why);
     NetLayer layer;
     layer.op = op_;
@@ -340,16 +346,8 @@ class Builder {
     check_keys(j, {"padding", "mode", "value"});
     const JsonValue* pad = j.find("padding");
     if (pad == nullptr) fail_layer("needs \"padding\" (N, [h, w] or [top, left, bottom, right])");
-    if (pad->is_array() && pad->items.size() == 4) {
-      l.pad_begin = {integer(pad->items[0], "padding", 0, kMaxParamValue),
-                     integer(pad->items[1], "padding", 0, kMaxParamValue)};
-      l.pad_end = {integer(pad->items[2], "padding", 0, kMaxParamValue),
-                   integer(pad->items[3], "padding", 0, kMaxParamValue)};
-    } else if (pad->is_array() && pad->items.size() != 2) {
-      fail_layer("\"padding\" must be N, [h, w] or [top, left, bottom, right]");
-    } else {
-      l.pad_begin = l.pad_end = pair(j, "padding", {0, 0}, 0);
-    }
+    const std::vector<int> values = ints(j, "padding", 0);
+    std::tie(l.pad_begin, l.pad_end) = torch_call([&] { return torch_padding(values); });
     if (const JsonValue* m = j.find("mode")) {
       const auto* found = m->is_string()
                               ? std::find(std::begin(kPadModes), std::end(kPadModes), m->text)

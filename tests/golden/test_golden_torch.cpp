@@ -7,7 +7,9 @@
 
 #include "tconv/conv2d.hpp"
 #include "tconv/conv_transpose2d.hpp"
+#include "tconv/error.hpp"
 #include "tconv/npy.hpp"
+#include "tconv/torch_settings.hpp"
 
 namespace {
 
@@ -15,23 +17,25 @@ const std::string kDir = TCONV_GOLDEN_DIR;
 
 tconv::Size2 pair_of(const nlohmann::json& j) { return {j.at(0).get<int>(), j.at(1).get<int>()}; }
 
+// The case's PyTorch settings through the library's one parser of them.
 tconv::ConvParams params_of(const nlohmann::json& c) {
-  tconv::ConvParams p;
-  p.in_channels = c.at("in_channels");
-  p.out_channels = c.at("out_channels");
-  p.groups = c.at("groups");
-  p.kernel = pair_of(c.at("kernel"));
-  p.stride = pair_of(c.at("stride"));
-  p.dilation = pair_of(c.at("dilation"));
-  const auto& pad = c.at("padding");
-  p.pad_begin = {pad.at(0).get<int>(), pad.at(1).get<int>()};
-  p.pad_end = {pad.at(2).get<int>(), pad.at(3).get<int>()};
-  p.output_padding = pair_of(c.at("output_padding"));
+  const tconv::ConvKind kind = c.at("op") == "conv_transpose2d" ? tconv::ConvKind::kConvTranspose2d
+                                                                : tconv::ConvKind::kConv2d;
+  tconv::ConvParams base;
+  base.in_channels = c.at("in_channels");
+  base.out_channels = c.at("out_channels");
+  base.kernel = pair_of(c.at("kernel"));
+  tconv::TorchConvSettings s;
+  s.groups = c.at("groups");
+  s.stride = c.at("stride").get<std::vector<int>>();
+  s.dilation = c.at("dilation").get<std::vector<int>>();
   const std::string auto_pad = c.at("auto_pad");
-  if (auto_pad == "same_upper") p.auto_pad = tconv::AutoPad::kSameUpper;
-  if (auto_pad == "same_lower") p.auto_pad = tconv::AutoPad::kSameLower;
-  if (!c.at("output_size").is_null()) p.output_size = pair_of(c.at("output_size"));
-  return p;
+  if (auto_pad == "none") s.padding = c.at("padding").get<std::vector<int>>();
+  else s.padding_word = auto_pad;
+  if (kind == tconv::ConvKind::kConvTranspose2d)
+    s.output_padding = c.at("output_padding").get<std::vector<int>>();
+  if (!c.at("output_size").is_null()) s.output_size = c.at("output_size").get<std::vector<int>>();
+  return tconv::torch_conv_params(kind, s, base);
 }
 
 tconv::Weights weights_of(const std::string& name, bool bias) {

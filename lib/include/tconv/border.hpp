@@ -33,6 +33,25 @@ enum class Border {
 /// Inverse of to_string(); nullopt for an unknown name.
 [[nodiscard]] std::optional<Border> parse_border(std::string_view name) noexcept;
 
+/// Input rows / columns a conv_transpose2d reads beyond each edge.
+struct EdgeMargins {
+  Size2 begin{};  ///< {top, left}, each >= 0.
+  Size2 end{};    ///< {bottom, right}, each >= 0.
+};
+
+/// How far a conv_transpose2d of `params` (valid for that op) reaches beyond
+/// the edges of an input of `src`: output o reads the inputs i with
+/// o + pad_begin = i * stride + t * dilation, t in [0, kernel). Throws as
+/// params.resolved(). For an output of exactly stride x the input the
+/// margins do not depend on the input size.
+[[nodiscard]] EdgeMargins edge_margins(const ConvParams& params, const Shape3& src);
+
+/// The same op for an input extended by `margins` (rows / columns added
+/// before and after): every pad widened by margins * stride, so the output
+/// keeps its size and alignment. `params` must have explicit pads
+/// (auto_pad kNone; resolved() gives them).
+[[nodiscard]] ConvParams widen_for_margins(const ConvParams& params, const EdgeMargins& margins);
+
 /// Runs `op` on `src` with `border`. The output shape is op.output_shape(src).
 /// kReplicate / kReflect extend the input by as many pixels as the kernel
 /// reaches beyond each edge and crop the extra output by widening the
