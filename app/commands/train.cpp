@@ -15,10 +15,8 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <optional>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -30,6 +28,7 @@
 #include "tconv/error.hpp"
 #include "tconv/factories.hpp"
 #include "tconv/linear_fit.hpp"
+#include "tconv/model.hpp"
 #include "tconv/safetensors.hpp"
 #include "tconv/sr_protocol.hpp"
 
@@ -69,12 +68,6 @@ Tensor as_rgb(Tensor t) {
   return out;
 }
 
-// "P" or [top, left, bottom, right] as the model format writes padding.
-nlohmann::json padding_json(const ConvParams& p) {
-  if (p.pad_begin == p.pad_end) return p.pad_begin.h;
-  return nlohmann::json::array({p.pad_begin.h, p.pad_begin.w, p.pad_end.h, p.pad_end.w});
-}
-
 // Input pixels a layer of geometry p reads beyond each edge when its output
 // is s times its input (edge_margins(), the same for any input size): the
 // larger of the two, on both sides, keeps the padding symmetric
@@ -84,34 +77,35 @@ int edge_reach(const ConvParams& p) {
   return std::max(m.begin.h, m.end.h);
 }
 
-// The model file's bytes; `layout` receives the written layers in words.
-std::vector<unsigned char> encode_model(const LinearFitResult& fit, const TrainOptions& opt,
-                                        std::size_t images, std::string& layout) {
+// The model file of the fit; `layout` receives the written layers in words.
+ModelFileSpec model_file_of(const LinearFitResult& fit, const TrainOptions& opt,
+                            std::size_t images, std::string& layout) {
   ConvParams p = fit.layer.params;
   const Weights& w = fit.layer.weights;
-  std::vector<NamedTensor> tensors(2);
-  tensors[0].name = "deconv.weight";
-  tensors[0].shape = {w.shape.n, w.shape.c, w.shape.h, w.shape.w};
-  tensors[0].values = w.values;
-  tensors[1].name = "deconv.bias";
-  tensors[1].shape = {static_cast<std::int64_t>(w.bias.size())};
-  tensors[1].values = w.bias;
-  nlohmann::json layers = nlohmann::json::array();
+  ModelFileSpec spec;
+  spec.scale = opt.scale;
+  spec.color = opt.color == "rgb" ? ModelColor::kRgb : ModelColor::kY;
+  spec.residual = opt.residual == "bicubic" ? ModelResidual::kBicubic : ModelResidual::kNone;
+  spec.tensors = {{"deconv.weight", {w.shape.n, w.shape.c, w.shape.h, w.shape.w}, w.values},
+                  {"deconv.bias", {static_cast<std::int64_t>(w.bias.size())}, w.bias}};
   if (opt.border != "zero") {
     // pad(r) then the layer with its padding widened by s r: the same output
     // geometry, computed from the edge-extended input.
     const int r = edge_reach(p);
-    layers.push_back({{"op", "pad"}, {"padding", r}, {"mode", opt.border}});
+    ModelFileLayer pad;
+    pad.op = "pad";
+    pad.pad_begin = pad.pad_end = {r, r};
+    pad.mode = opt.border;
+    spec.layers.push_back(pad);
     layout = opt.border + " pad " + std::to_string(r) + ", then ";
     p = widen_for_margins(p, {{r, r}, {r, r}});
   }
-  nlohmann::json layer = {{"op", "conv_transpose2d"},
-                          {"weight", "deconv.weight"},
-                          {"bias", "deconv.bias"},
-                          {"stride", p.stride.h},
-                          {"padding", padding_json(p)}};
-  if (p.output_padding.h != 0) layer["output_padding"] = p.output_padding.h;
-  layers.push_back(layer);
+  ModelFileLayer layer;
+  layer.op = "conv_transpose2d";
+  layer.weight = "deconv.weight";
+  layer.bias = "deconv.bias";
+  layer.params = p;
+  spec.layers.push_back(layer);
   layout += "conv_transpose2d " + p.to_string();
   char summary[256];
   std::snprintf(summary, sizeof summary,
@@ -120,15 +114,8 @@ std::vector<unsigned char> encode_model(const LinearFitResult& fit, const TrainO
                 images, opt.augment, static_cast<long long>(fit.samples), p.kernel.h, opt.ridge,
                 opt.border.c_str(),
                 fit.train_psnr);
-  const std::map<std::string, std::string> metadata = {
-      {"tconv.format", "1"},
-      {"tconv.scale", std::to_string(opt.scale)},
-      {"tconv.color", opt.color},
-      {"tconv.residual", opt.residual},
-      {"tconv.layers", layers.dump()},
-      {"tconv.train", summary},
-  };
-  return encode_safetensors(tensors, metadata);
+  spec.metadata = {{"tconv.train", summary}};
+  return spec;
 }
 
 }  // namespace
@@ -239,7 +226,8 @@ void run_train(const TrainOptions& opt) {
   const double wall_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   std::string layout;
-  write_file_atomic(output, encode_model(result, opt, used, layout), opt.overwrite);
+  write_file_atomic(output, encode_model(model_file_of(result, opt, used, layout)),
+                    opt.overwrite);
   std::printf("trained %s on %zu images (%lld samples): training PSNR %.3f dB; CPU %.1f s, "
               "wall %.1f s; wrote %s\n",
               layout.c_str(), used,

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,50 @@ enum class ModelResidual {
 /// The exact inverse of rgb_to_ycbcr() (MATLAB ycbcr2rgb); ShapeMismatch
 /// unless ycbcr has 3 channels.
 [[nodiscard]] Tensor ycbcr_to_rgb(ConstTensorView ycbcr);
+
+/// One layer of a model file to write: the format's op name and the fields
+/// that op takes ([Layer kinds](docs/model-format.md#layer-kinds)); fields
+/// of other ops are ignored.
+struct ModelFileLayer {
+  /// "conv2d", "conv_transpose2d", "relu", "prelu", "leaky_relu", "tanh",
+  /// "sigmoid", "pixel_shuffle", "clamp" or "pad".
+  std::string op;
+  std::string weight;  ///< conv2d, conv_transpose2d, prelu: the tensor's name.
+  std::string bias;    ///< conv2d, conv_transpose2d: the bias tensor's name; empty: none.
+  /// conv2d, conv_transpose2d: stride, dilation, groups, pad_begin / pad_end
+  /// (conv2d also auto_pad kSameUpper, written "same") and output_padding
+  /// (conv_transpose2d); stride and padding always written, the others
+  /// only where they differ from PyTorch's default. Channels and kernel come from the weight tensor.
+  ConvParams params;
+  Size2 pad_begin{};   ///< pad: {top, left}.
+  Size2 pad_end{};     ///< pad: {bottom, right}.
+  std::string mode;    ///< pad: "constant" (empty: the same), "reflect", "replicate", "circular".
+  std::optional<double> value;  ///< pad (constant): the fill value; leaky_relu: the slope.
+  std::optional<double> min;    ///< clamp: lower bound.
+  std::optional<double> max;    ///< clamp: upper bound.
+  int factor = 0;               ///< pixel_shuffle: the factor.
+};
+
+/// Everything a model file holds.
+struct ModelFileSpec {
+  int scale = 1;                                   ///< "tconv.scale", in [1, 64].
+  ModelColor color = ModelColor::kY;               ///< "tconv.color".
+  ModelResidual residual = ModelResidual::kNone;   ///< "tconv.residual".
+  std::vector<ModelFileLayer> layers;              ///< "tconv.layers", in order; at least one.
+  std::vector<NamedTensor> tensors;                ///< The tensors the layers name (written F32).
+  /// Further "__metadata__" entries, kept and ignored by load() (e.g.
+  /// "source", "tconv.train"); not one of the five keys above.
+  std::map<std::string, std::string> metadata;
+};
+
+/// The bytes of the model file `spec` describes (safetensors; the layer
+/// list as compact JSON, keys in alphabetical order). The one writer of
+/// the format: Model::from_safetensors() of its parse gives back the same
+/// layers and metadata. Throws InvalidArgument for a scale outside
+/// [1, 64], no layers, an unknown op, settings the format cannot express
+/// (conv2d same_lower, output_size, conv_transpose2d auto_pad) or a
+/// metadata key the format reserves.
+[[nodiscard]] std::vector<unsigned char> encode_model(const ModelFileSpec& spec);
 
 /// A learned upsampler: validated once when loaded, with every convolution
 /// planned (ConvTranspose2d / Conv2d created once), then run on any number
