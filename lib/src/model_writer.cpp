@@ -7,14 +7,13 @@
 #include <string>
 
 #include "io/json.hpp"
+#include "model_internal.hpp"
 #include "tconv/error.hpp"
 #include "tconv/model.hpp"
 
 namespace tconv {
 
 namespace {
-
-constexpr int kMaxScale = 64;
 
 std::string number(int v) { return std::to_string(v); }
 
@@ -90,9 +89,9 @@ std::string layer_json(const ModelFileLayer& l, std::size_t index) {
 }  // namespace
 
 std::vector<unsigned char> encode_model(const ModelFileSpec& spec) {
-  if (spec.scale < 1 || spec.scale > kMaxScale)
+  if (spec.scale < 1 || spec.scale > detail::kMaxModelScale)
     throw InvalidArgument("encode_model scale " + std::to_string(spec.scale) +
-                          ": must be in [1, " + std::to_string(kMaxScale) + "]");
+                          ": must be in [1, " + std::to_string(detail::kMaxModelScale) + "]");
   if (spec.layers.empty()) throw InvalidArgument("encode_model layers: needs at least one");
   std::string layers = "[";
   for (std::size_t i = 0; i < spec.layers.size(); ++i)
