@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "batch.hpp"
 #include "exit_codes.hpp"
 #include "file_io.hpp"
 #include "image_io.hpp"
@@ -25,12 +26,10 @@ std::vector<fs::path> list_images(const fs::path& dir, const char* flag) {
   if (!fs::is_directory(dir, ec))
     throw UsageError(std::string(flag) + " " + dir.string() + ": not a directory");
   std::vector<fs::path> out;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (!entry.is_regular_file(ec)) continue;
-    if (format_from_extension(entry.path().extension().string())) out.push_back(entry.path());
+  for (const ListedFile& f : list_directory(dir, false, Listing::kImages)) {
+    if (!f.error.empty()) throw InputError(std::string(flag) + " " + dir.string() + ": " + f.error);
+    out.emplace_back(f.path);
   }
-  if (ec) throw InputError(std::string(flag) + " " + dir.string() + ": " + ec.message());
-  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -9,8 +9,9 @@
 
 namespace tconv::app {
 
-/// Regular files in `dir` with an image extension (png, jpg, jpeg, tif,
-/// tiff, webp, bmp), sorted by name. Throws UsageError when `dir` is not a
+/// The images of `dir`, not recursive: list_directory() with
+/// Listing::kImages (png, jpg, jpeg, tif, tiff, webp, bmp; sorted by name,
+/// hidden entries left out). Throws UsageError when `dir` is not a
 /// directory (`flag` names the option in the message), InputError when it
 /// cannot be listed.
 [[nodiscard]] std::vector<std::filesystem::path> list_images(const std::filesystem::path& dir,

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 
+#include "batch.hpp"
 #include "commands/inspect.hpp"
 #include "exit_codes.hpp"
 #include "file_io.hpp"
@@ -444,8 +445,9 @@ std::string report_table(const Report& r) {
   return out;
 }
 
-// Images named by the inputs: files as given, directories' image files
-// (by extension, not recursive) in name order. Missing paths count as failed.
+// Images named by the inputs: files as given, directories' images
+// (list_directory() with Listing::kImages, not recursive). Missing paths and
+// unlistable directories count as failed.
 std::vector<fs::path> list_inputs(const std::vector<std::string>& inputs, int& failed,
                                   std::vector<std::pair<std::string, std::string>>& errors) {
   std::vector<fs::path> files;
@@ -453,18 +455,14 @@ std::vector<fs::path> list_inputs(const std::vector<std::string>& inputs, int& f
     std::error_code ec;
     const fs::path p(in);
     if (fs::is_directory(p, ec)) {
-      std::vector<fs::path> found;
-      for (const auto& e : fs::directory_iterator(p, ec)) {
-        std::error_code fe;
-        if (e.is_regular_file(fe) && format_from_extension(e.path().extension().string()))
-          found.push_back(e.path());
+      for (const ListedFile& f : list_directory(p, false, Listing::kImages)) {
+        if (f.error.empty()) {
+          files.emplace_back(f.path);
+        } else {
+          ++failed;
+          errors.emplace_back(in, in + ": " + f.error);
+        }
       }
-      if (ec) {
-        ++failed;
-        errors.emplace_back(in, in + ": cannot list the directory: " + ec.message());
-      }
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(p, ec)) {
       files.push_back(p);
     } else {

@@ -299,3 +299,41 @@ TEST_CASE("eval of the shared FSRCNN models gives their known Set5 numbers",
     CHECK(double(j["mean"]["psnr"]) == Approx(psnr).margin(0.005));
   }
 }
+
+TEST_CASE("eval, train and compare list a folder the same way", "[cli][eval]") {
+  const TempDir dir;
+  fs::create_directories(dir / "imgs/sub");
+  write_texture(dir / "imgs/b.png", 30, 30, 1);
+  write_texture(dir / "imgs/a.png", 28, 32, 2);
+  write_texture(dir / "imgs/.hidden.png", 30, 30, 3);
+  write_texture(dir / "imgs/sub/c.png", 30, 30, 4);
+  for (const char* other : {"imgs/d.exr", "imgs/e.npy", "imgs/notes.txt"}) {
+    std::ofstream f(dir / other);
+    f << "not an image";
+  }
+  const std::vector<std::string> want{"a.png", "b.png"};
+
+  Result r = run("eval --images " + (dir / "imgs") + " -s 2 -k bicubic --json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> evaluated;
+  const nlohmann::json evaluation = nlohmann::json::parse(r.out);
+  for (const auto& image : evaluation["images"])
+    evaluated.push_back(image["name"].get<std::string>());
+  CHECK(evaluated == want);
+
+  r = run("compare " + (dir / "imgs") + " -s 2 --json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> compared;
+  const nlohmann::json comparison = nlohmann::json::parse(r.out);
+  for (const auto& report : comparison["reports"])
+    compared.push_back(fs::path(report["input"].get<std::string>()).filename().string());
+  CHECK(compared == want);
+
+  r = run("train --images " + (dir / "imgs") + " -s 2 --augment 1 --kernel-size 4 -o " +
+          (dir / "m.safetensors"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("on 2 images"));
+}
