@@ -9,6 +9,7 @@
 #include "exit_codes.hpp"
 #include "file_io.hpp"
 #include "image_io.hpp"
+#include "image_reader.hpp"
 
 namespace tconv::app {
 
@@ -17,7 +18,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uint64_t kMaxInputBytes = std::uint64_t{1} << 30;
-constexpr std::int64_t kMaxInputPixels = std::int64_t{1} << 28;
 
 }  // namespace
 
@@ -34,13 +34,7 @@ std::vector<fs::path> list_images(const fs::path& dir, const char* flag) {
 }
 
 Tensor read_hr255(const fs::path& path) {
-  const auto bytes = read_file(path, kMaxInputBytes);
-  if (const auto dims = peek_dimensions(bytes);
-      dims && std::int64_t{dims->h} * dims->w > kMaxInputPixels)
-    throw InputError(path.string() + ": header declares " + wxh_text(*dims) + ", more than the limit of " +
-                     std::to_string(kMaxInputPixels) + " pixels");
-  const RawImage raw = decode_raw(bytes, path.string());
-  const Image image = to_planar(raw);
+  const Image image = to_planar(read_image_file(path, kMaxInputBytes).raw);
   const Shape3 in = image.pixels.shape();
   // 2 (gray + alpha) is expanded to 4 by the decoder; keep colour only.
   const int c = in.c >= 3 ? 3 : 1;

@@ -17,10 +17,12 @@ namespace tconv::app {
 [[nodiscard]] std::vector<std::filesystem::path> list_images(const std::filesystem::path& dir,
                                                              const char* flag);
 
-/// The image's channels (1 gray or 3 R, G, B; alpha dropped) on the 0..255
-/// scale: 8-bit samples exactly, 16-bit and float samples times 255.
-/// Throws InputError when the file cannot be read or decoded or declares
-/// more than 2^28 pixels.
+/// The image's channels as displayed (read_image_file(): EXIF orientation
+/// applied; 1 gray or 3 R, G, B; alpha dropped) on the 0..255 scale: 8-bit
+/// samples exactly, 16-bit and float samples times 255. Throws InputError
+/// when the file cannot be read or decoded, or its header is refused
+/// (inspect_header() with the default DecodeLimits: more than 2^28 pixels,
+/// a format not read by default).
 [[nodiscard]] Tensor read_hr255(const std::filesystem::path& path);
 
 }  // namespace tconv::app

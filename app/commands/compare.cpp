@@ -24,6 +24,7 @@
 #include "exit_codes.hpp"
 #include "file_io.hpp"
 #include "image_io.hpp"
+#include "image_reader.hpp"
 #include "logging.hpp"
 #include "picture_io.hpp"
 #include "tconv/analysis.hpp"
@@ -41,7 +42,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uint64_t kMaxInputBytes = std::uint64_t{1} << 30;
-constexpr std::int64_t kMaxInputPixels = std::int64_t{1} << 28;
 /// Small results are enlarged (nearest neighbour, integer factor) to about this size.
 constexpr int kDisplayTarget = 384;
 /// Results larger than kDetailAbove on a side show a kDetail-pixel detail in the side-by-side.
@@ -125,13 +125,10 @@ Tensor grey_to_rgb(ConstTensorView grey) {
   return out;
 }
 
-// Planar [0, 1] colour of an image file (alpha dropped: the metrics are about colour).
+// Planar [0, 1] colour of an image file as displayed (alpha dropped: the
+// metrics are about colour).
 Tensor load_colour(const fs::path& path, std::string* description) {
-  const auto bytes = read_file(path, kMaxInputBytes);
-  if (const auto dims = peek_dimensions(bytes); dims && std::int64_t{dims->h} * dims->w > kMaxInputPixels)
-    throw InputError(path.string() + ": header declares " + wxh_text(*dims) + ", more than the limit of " +
-                     std::to_string(kMaxInputPixels) + " pixels");
-  const RawImage raw = decode_raw(bytes, path.string());
+  const RawImage raw = read_image_file(path, kMaxInputBytes).raw;
   if (description) *description = describe(raw.shape(), raw.type);
   Image image = to_planar(raw);
   require_finite(image.pixels, path.string());
