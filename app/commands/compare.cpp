@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "batch.hpp"
+#include "batch_runner.hpp"
 #include "commands/inspect.hpp"
 #include "exit_codes.hpp"
 #include "file_io.hpp"
@@ -445,7 +446,7 @@ std::string report_table(const Report& r) {
 // Images named by the inputs: files as given, directories' images
 // (list_directory() with Listing::kImages, not recursive). Missing paths and
 // unlistable directories count as failed.
-std::vector<fs::path> list_inputs(const std::vector<std::string>& inputs, int& failed,
+std::vector<fs::path> list_inputs(const std::vector<std::string>& inputs,
                                   std::vector<std::pair<std::string, std::string>>& errors) {
   std::vector<fs::path> files;
   for (const auto& in : inputs) {
@@ -456,14 +457,12 @@ std::vector<fs::path> list_inputs(const std::vector<std::string>& inputs, int& f
         if (f.error.empty()) {
           files.emplace_back(f.path);
         } else {
-          ++failed;
           errors.emplace_back(in, in + ": " + f.error);
         }
       }
     } else if (fs::exists(p, ec)) {
       files.push_back(p);
     } else {
-      ++failed;
       errors.emplace_back(in, in + ": no such file or directory");
     }
   }
@@ -532,13 +531,11 @@ void setup_compare(CLI::App& app) {
 
 void run_compare(const CompareOptions& opt) {
   const Setup setup = make_setup(opt);  // usage errors before any input
-  int failed = 0;
   std::vector<std::pair<std::string, std::string>> errors;
-  const std::vector<fs::path> files = list_inputs(opt.inputs, failed, errors);
-  for (const auto& [in, message] : errors) spdlog::error("{}", message);
-  if (files.empty() && failed == 0)
+  const std::vector<fs::path> files = list_inputs(opt.inputs, errors);
+  if (files.empty() && errors.empty())
     throw NothingToDoError("compare: no image found in " + fmt::format("{}", fmt::join(opt.inputs, ", ")));
-  if (!opt.reference.empty() && files.size() + static_cast<std::size_t>(failed) != 1)
+  if (!opt.reference.empty() && files.size() + errors.size() != 1)
     throw UsageError("--reference applies to a single input image");
   if (!opt.output_dir.empty()) {
     std::error_code ec;
@@ -546,19 +543,28 @@ void run_compare(const CompareOptions& opt) {
     if (ec) throw InputError("-o " + opt.output_dir + ": cannot create the directory: " + ec.message());
   }
 
+  // The inputs that could not be listed fail first, with their own message,
+  // then the images in order; a table is printed as each image is done.
+  std::vector<BatchItem> items;
+  for (const auto& [in, message] : errors) items.push_back({in, {}, {}, message, {}});
+  const std::size_t first_file = items.size();
+  for (BatchItem& item : file_items(files)) items.push_back(std::move(item));
+  std::vector<std::optional<Report>> per_item(items.size());
+  std::vector<ItemResult> results;
+  const BatchSummary batch = run_files(items, [&](std::size_t i, const BatchItem&) {
+    per_item[i] = analyse(files[i - first_file], setup, opt, files);
+    if (!opt.json) std::cout << report_table(*per_item[i]) << "\n" << std::flush;
+  }, results);
+  stop_if_interrupted(batch);
+  const std::size_t failed = batch.failed;
   std::vector<Report> reports;
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
-  for (const auto& [in, message] : errors) entries.push_back({{"input", in}, {"error", message}});
-  for (const auto& file : files) {
-    try {
-      reports.push_back(analyse(file, setup, opt, files));
-      if (!opt.json) std::cout << report_table(reports.back()) << "\n" << std::flush;
-      entries.push_back({{"input", file.string()}, {"report", report_json(reports.back())}});
-    } catch (const std::exception& e) {
-      // One bad file never stops the others.
-      ++failed;
-      spdlog::error("{}", e.what());
-      entries.push_back({{"input", file.string()}, {"error", e.what()}});
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (per_item[i]) {
+      entries.push_back({{"input", items[i].input}, {"report", report_json(*per_item[i])}});
+      reports.push_back(std::move(*per_item[i]));
+    } else {
+      entries.push_back({{"input", items[i].input}, {"error", results[i].reason}});
     }
   }
 
@@ -606,8 +612,7 @@ void run_compare(const CompareOptions& opt) {
     }
   }
 
-  if (failed > 0)
-    throw InputError(fmt::format("compare: {} of {} inputs failed", failed, total));
+  finish_batch(batch);  // a failed input (exit 1) wins over the quality gate
   if (!over.empty())
     throw QualityGateError(fmt::format(
         "compare --fail-above {}: the transposed convolution's phase_mean_spread is {} in {}{}", opt.fail_above,

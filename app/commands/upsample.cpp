@@ -722,16 +722,13 @@ void run_upsample(const UpsampleOptions& opt) {
     if (summary.interrupted_by != 0) spdlog::warn("{}", interrupted_line(summary));
     if (!report.path.empty()) write_report(report, plan.items, results, summary);
   }
-  if (summary.interrupted_by != 0) throw Interrupted(summary.interrupted_by);
+  stop_if_interrupted(summary);
   if (plan.matched > 1 || summary.skipped > 0)
     spdlog::info("{}{} done, {} skipped, {} failed{} in {:.1f} s", b.dry_run ? "dry run: " : "",
                  summary.done, summary.skipped, summary.failed,
                  summary.not_run ? ", " + std::to_string(summary.not_run) + " not run" : "",
                  summary.seconds);
-  // Exit 2 promises that nothing was written: only when no input was done.
-  if (summary.failed > 0)
-    throw BatchFailed(std::to_string(summary.failed) + " input(s) failed",
-                      summary.failed_on_usage && summary.done == 0);
+  finish_batch(summary);
 }
 
 }  // namespace tconv::app
