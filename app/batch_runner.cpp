@@ -121,9 +121,7 @@ ItemResult run_one(const ItemFunction& work, const BatchItem& item) {
   } catch (const UsageError& e) {
     return failure(e.what(), true);
   } catch (const tconv::Error& e) {
-    const bool usage = e.code() == tconv::ErrorCode::kInvalidArgument ||
-                       e.code() == tconv::ErrorCode::kShapeMismatch;
-    return failure(e.what(), usage);
+    return failure(e.what(), is_usage_error(e));
   } catch (const std::bad_alloc&) {
     return failure("out of memory", false);
   } catch (const std::exception& e) {
