@@ -8,6 +8,7 @@
 
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -551,10 +552,14 @@ void run_compare(const CompareOptions& opt) {
   for (BatchItem& item : file_items(files)) items.push_back(std::move(item));
   std::vector<std::optional<Report>> per_item(items.size());
   std::vector<ItemResult> results;
+  // Tables printed on the terminal as they come would run into a progress
+  // bar on the same terminal: no bar then.
+  const ProgressMode progress =
+      !opt.json && ::isatty(STDOUT_FILENO) ? ProgressMode::kNone : ProgressMode::kAuto;
   const BatchSummary batch = run_files(items, [&](std::size_t i, const BatchItem&) {
     per_item[i] = analyse(files[i - first_file], setup, opt, files);
     if (!opt.json) std::cout << report_table(*per_item[i]) << "\n" << std::flush;
-  }, results);
+  }, results, progress);
   stop_if_interrupted(batch);
   const std::size_t failed = batch.failed;
   std::vector<Report> reports;
