@@ -1,13 +1,11 @@
 // Image folders for eval and train.
 #include "sr_images.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "batch.hpp"
 #include "exit_codes.hpp"
-#include "file_io.hpp"
 #include "image_io.hpp"
 #include "image_reader.hpp"
 
