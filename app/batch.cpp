@@ -24,15 +24,6 @@ std::string lower(std::string text) {
   return text;
 }
 
-// One input found on the command line or in a directory; `rel` is its path
-// relative to the directory argument it came from (just the file name for
-// files named directly), which is what -o DIR mirrors.
-struct Found {
-  std::string input;
-  fs::path rel;
-  std::string error;
-};
-
 // The path with symbolic links in its existing prefix resolved, for
 // comparing outputs with each other and with inputs.
 std::string resolved(const fs::path& p) {
@@ -42,13 +33,10 @@ std::string resolved(const fs::path& p) {
   return r.string();
 }
 
-// Lists `dir` in byte order of the names; hidden entries (leading '.', which
-// includes this tool's temporary files) are left out, and symbolic links to
-// directories are not followed, so a link loop cannot make the walk endless.
-// The directory `skip` (the resolved output directory) is not entered, so
-// `-r photos -o photos/big` does not take its own earlier outputs as inputs.
-void walk(const fs::path& root, const fs::path& dir, bool recursive, const std::string& skip,
-          std::vector<Found>& out) {
+// The walk of list_directory() (see batch.hpp); `root` is the directory
+// the paths are made relative to.
+void walk(const fs::path& root, const fs::path& dir, bool recursive, Listing listing,
+          const std::string& skip, std::vector<ListedFile>& out) {
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
   if (ec) {
@@ -73,11 +61,12 @@ void walk(const fs::path& root, const fs::path& dir, bool recursive, const std::
     std::error_code sec;
     const fs::file_status link = entry.symlink_status(sec);
     if (fs::is_directory(link)) {
-      if (recursive && resolved(entry.path()) != skip) walk(root, entry.path(), recursive, skip, out);
+      if (recursive && resolved(entry.path()) != skip)
+        walk(root, entry.path(), recursive, listing, skip, out);
       continue;
     }
     if (fs::is_symlink(link) && fs::is_directory(entry.status(sec))) continue;
-    if (has_batch_extension(entry.path()))
+    if (has_listed_extension(entry.path(), listing))
       out.push_back({entry.path().string(), entry.path().lexically_relative(root), {}});
   }
 }
@@ -126,10 +115,22 @@ std::optional<std::string> canonical_format(std::string_view format) {
   return std::nullopt;
 }
 
-bool has_batch_extension(const fs::path& path) {
+bool has_listed_extension(const fs::path& path, Listing listing) {
   const std::string ext = lower(path.extension().string());
+  if (ext == ".npy") return listing == Listing::kImagesAndArrays;
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".tif" || ext == ".tiff" ||
-         ext == ".webp" || ext == ".bmp" || ext == ".npy";
+         ext == ".webp" || ext == ".bmp";
+}
+
+bool has_batch_extension(const fs::path& path) {
+  return has_listed_extension(path, Listing::kImagesAndArrays);
+}
+
+std::vector<ListedFile> list_directory(const fs::path& dir, bool recursive, Listing listing,
+                                       const std::string& skip) {
+  std::vector<ListedFile> out;
+  walk(dir, dir, recursive, listing, skip, out);
+  return out;
 }
 
 std::string output_name(const std::string& name_template, const fs::path& input,
@@ -222,7 +223,7 @@ BatchPlan plan_batch(const BatchSpec& spec) {
 
   const std::string skip =
       spec.output.empty() || spec.output == kStdio ? std::string() : resolved(spec.output);
-  std::vector<Found> found;
+  std::vector<ListedFile> found;
   bool any_dir = false;
   bool reads_stdin = false;
   const std::size_t n_named = spec.inputs.size();
@@ -239,7 +240,8 @@ BatchPlan plan_batch(const BatchSpec& spec) {
     std::error_code ec;
     if (fs::is_directory(arg, ec)) {
       any_dir = true;
-      walk(arg, arg, spec.recursive, skip, found);
+      for (ListedFile& f : list_directory(arg, spec.recursive, Listing::kImagesAndArrays, skip))
+        found.push_back(std::move(f));
       continue;
     }
     const fs::path path(arg);
@@ -284,9 +286,9 @@ BatchPlan plan_batch(const BatchSpec& spec) {
     throw UsageError("input - with -o " + spec.output +
                      ": give --format, the output name needs an extension");
 
-  for (Found& f : found) {
+  for (ListedFile& f : found) {
     BatchItem item;
-    item.input = f.input;
+    item.input = f.path;
     item.error = std::move(f.error);
     if (!item.error.empty()) {
       item.key = f.rel.generic_string();
@@ -297,15 +299,15 @@ BatchPlan plan_batch(const BatchSpec& spec) {
       item.output = spec.output;
       item.key = fs::path(spec.output).filename().generic_string();
     } else {
-      const fs::path named = f.input == kStdio ? fs::path("stdin") : fs::path(f.input);
+      const fs::path named = f.path == kStdio ? fs::path("stdin") : fs::path(f.path);
       const std::string name = output_name(spec.name_template, named, spec.scale,
-                                           format.empty() ? output_extension(spec, f.input) : format);
+                                           format.empty() ? output_extension(spec, f.path) : format);
       if (plan.output_dir) {
         const fs::path rel = f.rel.parent_path() / name;
         item.output = (fs::path(spec.output) / rel).string();
         item.key = rel.generic_string();
       } else {
-        item.output = (fs::path(f.input).parent_path() / name).string();
+        item.output = (fs::path(f.path).parent_path() / name).string();
         item.key = fs::path(item.output).lexically_normal().generic_string();
       }
     }

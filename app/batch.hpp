@@ -74,8 +74,8 @@ struct BatchPlan {
   std::vector<std::string> outputs_not_inputs;
 };
 
-/// Expands directories (image extensions only, sorted; subdirectories with
-/// `recursive`), names every output, drops inputs that are the planned
+/// Expands directories (list_directory() with Listing::kImagesAndArrays;
+/// subdirectories with `recursive`), names every output, drops inputs that are the planned
 /// output of another input (see BatchPlan::outputs_not_inputs), marks
 /// collisions (two inputs with one output: the later one fails; an output
 /// that is an input of the batch, compared by path and by device and inode,
@@ -95,9 +95,39 @@ struct BatchPlan {
                                       const std::filesystem::path& input, const std::string& scale,
                                       const std::string& ext);
 
+/// Which files a directory contributes to a command.
+enum class Listing {
+  kImages,           ///< .png .jpg .jpeg .tif .tiff .webp .bmp: the formats read by default.
+  kImagesAndArrays,  ///< The same and .npy, for commands that take arrays (the main command).
+};
+
+/// True for names whose extension `listing` takes (case-insensitive).
+[[nodiscard]] bool has_listed_extension(const std::filesystem::path& path, Listing listing);
+
 /// True for names ending in .png .jpg .jpeg .tif .tiff .webp .bmp .npy
-/// (case-insensitive): the files a directory contributes.
+/// (case-insensitive): the files a directory contributes to the main command
+/// (has_listed_extension() with Listing::kImagesAndArrays).
 [[nodiscard]] bool has_batch_extension(const std::filesystem::path& path);
+
+/// One file found in a directory, or a directory that could not be listed.
+struct ListedFile {
+  std::string path;             ///< The file (or the unlistable directory) as a path under `dir`.
+  std::filesystem::path rel;    ///< `path` relative to `dir`: what -o DIR mirrors.
+  std::string error;            ///< Non-empty: "cannot list directory: <reason>".
+};
+
+/// The one directory lister of every command: the files of `dir` whose
+/// extension `listing` takes, in byte order of the names, each directory's
+/// files before its subdirectories' (entered with `recursive`, in the same
+/// order). Hidden entries (a leading '.', which includes this tool's
+/// temporary files) are left out, symbolic links to directories are never
+/// followed (a link loop cannot make the walk endless; links to files are
+/// listed), and the directory whose resolved path is `skip` (the output
+/// folder) is not entered. A directory that cannot be listed gives one entry
+/// with `error` set; it never throws.
+[[nodiscard]] std::vector<ListedFile> list_directory(const std::filesystem::path& dir,
+                                                     bool recursive, Listing listing,
+                                                     const std::string& skip = {});
 
 /// Canonical extension of a --format value ("jpeg" -> "jpg", "tiff" -> "tif"),
 /// or nullopt when it names no format the tool writes.

@@ -121,9 +121,7 @@ ItemResult run_one(const ItemFunction& work, const BatchItem& item) {
   } catch (const UsageError& e) {
     return failure(e.what(), true);
   } catch (const tconv::Error& e) {
-    const bool usage = e.code() == tconv::ErrorCode::kInvalidArgument ||
-                       e.code() == tconv::ErrorCode::kShapeMismatch;
-    return failure(e.what(), usage);
+    return failure(e.what(), is_usage_error(e));
   } catch (const std::bad_alloc&) {
     return failure("out of memory", false);
   } catch (const std::exception& e) {
@@ -229,6 +227,39 @@ BatchSummary run_batch(const std::vector<BatchItem>& items, const ItemFunction& 
   if (s.failed == 0) s.failed_on_usage = false;
   s.seconds = seconds_since(start);
   return s;
+}
+
+std::vector<BatchItem> file_items(const std::vector<fs::path>& files) {
+  std::vector<BatchItem> items(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) items[i].input = files[i].string();
+  return items;
+}
+
+BatchSummary run_files(const std::vector<BatchItem>& items, const FileFunction& work,
+                       std::vector<ItemResult>& results, ProgressMode progress) {
+  RunnerOptions options;
+  options.jobs = 1;
+  options.progress = progress;
+  const auto one = [&](const BatchItem& item) {
+    if (!item.error.empty()) throw InputError(item.error);
+    // run_batch() hands out references into `items`: the index is the offset.
+    work(static_cast<std::size_t>(&item - items.data()), item);
+    ItemResult r;
+    r.status = ItemStatus::kDone;
+    return r;
+  };
+  return run_batch(items, one, options, results);
+}
+
+void stop_if_interrupted(const BatchSummary& summary) {
+  if (summary.interrupted_by != 0) throw Interrupted(summary.interrupted_by);
+}
+
+void finish_batch(const BatchSummary& summary) {
+  stop_if_interrupted(summary);
+  if (summary.failed > 0)
+    throw BatchFailed(std::to_string(summary.failed) + " input(s) failed",
+                      summary.failed_on_usage && summary.done == 0);
 }
 
 std::string interrupted_line(const BatchSummary& summary) {

@@ -2,6 +2,7 @@
 // others (unless fail-fast), progress on stderr, a per-file JSON report.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -64,6 +65,35 @@ using ItemFunction = std::function<ItemResult(const BatchItem& item)>;
 /// receives one entry per item, in the items' order.
 BatchSummary run_batch(const std::vector<BatchItem>& items, const ItemFunction& work,
                        const RunnerOptions& options, std::vector<ItemResult>& results);
+
+/// The items of a command that reads files and reports on them (compare,
+/// eval, train): one per file, `input` the path, no output.
+[[nodiscard]] std::vector<BatchItem> file_items(const std::vector<std::filesystem::path>& files);
+
+/// Does one file of such a command; `index` is the item's place in the
+/// list. Returns normally when the file was done, or throws (the runner
+/// turns the exception into that file's failure line).
+using FileFunction = std::function<void(std::size_t index, const BatchItem& item)>;
+
+/// The per-file loop of compare, eval and train: run_batch() with one job,
+/// so the files run in the items' order on the calling thread (a command
+/// may add each file's result to a running total and stay deterministic),
+/// with run_batch()'s error handling (one line "<file>: <reason>" per
+/// failure, the others go on; an item with `error` set fails with it) and
+/// its progress (`progress` auto: a bar on a terminal only).
+BatchSummary run_files(const std::vector<BatchItem>& items, const FileFunction& work,
+                       std::vector<ItemResult>& results,
+                       ProgressMode progress = ProgressMode::kAuto);
+
+/// Throws Interrupted when a signal stopped the batch.
+void stop_if_interrupted(const BatchSummary& summary);
+
+/// The exit rule of every command's batch, decided here once: throws
+/// Interrupted when a signal stopped it, and BatchFailed when an item
+/// failed, with usage_only (exit 2, which promises that nothing was
+/// done) only when every failure was a usage error and no item was done.
+/// Returns when nothing failed.
+void finish_batch(const BatchSummary& summary);
 
 /// Where --report goes, decided before any work starts.
 struct ReportTarget {

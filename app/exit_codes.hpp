@@ -3,6 +3,8 @@
 
 #include <stdexcept>
 
+#include "tconv/error.hpp"
+
 namespace tconv::app {
 
 enum ExitCode : int {
@@ -25,6 +27,14 @@ class OutputExists : public InputError {
  public:
   using InputError::InputError;
 };
+
+/// Whether a library error is a usage error (parameters or shapes that do
+/// not fit: exit kExitUsage, and a usage failure of a batch item). The one
+/// statement of this rule, for main() and the batch runner.
+[[nodiscard]] inline bool is_usage_error(const tconv::Error& e) noexcept {
+  return e.code() == tconv::ErrorCode::kInvalidArgument ||
+         e.code() == tconv::ErrorCode::kShapeMismatch;
+}
 
 /// Thrown when a command found nothing to work on, e.g. a folder without
 /// images (maps to kExitNothingToDo).

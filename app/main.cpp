@@ -56,11 +56,7 @@ Learned upsamplers:
   tconv-upsample eval --images Set5/ -s 2 --kernel bilinear   PSNR/SSIM vs MATLAB bicubic)";
 
 int exit_code_of(const tconv::Error& e) {
-  switch (e.code()) {
-    case tconv::ErrorCode::kInvalidArgument:
-    case tconv::ErrorCode::kShapeMismatch: return tconv::app::kExitUsage;
-    default: return tconv::app::kExitInputFailed;
-  }
+  return tconv::app::is_usage_error(e) ? tconv::app::kExitUsage : tconv::app::kExitInputFailed;
 }
 
 }  // namespace

@@ -1,13 +1,13 @@
 // Image folders for eval and train.
 #include "sr_images.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "batch.hpp"
 #include "exit_codes.hpp"
-#include "file_io.hpp"
 #include "image_io.hpp"
+#include "image_reader.hpp"
 
 namespace tconv::app {
 
@@ -16,7 +16,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uint64_t kMaxInputBytes = std::uint64_t{1} << 30;
-constexpr std::int64_t kMaxInputPixels = std::int64_t{1} << 28;
 
 }  // namespace
 
@@ -25,23 +24,15 @@ std::vector<fs::path> list_images(const fs::path& dir, const char* flag) {
   if (!fs::is_directory(dir, ec))
     throw UsageError(std::string(flag) + " " + dir.string() + ": not a directory");
   std::vector<fs::path> out;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (!entry.is_regular_file(ec)) continue;
-    if (format_from_extension(entry.path().extension().string())) out.push_back(entry.path());
+  for (const ListedFile& f : list_directory(dir, false, Listing::kImages)) {
+    if (!f.error.empty()) throw InputError(std::string(flag) + " " + dir.string() + ": " + f.error);
+    out.emplace_back(f.path);
   }
-  if (ec) throw InputError(std::string(flag) + " " + dir.string() + ": " + ec.message());
-  std::sort(out.begin(), out.end());
   return out;
 }
 
 Tensor read_hr255(const fs::path& path) {
-  const auto bytes = read_file(path, kMaxInputBytes);
-  if (const auto dims = peek_dimensions(bytes);
-      dims && std::int64_t{dims->h} * dims->w > kMaxInputPixels)
-    throw InputError(path.string() + ": header declares " + wxh_text(*dims) + ", more than the limit of " +
-                     std::to_string(kMaxInputPixels) + " pixels");
-  const RawImage raw = decode_raw(bytes, path.string());
-  const Image image = to_planar(raw);
+  const Image image = to_planar(read_image_file(path, kMaxInputBytes).raw);
   const Shape3 in = image.pixels.shape();
   // 2 (gray + alpha) is expanded to 4 by the decoder; keep colour only.
   const int c = in.c >= 3 ? 3 : 1;

@@ -8,6 +8,7 @@
 
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -19,10 +20,13 @@
 #include <memory>
 #include <optional>
 
+#include "batch.hpp"
+#include "batch_runner.hpp"
 #include "commands/inspect.hpp"
 #include "exit_codes.hpp"
 #include "file_io.hpp"
 #include "image_io.hpp"
+#include "image_reader.hpp"
 #include "logging.hpp"
 #include "picture_io.hpp"
 #include "tconv/analysis.hpp"
@@ -40,7 +44,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::uint64_t kMaxInputBytes = std::uint64_t{1} << 30;
-constexpr std::int64_t kMaxInputPixels = std::int64_t{1} << 28;
 /// Small results are enlarged (nearest neighbour, integer factor) to about this size.
 constexpr int kDisplayTarget = 384;
 /// Results larger than kDetailAbove on a side show a kDetail-pixel detail in the side-by-side.
@@ -124,13 +127,10 @@ Tensor grey_to_rgb(ConstTensorView grey) {
   return out;
 }
 
-// Planar [0, 1] colour of an image file (alpha dropped: the metrics are about colour).
+// Planar [0, 1] colour of an image file as displayed (alpha dropped: the
+// metrics are about colour).
 Tensor load_colour(const fs::path& path, std::string* description) {
-  const auto bytes = read_file(path, kMaxInputBytes);
-  if (const auto dims = peek_dimensions(bytes); dims && std::int64_t{dims->h} * dims->w > kMaxInputPixels)
-    throw InputError(path.string() + ": header declares " + wxh_text(*dims) + ", more than the limit of " +
-                     std::to_string(kMaxInputPixels) + " pixels");
-  const RawImage raw = decode_raw(bytes, path.string());
+  const RawImage raw = read_image_file(path, kMaxInputBytes).raw;
   if (description) *description = describe(raw.shape(), raw.type);
   Image image = to_planar(raw);
   require_finite(image.pixels, path.string());
@@ -444,31 +444,26 @@ std::string report_table(const Report& r) {
   return out;
 }
 
-// Images named by the inputs: files as given, directories' image files
-// (by extension, not recursive) in name order. Missing paths count as failed.
-std::vector<fs::path> list_inputs(const std::vector<std::string>& inputs, int& failed,
+// Images named by the inputs: files as given, directories' images
+// (list_directory() with Listing::kImages, not recursive). Missing paths and
+// unlistable directories count as failed.
+std::vector<fs::path> list_inputs(const std::vector<std::string>& inputs,
                                   std::vector<std::pair<std::string, std::string>>& errors) {
   std::vector<fs::path> files;
   for (const auto& in : inputs) {
     std::error_code ec;
     const fs::path p(in);
     if (fs::is_directory(p, ec)) {
-      std::vector<fs::path> found;
-      for (const auto& e : fs::directory_iterator(p, ec)) {
-        std::error_code fe;
-        if (e.is_regular_file(fe) && format_from_extension(e.path().extension().string()))
-          found.push_back(e.path());
+      for (const ListedFile& f : list_directory(p, false, Listing::kImages)) {
+        if (f.error.empty()) {
+          files.emplace_back(f.path);
+        } else {
+          errors.emplace_back(in, in + ": " + f.error);
+        }
       }
-      if (ec) {
-        ++failed;
-        errors.emplace_back(in, in + ": cannot list the directory: " + ec.message());
-      }
-      std::sort(found.begin(), found.end());
-      files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(p, ec)) {
       files.push_back(p);
     } else {
-      ++failed;
       errors.emplace_back(in, in + ": no such file or directory");
     }
   }
@@ -537,13 +532,11 @@ void setup_compare(CLI::App& app) {
 
 void run_compare(const CompareOptions& opt) {
   const Setup setup = make_setup(opt);  // usage errors before any input
-  int failed = 0;
   std::vector<std::pair<std::string, std::string>> errors;
-  const std::vector<fs::path> files = list_inputs(opt.inputs, failed, errors);
-  for (const auto& [in, message] : errors) spdlog::error("{}", message);
-  if (files.empty() && failed == 0)
+  const std::vector<fs::path> files = list_inputs(opt.inputs, errors);
+  if (files.empty() && errors.empty())
     throw NothingToDoError("compare: no image found in " + fmt::format("{}", fmt::join(opt.inputs, ", ")));
-  if (!opt.reference.empty() && files.size() + static_cast<std::size_t>(failed) != 1)
+  if (!opt.reference.empty() && files.size() + errors.size() != 1)
     throw UsageError("--reference applies to a single input image");
   if (!opt.output_dir.empty()) {
     std::error_code ec;
@@ -551,19 +544,32 @@ void run_compare(const CompareOptions& opt) {
     if (ec) throw InputError("-o " + opt.output_dir + ": cannot create the directory: " + ec.message());
   }
 
+  // The inputs that could not be listed fail first, with their own message,
+  // then the images in order; a table is printed as each image is done.
+  std::vector<BatchItem> items;
+  for (const auto& [in, message] : errors) items.push_back({in, {}, {}, message, {}});
+  const std::size_t first_file = items.size();
+  for (BatchItem& item : file_items(files)) items.push_back(std::move(item));
+  std::vector<std::optional<Report>> per_item(items.size());
+  std::vector<ItemResult> results;
+  // Tables printed on the terminal as they come would run into a progress
+  // bar on the same terminal: no bar then.
+  const ProgressMode progress =
+      !opt.json && ::isatty(STDOUT_FILENO) ? ProgressMode::kNone : ProgressMode::kAuto;
+  const BatchSummary batch = run_files(items, [&](std::size_t i, const BatchItem&) {
+    per_item[i] = analyse(files[i - first_file], setup, opt, files);
+    if (!opt.json) std::cout << report_table(*per_item[i]) << "\n" << std::flush;
+  }, results, progress);
+  stop_if_interrupted(batch);
+  const std::size_t failed = batch.failed;
   std::vector<Report> reports;
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
-  for (const auto& [in, message] : errors) entries.push_back({{"input", in}, {"error", message}});
-  for (const auto& file : files) {
-    try {
-      reports.push_back(analyse(file, setup, opt, files));
-      if (!opt.json) std::cout << report_table(reports.back()) << "\n" << std::flush;
-      entries.push_back({{"input", file.string()}, {"report", report_json(reports.back())}});
-    } catch (const std::exception& e) {
-      // One bad file never stops the others.
-      ++failed;
-      spdlog::error("{}", e.what());
-      entries.push_back({{"input", file.string()}, {"error", e.what()}});
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (per_item[i]) {
+      entries.push_back({{"input", items[i].input}, {"report", report_json(*per_item[i])}});
+      reports.push_back(std::move(*per_item[i]));
+    } else {
+      entries.push_back({{"input", items[i].input}, {"error", results[i].reason}});
     }
   }
 
@@ -611,8 +617,7 @@ void run_compare(const CompareOptions& opt) {
     }
   }
 
-  if (failed > 0)
-    throw InputError(fmt::format("compare: {} of {} inputs failed", failed, total));
+  finish_batch(batch);  // a failed input (exit 1) wins over the quality gate
   if (!over.empty())
     throw QualityGateError(fmt::format(
         "compare --fail-above {}: the transposed convolution's phase_mean_spread is {} in {}{}", opt.fail_above,

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "batch_runner.hpp"
 #include "exit_codes.hpp"
 #include "sr_images.hpp"
 #include "tconv/border.hpp"
@@ -132,26 +133,25 @@ void run_eval(const EvalOptions& opt) {
   const Method method = make_method(opt);
   spdlog::info("eval x{} {} ({}) on {} images", s, method.name, method.color, files.size());
 
+  // One row per image in the listing's order; a failed image has none.
+  std::vector<std::optional<Row>> per_file(files.size());
+  std::vector<ItemResult> results;
+  const BatchSummary summary = run_files(file_items(files), [&](std::size_t i, const BatchItem&) {
+    const fs::path& file = files[i];
+    const Tensor hr255 = modcrop(read_hr255(file).view(), s);
+    const Tensor y = protocol_luma(hr255.view());
+    Row row;
+    row.name = file.filename().string();
+    const Tensor sr = run_method(method, hr255, y, s, file.string());
+    row.method = protocol_score(y.view(), sr.view(), s);
+    const Tensor bic = protocol_bicubic(y.view(), s);
+    row.bicubic = protocol_score(y.view(), bic.view(), s);
+    per_file[i] = std::move(row);
+  }, results);
+  stop_if_interrupted(summary);
   std::vector<Row> rows;
-  int failed = 0;
-  for (const fs::path& file : files) {
-    try {
-      const Tensor hr255 = modcrop(read_hr255(file).view(), s);
-      const Tensor y = protocol_luma(hr255.view());
-      Row row;
-      row.name = file.filename().string();
-      const Tensor sr = run_method(method, hr255, y, s, file.string());
-      row.method = protocol_score(y.view(), sr.view(), s);
-      const Tensor bic = protocol_bicubic(y.view(), s);
-      row.bicubic = protocol_score(y.view(), bic.view(), s);
-      rows.push_back(std::move(row));
-    } catch (const UsageError&) {
-      throw;
-    } catch (const std::exception& e) {
-      spdlog::error("{}: {}", file.string(), e.what());
-      ++failed;
-    }
-  }
+  for (std::optional<Row>& row : per_file)
+    if (row) rows.push_back(std::move(*row));
 
   Row mean;
   for (const Row& r : rows) {
@@ -196,9 +196,7 @@ void run_eval(const EvalOptions& opt) {
                 fixed(mean.method.ssim, 4).c_str(), fixed(mean.bicubic.psnr, 2).c_str(),
                 fixed(mean.bicubic.ssim, 4).c_str());
   }
-  if (failed > 0)
-    throw InputError(std::to_string(failed) + " of " + std::to_string(files.size()) +
-                     " images failed");
+  finish_batch(summary);
 }
 
 }  // namespace tconv::app

@@ -7,7 +7,6 @@
 #include "commands/train.hpp"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "batch_runner.hpp"
 #include "exit_codes.hpp"
 #include "file_io.hpp"
 #include "sr_images.hpp"
@@ -37,27 +37,6 @@ namespace tconv::app {
 namespace fs = std::filesystem;
 
 namespace {
-
-// A one-line progress bar on stderr, drawn only when stderr is a terminal.
-class ProgressBar {
- public:
-  explicit ProgressBar(std::size_t total) : total_(total), tty_(isatty(STDERR_FILENO) != 0) {}
-  void update(std::size_t done, const std::string& label) {
-    if (!tty_ || total_ == 0) return;
-    constexpr int kWidth = 30;
-    const int filled = static_cast<int>(kWidth * done / total_);
-    std::fprintf(stderr, "\r[%s%s] %zu/%zu %-30.30s", std::string(filled, '#').c_str(),
-                 std::string(kWidth - filled, '.').c_str(), done, total_, label.c_str());
-    std::fflush(stderr);
-  }
-  void finish() {
-    if (tty_ && total_ > 0) std::fprintf(stderr, "\n");
-  }
-
- private:
-  std::size_t total_;
-  bool tty_;
-};
 
 // A gray image given to an RGB fit as R = G = B.
 Tensor as_rgb(Tensor t) {
@@ -189,38 +168,31 @@ void run_train(const TrainOptions& opt) {
 
   const auto wall_start = std::chrono::steady_clock::now();
   const std::clock_t cpu_start = std::clock();
-  ProgressBar bar(files.size());
-  std::size_t used = 0;
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    const fs::path& file = files[i];
-    bar.update(i, file.filename().string());
-    try {
-      Tensor hr255 = modcrop(read_hr255(file).view(), s);
-      if (rgb)
-        hr255 = as_rgb(std::move(hr255));
-      else
-        hr255 = protocol_luma(hr255.view());
-      const Tensor lr = protocol_downscale(hr255.view(), s);
-      Tensor hr = std::move(hr255);
-      for (float& v : hr.span()) v /= 255.0f;
-      if (residual) {
-        const Tensor up = run_with_border(*residual, lr.view(), Border::kReplicate);
-        for (std::size_t j = 0; j < hr.span().size(); ++j) hr.data()[j] -= up.data()[j];
-      }
-      for (int k = 0; k < opt.augment; ++k)
-        fit.add(dihedral(lr.view(), k).view(), dihedral(hr.view(), k).view());
-      ++used;
-    } catch (const Error& e) {
-      bar.finish();
-      spdlog::warn("{}: skipped: {}", file.string(), e.what());
-    } catch (const InputError& e) {
-      bar.finish();
-      spdlog::warn("{}: skipped: {}", file.string(), e.what());
+  // One job: the images are added to the fit in the listing's order, so the
+  // model does not depend on timing.
+  std::vector<ItemResult> results;
+  const BatchSummary summary = run_files(file_items(files), [&](std::size_t i, const BatchItem&) {
+    Tensor hr255 = modcrop(read_hr255(files[i]).view(), s);
+    if (rgb)
+      hr255 = as_rgb(std::move(hr255));
+    else
+      hr255 = protocol_luma(hr255.view());
+    const Tensor lr = protocol_downscale(hr255.view(), s);
+    Tensor hr = std::move(hr255);
+    for (float& v : hr.span()) v /= 255.0f;
+    if (residual) {
+      const Tensor up = run_with_border(*residual, lr.view(), Border::kReplicate);
+      for (std::size_t j = 0; j < hr.span().size(); ++j) hr.data()[j] -= up.data()[j];
     }
+    for (int k = 0; k < opt.augment; ++k)
+      fit.add(dihedral(lr.view(), k).view(), dihedral(hr.view(), k).view());
+  }, results);
+  stop_if_interrupted(summary);
+  const std::size_t used = summary.done;
+  if (used == 0) {
+    spdlog::error("--images {}: no image could be used", opt.images);
+    finish_batch(summary);  // every image failed: nothing to fit
   }
-  bar.update(files.size(), "solving");
-  bar.finish();
-  if (used == 0) throw InputError("--images " + opt.images + ": no image could be used");
   const LinearFitResult result = fit.solve(opt.ridge);
   const double cpu_s = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   const double wall_s =
@@ -233,6 +205,7 @@ void run_train(const TrainOptions& opt) {
               layout.c_str(), used,
               static_cast<long long>(result.samples), result.train_psnr, cpu_s, wall_s,
               output.string().c_str());
+  finish_batch(summary);  // the model is written from the images that worked; a failed one exits 1
 }
 
 }  // namespace tconv::app

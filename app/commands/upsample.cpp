@@ -26,6 +26,7 @@
 #include "file_io.hpp"
 #include "image_flags.hpp"
 #include "image_io.hpp"
+#include "image_reader.hpp"
 #include "interrupt.hpp"
 #include "logging.hpp"
 #include "memory_budget.hpp"
@@ -281,10 +282,10 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   // Decoders allocate from the header's word: the format, the input size and
   // the output size are checked from the header before any decoder runs.
   const DecodeLimits limits = decode_limits(opt.image);
-  const ImageHeader header = inspect_header(bytes, opt.input, limits);
-  // Read even with --strip: the orientation is applied to the pixels either way.
-  const Metadata metadata = read_metadata(bytes, header.format, opt.input);
-  const Size2 shown = metadata.orientation >= 5 ? Size2{header.size.w, header.size.h} : header.size;
+  // Metadata is read even with --strip: the orientation is applied to the pixels either way.
+  const InspectedImage inspected = inspect_image(bytes, opt.input, limits);
+  const Metadata& metadata = inspected.metadata;
+  const Size2 shown = inspected.shown();
   if (model != nullptr) {
     const std::int64_t oh = std::int64_t{shown.h} * model->scale();
     const std::int64_t ow = std::int64_t{shown.w} * model->scale();
@@ -316,9 +317,7 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
     spdlog::debug("{}: {:.1f} ms", what, std::chrono::duration<double, std::milli>(now - last).count());
     last = now;
   };
-  RawImage raw = decode_raw(bytes, opt.input, limits);
-  for (const std::string& line : metadata.warnings) spdlog::warn("{}", line);
-  apply_orientation(raw, metadata.orientation);
+  RawImage raw = decode_image(bytes, opt.input, limits, inspected);
   lap("decode");
   const std::string input_description = describe(raw.shape(), raw.type);
   EncodeOptions encode;
@@ -723,16 +722,13 @@ void run_upsample(const UpsampleOptions& opt) {
     if (summary.interrupted_by != 0) spdlog::warn("{}", interrupted_line(summary));
     if (!report.path.empty()) write_report(report, plan.items, results, summary);
   }
-  if (summary.interrupted_by != 0) throw Interrupted(summary.interrupted_by);
+  stop_if_interrupted(summary);
   if (plan.matched > 1 || summary.skipped > 0)
     spdlog::info("{}{} done, {} skipped, {} failed{} in {:.1f} s", b.dry_run ? "dry run: " : "",
                  summary.done, summary.skipped, summary.failed,
                  summary.not_run ? ", " + std::to_string(summary.not_run) + " not run" : "",
                  summary.seconds);
-  // Exit 2 promises that nothing was written: only when no input was done.
-  if (summary.failed > 0)
-    throw BatchFailed(std::to_string(summary.failed) + " input(s) failed",
-                      summary.failed_on_usage && summary.done == 0);
+  finish_batch(summary);
 }
 
 }  // namespace tconv::app

@@ -13,6 +13,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -298,4 +299,101 @@ TEST_CASE("eval of the shared FSRCNN models gives their known Set5 numbers",
     INFO(j["mean"].dump());
     CHECK(double(j["mean"]["psnr"]) == Approx(psnr).margin(0.005));
   }
+}
+
+TEST_CASE("eval, train and compare list a folder the same way", "[cli][eval]") {
+  const TempDir dir;
+  fs::create_directories(dir / "imgs/sub");
+  write_texture(dir / "imgs/b.png", 30, 30, 1);
+  write_texture(dir / "imgs/a.png", 28, 32, 2);
+  write_texture(dir / "imgs/.hidden.png", 30, 30, 3);
+  write_texture(dir / "imgs/sub/c.png", 30, 30, 4);
+  for (const char* other : {"imgs/d.exr", "imgs/e.npy", "imgs/notes.txt"}) {
+    std::ofstream f(dir / other);
+    f << "not an image";
+  }
+  const std::vector<std::string> want{"a.png", "b.png"};
+
+  Result r = run("eval --images " + (dir / "imgs") + " -s 2 -k bicubic --json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> evaluated;
+  const nlohmann::json evaluation = nlohmann::json::parse(r.out);
+  for (const auto& image : evaluation["images"])
+    evaluated.push_back(image["name"].get<std::string>());
+  CHECK(evaluated == want);
+
+  r = run("compare " + (dir / "imgs") + " -s 2 --json");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> compared;
+  const nlohmann::json comparison = nlohmann::json::parse(r.out);
+  for (const auto& report : comparison["reports"])
+    compared.push_back(fs::path(report["input"].get<std::string>()).filename().string());
+  CHECK(compared == want);
+
+  r = run("train --images " + (dir / "imgs") + " -s 2 --augment 1 --kernel-size 4 -o " +
+          (dir / "m.safetensors"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("on 2 images"));
+}
+
+namespace {
+
+// The stderr lines of level error.
+std::vector<std::string> error_lines_of(const std::string& err) {
+  std::vector<std::string> out;
+  std::istringstream in(err);
+  for (std::string line; std::getline(in, line);)
+    if (line.find(": error: ") != std::string::npos) out.push_back(line);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a corrupt image among eval's and train's --images: one error line, the others go on",
+          "[cli][eval][train]") {
+  const TempDir dir;
+  fs::create_directories(dir / "imgs");
+  write_texture(dir / "imgs/a.png", 40, 40, 1);
+  {
+    std::ofstream bad(dir / "imgs/b.png");
+    bad << "not a png";
+  }
+  write_texture(dir / "imgs/c.png", 40, 40, 2);
+  const std::string bad = dir / "imgs/b.png";
+
+  Result r = run("eval --images " + (dir / "imgs") + " -s 2 -k bicubic --json");
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  std::vector<std::string> errors = error_lines_of(r.err);
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], Catch::Contains(bad + ": "));
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  REQUIRE(j["images"].size() == 2);
+  CHECK(j["images"][0]["name"] == "a.png");
+  CHECK(j["images"][1]["name"] == "c.png");
+
+  // train fits the images that worked, writes the model, and exits 1 as a
+  // batch with a failed input does.
+  const std::string model = dir / "m.safetensors";
+  r = run("train --images " + (dir / "imgs") + " -s 2 --augment 1 --kernel-size 4 -o " + model);
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  errors = error_lines_of(r.err);
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], Catch::Contains(bad + ": "));
+  CHECK_THAT(r.out, Catch::Contains("on 2 images"));
+  CHECK(fs::exists(model));
+
+  // The same model as from the good images alone: the order of the fit is kept.
+  fs::remove(bad);
+  const std::string clean = dir / "clean.safetensors";
+  r = run("train --images " + (dir / "imgs") + " -s 2 --augment 1 --kernel-size 4 -o " + clean);
+  REQUIRE(r.exit_code == 0);
+  std::ifstream a(model, std::ios::binary), b(clean, std::ios::binary);
+  const std::string bytes_a(std::istreambuf_iterator<char>(a), {});
+  const std::string bytes_b(std::istreambuf_iterator<char>(b), {});
+  CHECK(bytes_a == bytes_b);
 }

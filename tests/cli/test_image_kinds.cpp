@@ -897,3 +897,14 @@ TEST_CASE("a header whose size cannot be read is refused before decoding", "[cli
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.output, Catch::Contains("cannot read the image size from the tiff header"));
 }
+
+TEST_CASE("compare reads through the same reader: the EXIF orientation is applied", "[cli][metadata]") {
+  TempDir dir;
+  // Stored 20 rows x 12 columns; orientation 6 (rotate 90 clockwise) shows 12 x 20.
+  REQUIRE(cv::imwrite(dir / "in.png", random_image(20, 12, CV_8UC3, 5)));
+  add_metadata(dir / "in.png", 6, {});
+  const Result r = run("compare " + dir / "in.png -s 2 -k nearest");
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("-> WxH 40x24 (x2)"));
+}

@@ -284,3 +284,36 @@ TEST_CASE("a path list longer than the limit is refused while it is read", "[bat
   std::istringstream small("a.png\nb.png\n");
   CHECK(read_path_list(small, false, 4096) == std::vector<std::string>{"a.png", "b.png"});
 }
+
+TEST_CASE("list_directory: one extension set per listing, sorted, hidden and linked folders out",
+          "[batch]") {
+  Tree t;
+  for (const char* name : {"b.png", "a.JPG", "c.exr", "d.npy", ".hidden.png", "notes.txt",
+                           "sub/e.tif", "out/f.png"})
+    t.touch(name);
+  fs::create_directory_symlink(t.root / "sub", t.root / "link");
+  auto names = [&](const std::vector<ListedFile>& files) {
+    std::vector<std::string> out;
+    for (const ListedFile& f : files) {
+      CHECK(f.error.empty());
+      out.push_back(f.rel.generic_string());
+    }
+    return out;
+  };
+  CHECK(names(list_directory(t.root, false, Listing::kImages)) ==
+        std::vector<std::string>{"a.JPG", "b.png"});
+  CHECK(names(list_directory(t.root, false, Listing::kImagesAndArrays)) ==
+        std::vector<std::string>{"a.JPG", "b.png", "d.npy"});
+  CHECK(names(list_directory(t.root, true, Listing::kImages)) ==
+        std::vector<std::string>{"a.JPG", "b.png", "out/f.png", "sub/e.tif"});
+  // The output folder is not entered.
+  CHECK(names(list_directory(t.root, true, Listing::kImages,
+                             fs::weakly_canonical(t.root / "out").string())) ==
+        std::vector<std::string>{"a.JPG", "b.png", "sub/e.tif"});
+  const auto missing = list_directory(t.root / "nope", false, Listing::kImages);
+  REQUIRE(missing.size() == 1);
+  CHECK_THAT(missing[0].error, Catch::Contains("cannot list directory"));
+  CHECK_FALSE(has_listed_extension("x.npy", Listing::kImages));
+  CHECK(has_listed_extension("x.NPY", Listing::kImagesAndArrays));
+  CHECK_FALSE(has_listed_extension("x.exr", Listing::kImagesAndArrays));
+}
