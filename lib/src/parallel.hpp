@@ -143,6 +143,14 @@ class ThreadPool {
 #endif
 };
 
+/// How many times parallel_for() has handed work to other threads in this
+/// process. Tests read it to check that a batch is split over the threads
+/// as a whole rather than one hand-off per item.
+inline std::atomic<std::uint64_t>& handoff_count() noexcept {
+  static std::atomic<std::uint64_t> count{0};
+  return count;
+}
+
 /// Runs fn(0) .. fn(count - 1) at the same time: fn(0) on the calling thread,
 /// the others on the persistent pool's workers. Returns when all have
 /// finished. fn must not throw.
@@ -152,6 +160,7 @@ void parallel_for(int count, const Fn& fn) {
     if (count == 1) fn(0);
     return;
   }
+  handoff_count().fetch_add(1, std::memory_order_relaxed);
   ThreadPool::instance().run(count, fn);
 }
 

@@ -167,14 +167,12 @@ TEST_CASE("cli memory: a batch of many small items is split over the threads, by
     INFO("border " << border);
     const std::string one = dir / ("one_" + border + ".npy");
     const std::string two = dir / ("two_" + border + ".npy");
-    // The timeout catches the per-item hand-off that never finished; the
-    // time itself is not tested.
+    // The split itself is checked by the hand-off count in the border unit
+    // test; speed is measured, not tested.
     Result r = run("-t 1 " + (dir / "x.npy") + " -s 2 -k bicubic --border " + border + " -o " + one);
     INFO(r.output);
     REQUIRE(r.exit_code == 0);
-    r = tconv::test::run_cli(std::string("timeout 60 ") + TCONV_CLI,
-                             "-t 2 " + (dir / "x.npy") + " -s 2 -k bicubic --border " + border +
-                                 " -o " + two);
+    r = run("-t 2 " + (dir / "x.npy") + " -s 2 -k bicubic --border " + border + " -o " + two);
     INFO(r.output);
     REQUIRE(r.exit_code == 0);
     CHECK(read_bytes(one) == read_bytes(two));
@@ -186,23 +184,4 @@ TEST_CASE("cli memory: a batch of many small items is split over the threads, by
   REQUIRE(run("-t 1 " + (dir / "big.npy") + " -s 3 --border reflect -o " + (dir / "b1.npy")).exit_code == 0);
   REQUIRE(run("-t 2 " + (dir / "big.npy") + " -s 3 --border reflect -o " + (dir / "b2.npy")).exit_code == 0);
   CHECK(read_bytes(dir / "b1.npy") == read_bytes(dir / "b2.npy"));
-}
-
-// Not tagged [threads]: the sanitizer-instrumented thread stage would spend
-// minutes on six million items; the stage above covers the threading.
-TEST_CASE("cli memory: six million one-pixel items finish in seconds with two threads", "[cli][memory]") {
-  TempDir dir;
-  // One thread hand-off per item took over a minute with two threads; split
-  // over the threads it takes seconds.
-  tconv::NpyArray many{{6000000, 1, 1, 1}, std::vector<float>(6000000)};
-  for (std::size_t i = 0; i < many.values.size(); ++i) many.values[i] = float(i % 1009) / 1009.0f;
-  write_bytes(dir / "many.npy", tconv::encode_npy(many));
-  many = {};
-  Result r = run("-t 1 " + (dir / "many.npy") + " -s 2 -o " + (dir / "many1.npy"));
-  REQUIRE(r.exit_code == 0);
-  r = tconv::test::run_cli(std::string("timeout 60 ") + TCONV_CLI,
-                           "-t 2 " + (dir / "many.npy") + " -s 2 -o " + (dir / "many2.npy"));
-  INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  CHECK(read_bytes(dir / "many1.npy") == read_bytes(dir / "many2.npy"));
 }

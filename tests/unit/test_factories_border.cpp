@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "parallel.hpp"
 #include "tconv/border.hpp"
 #include "tconv/error.hpp"
 #include "tconv/factories.hpp"
@@ -155,6 +156,36 @@ TEST_CASE("run_with_border into a caller's output checks its shape", "[border]")
   Tensor right(Shape3{1, 8, 10});
   tconv::run_with_border(op, src.view(), right.view(), Border::kReplicate);
   for (float v : right.span()) REQUIRE(v == Approx(0.5f));
+}
+
+TEST_CASE("border: a batch of many small items is handed to the threads once, not per item",
+          "[border][threads]") {
+  tconv::Layer layer = tconv::make_upsampler(Interpolation::kBilinear, {2, 2}, 1);
+  tconv::OpOptions options;
+  options.threads = 2;
+  const auto op = tconv::ConvTranspose2d::create(layer.params, layer.weights, options);
+  // The counter counts: one large image on two threads is one hand-off at least.
+  const Tensor large = constant({1, 256, 256}, 0.25f);
+  const std::uint64_t before_large = tconv::detail::handoff_count().load();
+  (void)tconv::run_with_border(op, large.view(), Border::kReplicate);
+  CHECK(tconv::detail::handoff_count().load() > before_large);
+  // Item by item (numeric mode before batches were split), each 2x2 item is
+  // its own hand-off: what made 200 000 items take seconds.
+  const std::uint64_t before_items = tconv::detail::handoff_count().load();
+  const Tensor small = constant({1, 2, 2}, 0.5f);
+  for (int i = 0; i < 100; ++i) (void)tconv::run_with_border(op, small.view(), Border::kZero);
+  CHECK(tconv::detail::handoff_count().load() - before_items >= 100);
+  // Ten thousand 2x2 items: split over the two threads in one hand-off.
+  const Shape3 item{1, 2, 2};
+  const int count = 10000;
+  std::vector<float> src(static_cast<std::size_t>(item.elements() * count), 0.5f);
+  std::vector<float> dst(static_cast<std::size_t>(op.output_shape(item).elements() * count));
+  for (const Border border : {Border::kZero, Border::kReplicate, Border::kNormalize}) {
+    INFO("border " << tconv::to_string(border));
+    const std::uint64_t before = tconv::detail::handoff_count().load();
+    tconv::run_batch_with_border(op, src, item, dst, border);
+    CHECK(tconv::detail::handoff_count().load() - before <= 1);
+  }
 }
 
 TEST_CASE("border: a batch gives each item's run_with_border bytes for any thread count", "[border]") {
