@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "cpu_features.hpp"
 #include "parallel.hpp"
 #include "tconv/error.hpp"
 #include "axis_table.hpp"
@@ -192,10 +193,10 @@ struct ImplEntry {
 
 bool always(Interpolation, Size2, int) { return true; }
 bool u8_avx512(Interpolation kind, Size2 factor, int channels) {
-  return detail::cpu_has_avx512bw() && detail::u8_simd_applicable(kind, factor, channels, 4);
+  return detail::cpu_has_avx512() && detail::u8_simd_applicable(kind, factor, channels, 4);
 }
 bool u8_avx2(Interpolation kind, Size2 factor, int channels) {
-  return detail::cpu_has_avx2() && detail::u8_simd_applicable(kind, factor, channels, 2);
+  return detail::cpu_has_avx2_fma() && detail::u8_simd_applicable(kind, factor, channels, 2);
 }
 bool u8_fixed(Interpolation kind, Size2 factor, int) {
   return detail::fixed_applicable(kind, factor, std::numeric_limits<std::uint8_t>::max());

@@ -35,22 +35,6 @@
 
 namespace tconv::detail {
 
-bool cpu_has_avx2() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("avx2");
-#else
-  return false;
-#endif
-}
-
-bool cpu_has_avx512bw() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-#else
-  return false;
-#endif
-}
-
 std::optional<FixedTaps> fixed_taps(const Taps1d& taps, int factor) {
   FixedTaps fixed;
   fixed.factor = factor;

@@ -88,9 +88,6 @@ struct U8Kernels {
 U8Kernels u8_kernels_avx2() noexcept;
 U8Kernels u8_kernels_avx512() noexcept;
 
-bool cpu_has_avx2() noexcept;
-bool cpu_has_avx512bw() noexcept;
-
 /// Whether the 8-bit SIMD kernels serve `kind` x `factor` with `channels`.
 bool u8_simd_applicable(Interpolation kind, Size2 factor, int channels, int lanes);
 /// Whether the exact integer path serves `kind` x `factor` for samples up to `max_sample`.

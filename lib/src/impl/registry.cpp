@@ -2,6 +2,7 @@
 // cpu_deconvolution_list.cpp. Planning walks it and takes the first impl
 // whose predicate accepts the problem and the CPU; the reference closes
 // each list.
+#include "cpu_features.hpp"
 #include "impl/impls.hpp"
 
 namespace tconv::detail {
@@ -10,29 +11,16 @@ namespace {
 
 bool always(const ConvParams&) noexcept { return true; }
 
-bool cpu_has_avx2(const ConvParams&) noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
-
-bool cpu_has_avx512(const ConvParams&) noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
-#else
-  return false;
-#endif
-}
+// Applicability from the CPU alone (cpu_features.hpp), in the predicate shape.
+bool isa_avx2(const ConvParams&) noexcept { return cpu_has_avx2_fma(); }
+bool isa_avx512(const ConvParams&) noexcept { return cpu_has_avx512(); }
 
 // Dense layers wide enough to fill 16-channel register tiles.
 bool wide(const ConvParams& p) noexcept {
   return p.groups == 1 && p.in_channels >= 8 && p.out_channels >= 8;
 }
-bool wide_avx2(const ConvParams& p) noexcept { return wide(p) && cpu_has_avx2(p); }
-bool wide_avx512(const ConvParams& p) noexcept { return wide(p) && cpu_has_avx512(p); }
+bool wide_avx2(const ConvParams& p) noexcept { return wide(p) && isa_avx2(p); }
+bool wide_avx512(const ConvParams& p) noexcept { return wide(p) && isa_avx512(p); }
 
 constexpr Impl kTConv2dImpls[] = {
     // Best first; ISA-specific entries above their portable fallback.
@@ -42,10 +30,10 @@ constexpr Impl kTConv2dImpls[] = {
     {"tconv2d_f32_phase_gemm_avx2", &wide_avx2, &tconv2d_f32_phase_gemm_avx2,
      &tconv2d_f32_phase_gemm_workspace, &tconv2d_f32_phase_gemm_shared,
      &tconv2d_f32_phase_gemm_avx2_prepare, &tconv2d_f32_phase_gemm_items},
-    {"tconv2d_f32_phase_avx512", &cpu_has_avx512, &tconv2d_f32_phase_avx512,
+    {"tconv2d_f32_phase_avx512", &isa_avx512, &tconv2d_f32_phase_avx512,
      &tconv2d_f32_phase_workspace, &tconv2d_f32_phase_shared, &tconv2d_f32_phase_prepare,
      &tconv2d_f32_phase_items},
-    {"tconv2d_f32_phase_avx2", &cpu_has_avx2, &tconv2d_f32_phase_avx2,
+    {"tconv2d_f32_phase_avx2", &isa_avx2, &tconv2d_f32_phase_avx2,
      &tconv2d_f32_phase_workspace, &tconv2d_f32_phase_shared, &tconv2d_f32_phase_prepare,
      &tconv2d_f32_phase_items},
     {"tconv2d_f32_phase_gemm", &wide, &tconv2d_f32_phase_gemm, &tconv2d_f32_phase_gemm_workspace,
@@ -59,9 +47,9 @@ constexpr Impl kTConv2dImpls[] = {
 
 // The row-vectorised conv2d reads contiguous input segments: stride 1 only.
 bool unit_stride(const ConvParams& p) noexcept { return p.stride.h == 1 && p.stride.w == 1; }
-bool unit_stride_avx2(const ConvParams& p) noexcept { return unit_stride(p) && cpu_has_avx2(p); }
+bool unit_stride_avx2(const ConvParams& p) noexcept { return unit_stride(p) && isa_avx2(p); }
 bool unit_stride_avx512(const ConvParams& p) noexcept {
-  return unit_stride(p) && cpu_has_avx512(p);
+  return unit_stride(p) && isa_avx512(p);
 }
 
 constexpr Impl kConv2dImpls[] = {
