@@ -260,21 +260,21 @@ BatchPlan plan_batch(const BatchSpec& spec) {
   }
 
   BatchPlan plan;
-  std::error_code ec_dir;
   plan.to_stdout = spec.output == kStdio;
   const bool several = spec.inputs.size() > 1 || spec.from_list || any_dir;
-  if (!spec.output.empty() && !plan.to_stdout) {
-    std::error_code ec;
-    plan.output_dir = spec.output.back() == '/' || fs::is_directory(spec.output, ec) || several;
-  }
-  if (plan.output_dir && several && spec.output.back() != '/' &&
-      !fs::is_directory(spec.output, ec_dir) && has_batch_extension(spec.output))
+  const bool names_file = !spec.output.empty() && !plan.to_stdout;
+  std::error_code ec;
+  const bool existing_dir = names_file && fs::is_directory(spec.output, ec);
+  const bool trailing_slash = names_file && spec.output.back() == '/';
+  plan.output_dir = names_file && (trailing_slash || existing_dir || several);
+  if (several && plan.output_dir && !trailing_slash && !existing_dir &&
+      has_batch_extension(spec.output))
     throw UsageError("-o " + spec.output + ": " + std::to_string(found.size()) +
                      " inputs need a folder, and a name with an image extension is taken as a "
                      "file (write -o " + spec.output + "/ for a folder of that name)");
-  if (!spec.output.empty() && !plan.to_stdout && !plan.output_dir) {
+  if (names_file && !plan.output_dir) {
     const fs::path parent = fs::path(spec.output).parent_path();
-    if (!parent.empty() && !fs::is_directory(parent, ec_dir))
+    if (!parent.empty() && !fs::is_directory(parent, ec))
       throw UsageError("-o " + spec.output + ": the folder " + parent.string() + " does not exist");
   }
   if (plan.to_stdout && found.size() > 1)

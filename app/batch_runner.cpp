@@ -297,12 +297,14 @@ ReportTarget plan_report(const std::string& path, const std::vector<BatchItem>& 
   } catch (const InputError& e) {
     throw UsageError(std::string("--report ") + e.what());
   }
+  std::error_code ec;
+  const fs::path where = fs::weakly_canonical(path, ec);
+  // Only an existing report can be another name (a hard link) of a batch file.
+  const bool exists = resolved.kind != TargetKind::kAbsent;
   for (const BatchItem& item : items) {
     for (const std::string* other : {&item.input, &item.output}) {
       if (other->empty() || *other == kStdio) continue;
-      std::error_code ec;
-      const bool same_path = fs::weakly_canonical(*other, ec) == fs::weakly_canonical(path, ec);
-      if (same_path || same_file(*other, path))
+      if (fs::weakly_canonical(*other, ec) == where || (exists && same_file(*other, path)))
         throw UsageError("--report " + path + ": is " +
                          (other == &item.input ? "an input" : "an output") +
                          " of this batch; refusing to write the report over it");

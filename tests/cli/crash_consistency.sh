@@ -76,6 +76,26 @@ done
 # link. Each output is absent or complete; a rerun with --skip-existing
 # finishes the batch and removes the killed run's temporary file.
 mkdir -p "$work/in" "$work/refs"
+# batch_outputs_whole WHEN: each batch output is absent or complete.
+batch_outputs_whole() {
+  for name in a b c; do
+    out="$work/out/${name}_x2.png"
+    [ ! -e "$out" ] || cmp -s "$out" "$work/refs/${name}_x2.png" ||
+      fail "batch output $name is incomplete after $1"
+  done
+}
+# rerun_completes WHEN: a rerun with --skip-existing finishes the batch and
+# leaves no temporary file.
+rerun_completes() {
+  "$bin" "$work/in" -s 2 -o "$work/out/" -q -j 1 --skip-existing 2>/dev/null ||
+    fail "rerun with --skip-existing after $1 failed"
+  for name in a b c; do
+    cmp -s "$work/out/${name}_x2.png" "$work/refs/${name}_x2.png" ||
+      fail "rerun after $1 left $name incomplete"
+  done
+  [ "$(find "$work/out" -name '.*.tmp-*' | wc -l)" -eq 0 ] ||
+    fail "a temporary file survived the rerun after $1"
+}
 for name in a b c; do cp "$work/in.png" "$work/in/$name.png"; done
 "$bin" "$work/in" -s 2 -o "$work/refs/" -q -j 1 || fail "reference batch failed"
 for syscall in write fsync link; do
@@ -84,23 +104,12 @@ for syscall in write fsync link; do
     rm -rf "$work/out"
     killed_at "$syscall" "$n" "$bin" "$work/in" -s 2 -o "$work/out/" -q -j 1
     rc=$?
-    for name in a b c; do
-      out="$work/out/${name}_x2.png"
-      [ ! -e "$out" ] || cmp -s "$out" "$work/refs/${name}_x2.png" ||
-        fail "batch output $name is incomplete after a kill at $syscall #$n"
-    done
+    batch_outputs_whole "a kill at $syscall #$n"
     if [ $rc -ne 137 ]; then
       [ $rc -eq 0 ] || fail "batch run without a kill exited $rc ($syscall)"
       break
     fi
-    "$bin" "$work/in" -s 2 -o "$work/out/" -q -j 1 --skip-existing 2>/dev/null ||
-      fail "rerun with --skip-existing after a kill at $syscall #$n failed"
-    for name in a b c; do
-      cmp -s "$work/out/${name}_x2.png" "$work/refs/${name}_x2.png" ||
-        fail "rerun after a kill at $syscall #$n left $name incomplete"
-    done
-    [ "$(find "$work/out" -name '.*.tmp-*' | wc -l)" -eq 0 ] ||
-      fail "a temporary file survived the rerun after a kill at $syscall #$n"
+    rerun_completes "a kill at $syscall #$n"
     kills=$((kills + 1))
     n=$((n + 1))
     [ $n -le 200 ] || fail "more than 200 $syscall calls in the batch"
@@ -118,18 +127,13 @@ while :; do
   sh -c 'n=$0; strace -f -qq -o /dev/null -e trace=write -e inject=write:error=ENOSPC:when="$n" "$@"' \
     "$n" "$bin" "$work/in" -s 2 -o "$work/out/" -q -j 1 2>/dev/null
   rc=$?
-  for name in a b c; do
-    out="$work/out/${name}_x2.png"
-    [ ! -e "$out" ] || cmp -s "$out" "$work/refs/${name}_x2.png" ||
-      fail "batch output $name is incomplete after ENOSPC at write #$n"
-  done
+  batch_outputs_whole "ENOSPC at write #$n"
   [ "$(find "$work/out" -name '.*.tmp-*' 2>/dev/null | wc -l)" -eq 0 ] ||
     fail "a temporary file was left after ENOSPC at write #$n"
   [ "$(sha256sum <"$work/in.png")" = "$sha_in" ] || fail "input changed (ENOSPC at write #$n)"
   [ $rc -eq 0 ] && break
   [ $rc -eq 1 ] || fail "ENOSPC at write #$n exited $rc, not 1"
-  "$bin" "$work/in" -s 2 -o "$work/out/" -q -j 1 --skip-existing 2>/dev/null ||
-    fail "rerun with --skip-existing after ENOSPC at write #$n failed"
+  rerun_completes "ENOSPC at write #$n"
   full=$((full + 1))
   n=$((n + 1))
   [ $n -le 200 ] || fail "more than 200 writes in the batch"
