@@ -6,15 +6,15 @@
 #include <csignal>
 #include <new>
 
-#include "commands/eval.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/interrupt.hpp"
+#include "cli/logging.hpp"
 #include "commands/compare.hpp"
+#include "commands/eval.hpp"
 #include "commands/inspect.hpp"
 #include "commands/train.hpp"
 #include "commands/upsample.hpp"
-#include "exit_codes.hpp"
-#include "interrupt.hpp"
-#include "logging.hpp"
-#include "tconv/error.hpp"
+#include "tconv/core/error.hpp"
 
 #ifndef TCONV_VERSION
 #define TCONV_VERSION "0.0.0"

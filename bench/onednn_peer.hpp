@@ -5,8 +5,8 @@
 #include <functional>
 #include <memory>
 
-#include "tconv/conv_params.hpp"
-#include "tconv/tensor.hpp"
+#include "tconv/core/conv_params.hpp"
+#include "tconv/core/tensor.hpp"
 
 namespace tconv::bench {
 

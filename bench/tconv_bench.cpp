@@ -20,10 +20,10 @@
 #include <thread>
 #include <vector>
 
-#include "tconv/border.hpp"
-#include "tconv/conv_transpose2d.hpp"
-#include "tconv/factories.hpp"
-#include "tconv/resample.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/resample/border.hpp"
+#include "tconv/resample/factories.hpp"
+#include "tconv/resample/resample.hpp"
 #ifdef TCONV_HAVE_ONEDNN
 #include "onednn_peer.hpp"
 #endif

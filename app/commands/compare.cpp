@@ -20,22 +20,22 @@
 #include <memory>
 #include <optional>
 
-#include "batch.hpp"
-#include "batch_runner.hpp"
+#include "batch/batch.hpp"
+#include "batch/batch_runner.hpp"
+#include "batch/file_io.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/logging.hpp"
 #include "commands/inspect.hpp"
-#include "exit_codes.hpp"
-#include "file_io.hpp"
-#include "image_io.hpp"
-#include "image_reader.hpp"
-#include "logging.hpp"
-#include "picture_io.hpp"
-#include "tconv/analysis.hpp"
-#include "tconv/border.hpp"
-#include "tconv/conv_transpose2d.hpp"
-#include "tconv/error.hpp"
-#include "tconv/model.hpp"
-#include "tconv/npy.hpp"
-#include "tconv/quality.hpp"
+#include "image/image_io.hpp"
+#include "image/image_reader.hpp"
+#include "report/picture_io.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/io/npy.hpp"
+#include "tconv/model/model.hpp"
+#include "tconv/resample/border.hpp"
+#include "tconv/sr/analysis.hpp"
+#include "tconv/sr/quality.hpp"
 
 namespace tconv::app {
 
@@ -175,7 +175,7 @@ Tensor amplified_difference(ConstTensorView a, ConstTensorView b, int* gain) {
 ConstTensorView channel(ConstTensorView t, int c) { return {t.row(c, 0), {1, t.shape.h, t.shape.w}}; }
 
 // PSNR over every channel (one MSE for all samples) and SSIM averaged over
-// channels, on the 0-255 scale, with tconv/quality.hpp's definitions.
+// channels, on the 0-255 scale, with tconv/sr/quality.hpp's definitions.
 double psnr_all(ConstTensorView reference, ConstTensorView test) {
   double mse = 0.0;
   for (int c = 0; c < reference.shape.c; ++c) mse += mean_squared_error(channel(reference, c), channel(test, c));

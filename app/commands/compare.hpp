@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "layer_flags.hpp"
+#include "cli/layer_flags.hpp"
 
 namespace CLI {
 class App;

@@ -1,5 +1,5 @@
 // tconv-upsample eval --images DIR -s S [--model M | --kernel K | --weights W.npy]:
-// the SRCNN / FSRCNN evaluation protocol (tconv/sr_protocol.hpp) for every
+// the SRCNN / FSRCNN evaluation protocol (tconv/sr/sr_protocol.hpp) for every
 // image in a folder, the method under test beside the MATLAB bicubic
 // baseline, as a table or as JSON.
 #include "commands/eval.hpp"
@@ -18,14 +18,14 @@
 #include <string>
 #include <vector>
 
-#include "batch_runner.hpp"
-#include "exit_codes.hpp"
-#include "sr_images.hpp"
-#include "tconv/border.hpp"
-#include "tconv/conv_transpose2d.hpp"
-#include "tconv/error.hpp"
-#include "tconv/model.hpp"
-#include "tconv/sr_protocol.hpp"
+#include "batch/batch_runner.hpp"
+#include "cli/exit_codes.hpp"
+#include "image/sr_images.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/model/model.hpp"
+#include "tconv/resample/border.hpp"
+#include "tconv/sr/sr_protocol.hpp"
 
 namespace tconv::app {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "layer_flags.hpp"
+#include "cli/layer_flags.hpp"
 
 namespace CLI {
 class App;

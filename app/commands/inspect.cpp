@@ -8,7 +8,7 @@
 #include <iostream>
 #include <memory>
 
-#include "exit_codes.hpp"
+#include "cli/exit_codes.hpp"
 
 namespace tconv::app {
 

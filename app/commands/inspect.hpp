@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "layer_flags.hpp"
-#include "tconv/analysis.hpp"
-#include "tconv/model.hpp"
+#include "cli/layer_flags.hpp"
+#include "tconv/model/model.hpp"
+#include "tconv/sr/analysis.hpp"
 
 namespace CLI {
 class App;

@@ -1,9 +1,9 @@
 // tconv-upsample train --images DIR -s S -o model.safetensors: pairs (LR, HR)
 // are made from every HR image with the SR protocol's MATLAB bicubic
-// downscaling (tconv/sr_protocol.hpp), in up to 8 flips/rotations each, and
+// downscaling (tconv/sr/sr_protocol.hpp), in up to 8 flips/rotations each, and
 // one conv_transpose2d layer is fitted to them by least squares
-// (tconv/linear_fit.hpp); the result is written as a model file
-// (tconv/model.hpp) that every other command runs.
+// (tconv/sr/linear_fit.hpp); the result is written as a model file
+// (tconv/model/model.hpp) that every other command runs.
 #include "commands/train.hpp"
 
 #include <spdlog/spdlog.h>
@@ -19,18 +19,18 @@
 #include <string>
 #include <vector>
 
-#include "batch_runner.hpp"
-#include "exit_codes.hpp"
-#include "file_io.hpp"
-#include "sr_images.hpp"
-#include "tconv/border.hpp"
-#include "tconv/conv_transpose2d.hpp"
-#include "tconv/error.hpp"
-#include "tconv/factories.hpp"
-#include "tconv/linear_fit.hpp"
-#include "tconv/model.hpp"
-#include "tconv/safetensors.hpp"
-#include "tconv/sr_protocol.hpp"
+#include "batch/batch_runner.hpp"
+#include "batch/file_io.hpp"
+#include "cli/exit_codes.hpp"
+#include "image/sr_images.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/io/safetensors.hpp"
+#include "tconv/model/model.hpp"
+#include "tconv/resample/border.hpp"
+#include "tconv/resample/factories.hpp"
+#include "tconv/sr/linear_fit.hpp"
+#include "tconv/sr/sr_protocol.hpp"
 
 namespace tconv::app {
 

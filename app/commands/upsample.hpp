@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "image_flags.hpp"
-#include "layer_flags.hpp"
+#include "cli/image_flags.hpp"
+#include "cli/layer_flags.hpp"
 
 namespace CLI {
 class App;

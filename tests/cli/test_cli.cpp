@@ -13,10 +13,10 @@
 #include <random>
 
 #include "cli_support.hpp"
+#include "image/image_io.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/io/npy.hpp"
 #include "test_images.hpp"
-#include "image_io.hpp"
-#include "tconv/conv_transpose2d.hpp"
-#include "tconv/npy.hpp"
 
 namespace fs = std::filesystem;
 

@@ -13,7 +13,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "cli_support.hpp"
-#include "tconv/npy.hpp"
+#include "tconv/io/npy.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::ordered_json;

@@ -17,7 +17,7 @@
 #include <set>
 #include <sstream>
 
-#include "tconv/npy.hpp"
+#include "tconv/io/npy.hpp"
 
 namespace fs = std::filesystem;
 

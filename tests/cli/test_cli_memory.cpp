@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "cli_support.hpp"
-#include "tconv/npy.hpp"
-#include "tconv/safetensors.hpp"
+#include "tconv/io/npy.hpp"
+#include "tconv/io/safetensors.hpp"
 
 namespace fs = std::filesystem;
 

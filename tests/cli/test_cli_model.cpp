@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "cli_support.hpp"
-#include "tconv/model.hpp"
-#include "tconv/npy.hpp"
-#include "tconv/safetensors.hpp"
+#include "tconv/io/npy.hpp"
+#include "tconv/io/safetensors.hpp"
+#include "tconv/model/model.hpp"
 
 namespace fs = std::filesystem;
 

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "cli_support.hpp"
-#include "tconv/safetensors.hpp"
+#include "tconv/io/safetensors.hpp"
 
 namespace fs = std::filesystem;
 

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "cli/exit_codes.hpp"
 #include "cli_support.hpp"
-#include "exit_codes.hpp"
-#include "image_codecs.hpp"
-#include "image_io.hpp"
+#include "image/image_codecs.hpp"
+#include "image/image_io.hpp"
 #include "test_images.hpp"
 
 namespace fs = std::filesystem;

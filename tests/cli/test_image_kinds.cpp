@@ -21,8 +21,8 @@
 #include <random>
 
 #include "cli_support.hpp"
+#include "image/image_io.hpp"
 #include "test_images.hpp"
-#include "image_io.hpp"
 
 namespace fs = std::filesystem;
 using Bytes = std::vector<unsigned char>;

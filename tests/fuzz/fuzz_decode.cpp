@@ -6,15 +6,15 @@
 // InputError / tconv::Error; a decoded image must come back at twice its size.
 #include <span>
 
-#include "exit_codes.hpp"
+#include "cli/exit_codes.hpp"
 #include "fuzz_target.hpp"
-#include "image.hpp"
-#include "image_io.hpp"
-#include "tconv/border.hpp"
-#include "tconv/conv_transpose2d.hpp"
-#include "tconv/error.hpp"
-#include "tconv/factories.hpp"
-#include "tconv/resample.hpp"
+#include "image/image.hpp"
+#include "image/image_io.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/resample/border.hpp"
+#include "tconv/resample/factories.hpp"
+#include "tconv/resample/resample.hpp"
 
 namespace {
 

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "fuzz_target.hpp"
-#include "tconv/error.hpp"
-#include "tconv/model.hpp"
-#include "tconv/safetensors.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/io/safetensors.hpp"
+#include "tconv/model/model.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   tconv::SafetensorsLimits limits;

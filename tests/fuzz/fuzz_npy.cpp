@@ -6,8 +6,8 @@
 #include <span>
 
 #include "fuzz_target.hpp"
-#include "tconv/error.hpp"
-#include "tconv/npy.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/io/npy.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const unsigned char> bytes(data, size);

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "fuzz_target.hpp"
-#include "tconv/conv_transpose2d.hpp"
-#include "tconv/error.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/error.hpp"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include <span>
 
 #include "fuzz_target.hpp"
-#include "tconv/error.hpp"
-#include "tconv/safetensors.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/io/safetensors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   tconv::SafetensorsLimits limits;

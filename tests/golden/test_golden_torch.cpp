@@ -5,11 +5,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "tconv/conv2d.hpp"
-#include "tconv/conv_transpose2d.hpp"
-#include "tconv/error.hpp"
-#include "tconv/npy.hpp"
-#include "tconv/torch_settings.hpp"
+#include "tconv/core/conv2d.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/core/torch_settings.hpp"
+#include "tconv/io/npy.hpp"
 
 namespace {
 

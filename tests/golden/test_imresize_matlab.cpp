@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "tconv/imresize.hpp"
+#include "tconv/sr/imresize.hpp"
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <string>
 
-#include "tconv/model.hpp"
-#include "tconv/npy.hpp"
+#include "tconv/io/npy.hpp"
+#include "tconv/model/model.hpp"
 
 TEST_CASE("model files from PyTorch match torch's forward", "[golden][model]") {
   const std::string name =

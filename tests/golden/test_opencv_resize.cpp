@@ -5,8 +5,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "tconv/border.hpp"
-#include "tconv/factories.hpp"
+#include "tconv/resample/border.hpp"
+#include "tconv/resample/factories.hpp"
 #include "tconv_tester.hpp"
 
 namespace {

@@ -11,10 +11,10 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "tconv/border.hpp"
-#include "tconv/error.hpp"
-#include "tconv/factories.hpp"
-#include "tconv/resample.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/resample/border.hpp"
+#include "tconv/resample/factories.hpp"
+#include "tconv/resample/resample.hpp"
 
 namespace {
 

@@ -9,8 +9,8 @@
 #include <sstream>
 #include <string>
 
-#include "tconv/error.hpp"
-#include "tconv/sr_protocol.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/sr/sr_protocol.hpp"
 
 namespace {
 

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <random>
 
-#include "tconv/conv2d.hpp"
-#include "tconv/error.hpp"
+#include "tconv/core/conv2d.hpp"
+#include "tconv/core/error.hpp"
 
 namespace {
 

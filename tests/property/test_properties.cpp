@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <random>
 
-#include "tconv/conv_transpose2d.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
 #include "tconv_tester.hpp"
 
 using tconv::test::TConvTester;

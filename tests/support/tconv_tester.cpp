@@ -4,9 +4,9 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "tconv/conv2d.hpp"
-#include "tconv/conv_transpose2d.hpp"
-#include "tconv/error.hpp"
+#include "tconv/core/conv2d.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/error.hpp"
 
 namespace tconv::test {
 

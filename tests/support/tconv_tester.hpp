@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "tconv/conv_params.hpp"
-#include "tconv/tensor.hpp"
+#include "tconv/core/conv_params.hpp"
+#include "tconv/core/tensor.hpp"
 
 namespace tconv::test {
 

@@ -6,11 +6,11 @@
 #include <opencv2/imgcodecs.hpp>
 #include <random>
 
-#include "tconv/analysis.hpp"
-#include "tconv/border.hpp"
-#include "tconv/conv_transpose2d.hpp"
-#include "tconv/error.hpp"
-#include "tconv/factories.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/resample/border.hpp"
+#include "tconv/resample/factories.hpp"
+#include "tconv/sr/analysis.hpp"
 
 using tconv::Interpolation;
 using tconv::Shape3;

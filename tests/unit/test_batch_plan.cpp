@@ -7,8 +7,8 @@
 #include <sstream>
 #include <unistd.h>
 
-#include "batch.hpp"
-#include "exit_codes.hpp"
+#include "batch/batch.hpp"
+#include "cli/exit_codes.hpp"
 
 namespace fs = std::filesystem;
 using namespace tconv::app;

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <vector>
 
-#include "parallel.hpp"
-#include "tconv/border.hpp"
-#include "tconv/error.hpp"
-#include "tconv/factories.hpp"
+#include "core/parallel.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/resample/border.hpp"
+#include "tconv/resample/factories.hpp"
 #include "tconv_tester.hpp"
 
 using tconv::Border;

@@ -7,12 +7,12 @@
 #include <opencv2/imgcodecs.hpp>
 #include <random>
 
-#include "tconv/border.hpp"
-#include "tconv/conv_transpose2d.hpp"
-#include "tconv/error.hpp"
-#include "tconv/linear_fit.hpp"
-#include "tconv/quality.hpp"
-#include "tconv/sr_protocol.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/resample/border.hpp"
+#include "tconv/sr/linear_fit.hpp"
+#include "tconv/sr/quality.hpp"
+#include "tconv/sr/sr_protocol.hpp"
 
 namespace {
 

@@ -7,12 +7,12 @@
 #include <filesystem>
 #include <random>
 
-#include "tconv/conv2d.hpp"
-#include "tconv/conv_transpose2d.hpp"
-#include "tconv/error.hpp"
-#include "tconv/factories.hpp"
-#include "tconv/border.hpp"
-#include "tconv/model.hpp"
+#include "tconv/core/conv2d.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/model/model.hpp"
+#include "tconv/resample/border.hpp"
+#include "tconv/resample/factories.hpp"
 
 namespace {
 

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "tconv/error.hpp"
-#include "tconv/model.hpp"
-#include "tconv/safetensors.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/io/safetensors.hpp"
+#include "tconv/model/model.hpp"
 
 namespace {
 

@@ -3,8 +3,8 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 
-#include "tconv/error.hpp"
-#include "tconv/npy.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/io/npy.hpp"
 
 namespace {
 

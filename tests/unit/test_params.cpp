@@ -1,9 +1,9 @@
 // One test per validation rule: exception type and the exact message.
 #include <catch2/catch.hpp>
 
-#include "tconv/conv2d.hpp"
-#include "tconv/conv_transpose2d.hpp"
-#include "tconv/error.hpp"
+#include "tconv/core/conv2d.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/error.hpp"
 
 using tconv::AutoPad;
 using tconv::ConvKind;

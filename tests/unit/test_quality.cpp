@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "tconv/error.hpp"
-#include "tconv/quality.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/sr/quality.hpp"
 
 namespace {
 

@@ -9,8 +9,8 @@
 #include <optional>
 #include <random>
 
-#include "tconv/error.hpp"
-#include "tconv/safetensors.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/io/safetensors.hpp"
 
 namespace {
 

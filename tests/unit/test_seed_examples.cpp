@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
-#include "tconv/conv2d.hpp"
-#include "tconv/conv_transpose2d.hpp"
+#include "tconv/core/conv2d.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
 #include "tconv_tester.hpp"
 
 using tconv::ConvParams;

@@ -1,9 +1,9 @@
-// PyTorch layer settings -> ConvParams (tconv/torch_settings.hpp): the
+// PyTorch layer settings -> ConvParams (tconv/core/torch_settings.hpp): the
 // forms each setting takes, PyTorch's defaults, and one refusal per rule.
 #include <catch2/catch.hpp>
 
-#include "tconv/error.hpp"
-#include "tconv/torch_settings.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/core/torch_settings.hpp"
 
 using tconv::ConvKind;
 using tconv::Size2;

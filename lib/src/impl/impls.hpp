@@ -1,7 +1,7 @@
 // Internal: declarations of every impl's run function and predicate.
 #pragma once
 
-#include "plan.hpp"
+#include "core/plan.hpp"
 
 namespace tconv::detail {
 

@@ -2,7 +2,7 @@
 // cpu_deconvolution_list.cpp. Planning walks it and takes the first impl
 // whose predicate accepts the problem and the CPU; the reference closes
 // each list.
-#include "cpu_features.hpp"
+#include "core/cpu_features.hpp"
 #include "impl/impls.hpp"
 
 namespace tconv::detail {

@@ -2,8 +2,8 @@
 // for any x86-64 (SSE2) or other CPU, and its workspace size.
 #include <algorithm>
 
+#include "core/index_math.hpp"
 #include "impl/impls.hpp"
-#include "index_math.hpp"
 #include "impl/tconv2d_f32_phase.hpp"
 
 #define TCONV_PHASE_FN tconv2d_f32_phase

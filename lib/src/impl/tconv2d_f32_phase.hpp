@@ -1,7 +1,7 @@
 // Internal: the input padding of the tconv2d_f32_phase impls.
 #pragma once
 
-#include "plan.hpp"
+#include "core/plan.hpp"
 
 namespace tconv::detail {
 

@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "plan.hpp"
+#include "core/plan.hpp"
 
 namespace tconv::detail {
 

@@ -24,8 +24,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/index_math.hpp"
 #include "impl/impls.hpp"
-#include "index_math.hpp"
 #include "impl/tconv2d_f32_phase_gemm.hpp"
 
 namespace tconv::detail {

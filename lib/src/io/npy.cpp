@@ -1,8 +1,8 @@
-// Strict .npy parsing (see tconv/npy.hpp). Layout: magic "\x93NUMPY", major
+// Strict .npy parsing (see tconv/io/npy.hpp). Layout: magic "\x93NUMPY", major
 // and minor version bytes, header length (u16 LE for 1.0, u32 LE for 2.0 and
 // 3.0), then a Python dict literal with the keys 'descr', 'fortran_order' and
 // 'shape', padded with spaces and ending in '\n'; the data follow at once.
-#include "tconv/npy.hpp"
+#include "tconv/io/npy.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -11,7 +11,7 @@
 #include <fstream>
 #include <optional>
 
-#include "tconv/error.hpp"
+#include "tconv/core/error.hpp"
 
 namespace tconv {
 

@@ -1,8 +1,8 @@
-// Strict safetensors parsing and writing (see tconv/safetensors.hpp for the
+// Strict safetensors parsing and writing (see tconv/io/safetensors.hpp for the
 // rules). The header is checked in the reference implementation's order:
 // length, UTF-8, JSON, entries, then the tiling of the data by the sorted
 // data_offsets; nothing is allocated for tensor values before all checks pass.
-#include "tconv/safetensors.hpp"
+#include "tconv/io/safetensors.hpp"
 
 #include <algorithm>
 #include <bit>
@@ -12,7 +12,7 @@
 #include <optional>
 
 #include "io/json.hpp"
-#include "tconv/error.hpp"
+#include "tconv/core/error.hpp"
 
 namespace tconv {
 

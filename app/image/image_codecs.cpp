@@ -1,0 +1,406 @@
+// libjpeg-turbo, libpng and libtiff called directly (see image_codecs.hpp
+// for why). libjpeg and libpng report errors through callbacks that must not
+// return, so each decode sets a jump point with setjmp and the callbacks
+// longjmp back to it. Everything with a destructor is constructed before
+// setjmp, so the jump never skips one, and the C++ exception is thrown only
+// after the jump, outside the libraries' C frames. libtiff returns error codes
+// and takes per-handle message handlers (TIFFOpenOptions), so its decodes
+// run in parallel without shared state.
+#include "image/image_codecs.hpp"
+
+#include <jpeglib.h>
+#include <png.h>
+#include <spdlog/spdlog.h>
+#include <tiffio.h>
+
+#include <algorithm>
+#include <cctype>
+#include <csetjmp>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <opencv2/core/utils/logger.hpp>
+#include <vector>
+
+#include "cli/exit_codes.hpp"
+
+namespace tconv::app {
+
+namespace {
+
+// libjpeg's messages ("Corrupt JPEG data: ...") in the tool's lower case.
+std::string lower_case(const char* text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// ---------------------------------------------------------------- JPEG
+
+// libjpeg hands the callbacks &pub, so pub must be the first member.
+struct JpegErrorManager {
+  jpeg_error_mgr pub;
+  std::jmp_buf jump;
+  const std::string* what = nullptr;
+  bool accept_damaged = false;
+  int warnings = 0;
+  char first_warning[JMSG_LENGTH_MAX] = {};
+  char failure[JMSG_LENGTH_MAX] = {};
+};
+
+struct JpegProgress {
+  jpeg_progress_mgr pub;
+  JpegErrorManager* errors = nullptr;
+  int max_scans = 0;
+};
+
+JpegErrorManager& errors_of(j_common_ptr cinfo) {
+  return *reinterpret_cast<JpegErrorManager*>(cinfo->err);
+}
+
+[[noreturn]] void jpeg_fail(j_common_ptr cinfo) {
+  JpegErrorManager& errors = errors_of(cinfo);
+  errors.pub.format_message(cinfo, errors.failure);
+  std::longjmp(errors.jump, 1);
+}
+
+void jpeg_output(j_common_ptr cinfo) {
+  char text[JMSG_LENGTH_MAX];
+  cinfo->err->format_message(cinfo, text);
+  spdlog::debug("{}: libjpeg: {}", *errors_of(cinfo).what, text);
+}
+
+// msg_level -1 is a warning: libjpeg met damaged data and carries on with
+// made-up samples (gray rows for missing data). 0 and above are traces.
+void jpeg_emit(j_common_ptr cinfo, int msg_level) {
+  JpegErrorManager& errors = errors_of(cinfo);
+  if (msg_level >= 0) {
+    if (errors.pub.trace_level >= msg_level) jpeg_output(cinfo);
+    return;
+  }
+  if (errors.warnings++ == 0) {
+    errors.pub.format_message(cinfo, errors.first_warning);
+    jpeg_output(cinfo);
+  }
+  if (!errors.accept_damaged) {
+    std::memcpy(errors.failure, errors.first_warning, sizeof errors.failure);
+    std::longjmp(errors.jump, 1);
+  }
+}
+
+// Called between passes and scans: each progressive scan is a pass over the
+// whole coefficient buffer, so the scan count bounds the decoding time.
+void jpeg_progress(j_common_ptr cinfo) {
+  auto* progress = reinterpret_cast<JpegProgress*>(cinfo->progress);
+  const auto* decompress = reinterpret_cast<j_decompress_ptr>(cinfo);
+  if (decompress->input_scan_number > progress->max_scans) {
+    std::snprintf(progress->errors->failure, sizeof progress->errors->failure,
+                  "more than %d scans (limit against slow progressive files)", progress->max_scans);
+    std::longjmp(progress->errors->jump, 1);
+  }
+}
+
+// OpenCV's icvCvt_CMYK2BGR_8u_C4C3R: libjpeg's CMYK from Adobe files is
+// inverted, and each colour channel becomes k - (255 - x) * k / 256.
+void cmyk_to_bgr(const unsigned char* cmyk, unsigned char* bgr, int width) {
+  for (int x = 0; x < width; ++x, cmyk += 4, bgr += 3) {
+    const int k = cmyk[3];
+    bgr[2] = static_cast<unsigned char>(k - ((255 - cmyk[0]) * k >> 8));
+    bgr[1] = static_cast<unsigned char>(k - ((255 - cmyk[1]) * k >> 8));
+    bgr[0] = static_cast<unsigned char>(k - ((255 - cmyk[2]) * k >> 8));
+  }
+}
+
+// ---------------------------------------------------------------- PNG
+
+struct PngState {
+  std::span<const unsigned char> bytes;
+  std::size_t at = 0;
+  const std::string* what = nullptr;
+  char failure[256] = {};
+};
+
+[[noreturn]] void png_fail(png_structp png, png_const_charp message) {
+  auto* state = static_cast<PngState*>(png_get_error_ptr(png));
+  std::snprintf(state->failure, sizeof state->failure, "%s", message);
+  png_longjmp(png, 1);
+}
+
+void png_warn(png_structp png, png_const_charp message) {
+  const auto* state = static_cast<const PngState*>(png_get_error_ptr(png));
+  spdlog::debug("{}: libpng: {}", *state->what, message);
+}
+
+void png_read(png_structp png, png_bytep out, png_size_t length) {
+  auto* state = static_cast<PngState*>(png_get_io_ptr(png));
+  if (length > state->bytes.size() - state->at) png_error(png, "truncated file");
+  std::memcpy(out, state->bytes.data() + state->at, length);
+  state->at += length;
+}
+
+// ---------------------------------------------------------------- TIFF
+
+struct TiffSource {
+  std::span<const unsigned char> bytes;
+  toff_t at = 0;
+  const std::string* what = nullptr;
+  std::string failure;
+};
+
+tmsize_t tiff_read(thandle_t handle, void* out, tmsize_t size) {
+  auto* source = static_cast<TiffSource*>(handle);
+  if (size < 0 || source->at >= source->bytes.size()) return 0;
+  const auto n = std::min<std::size_t>(static_cast<std::size_t>(size), source->bytes.size() - source->at);
+  std::memcpy(out, source->bytes.data() + source->at, n);
+  source->at += n;
+  return static_cast<tmsize_t>(n);
+}
+tmsize_t tiff_write(thandle_t, void*, tmsize_t) { return 0; }
+toff_t tiff_seek(thandle_t handle, toff_t offset, int whence) {
+  auto* source = static_cast<TiffSource*>(handle);
+  const toff_t base = whence == SEEK_CUR ? source->at : whence == SEEK_END ? source->bytes.size() : 0;
+  source->at = base + offset;
+  return source->at;
+}
+int tiff_close(thandle_t) { return 0; }
+toff_t tiff_size(thandle_t handle) { return static_cast<TiffSource*>(handle)->bytes.size(); }
+int tiff_map(thandle_t, void**, toff_t*) { return 0; }
+void tiff_unmap(thandle_t, void*, toff_t) {}
+
+std::string tiff_format(const char* module, const char* fmt, va_list ap) {
+  char text[512];
+  std::vsnprintf(text, sizeof text, fmt, ap);
+  return module ? std::string(module) + ": " + text : std::string(text);
+}
+
+// Returning 1 tells libtiff the message was handled (no global handler runs).
+int tiff_error(TIFF*, void* user_data, const char* module, const char* fmt, va_list ap) {
+  auto* source = static_cast<TiffSource*>(user_data);
+  const std::string text = tiff_format(module, fmt, ap);
+  if (source->failure.empty()) source->failure = text;
+  spdlog::debug("{}: libtiff: {}", *source->what, text);
+  return 1;
+}
+int tiff_warning(TIFF*, void* user_data, const char* module, const char* fmt, va_list ap) {
+  const auto* source = static_cast<const TiffSource*>(user_data);
+  spdlog::debug("{}: libtiff: {}", *source->what, tiff_format(module, fmt, ap));
+  return 1;
+}
+
+struct TiffCloser {
+  void operator()(TIFF* tif) const { TIFFClose(tif); }
+};
+using TiffHandle = std::unique_ptr<TIFF, TiffCloser>;
+
+TiffHandle open_tiff(TiffSource& source) {
+  TIFFOpenOptions* options = TIFFOpenOptionsAlloc();
+  TIFFOpenOptionsSetErrorHandlerExtR(options, &tiff_error, &source);
+  TIFFOpenOptionsSetWarningHandlerExtR(options, &tiff_warning, &source);
+  // "m": never memory-map (there is no file, the bytes are already in memory).
+  TiffHandle tif(TIFFClientOpenExt(source.what->c_str(), "rm", &source, &tiff_read, &tiff_write,
+                                   &tiff_seek, &tiff_close, &tiff_size, &tiff_map, &tiff_unmap,
+                                   options));
+  TIFFOpenOptionsFree(options);
+  if (!tif)
+    throw InputError(*source.what + ": cannot read the tiff: " +
+                     (source.failure.empty() ? std::string("libtiff refused it") : source.failure));
+  return tif;
+}
+
+[[noreturn]] void tiff_failed(const TiffSource& source, const char* doing) {
+  throw InputError(*source.what + ": cannot decode the tiff (" + doing + ")" +
+                   (source.failure.empty() ? std::string() : ": " + source.failure));
+}
+
+// Copies `count` gray+alpha pixels' worth of samples from a libtiff buffer
+// into the 2-channel row `dst`: contiguous buffers hold (gray, alpha) pairs,
+// separate planes one sample per pixel, written to channel `plane`.
+void copy_samples(const unsigned char* src, unsigned char* dst, std::size_t count,
+                  std::size_t sample_bytes, bool contiguous, int plane) {
+  if (contiguous) {
+    std::memcpy(dst, src, count * 2 * sample_bytes);
+    return;
+  }
+  for (std::size_t i = 0; i < count; ++i)
+    std::memcpy(dst + (2 * i + static_cast<std::size_t>(plane)) * sample_bytes, src + i * sample_bytes,
+                sample_bytes);
+}
+
+}  // namespace
+
+cv::Mat decode_jpeg(std::span<const unsigned char> bytes, const std::string& what,
+                    const JpegDecodeOptions& options, JpegWarnings& warnings) {
+  jpeg_decompress_struct cinfo{};
+  JpegErrorManager errors{};
+  JpegProgress progress{};
+  cv::Mat out;
+  std::vector<unsigned char> row;
+  cinfo.err = jpeg_std_error(&errors.pub);
+  errors.pub.error_exit = &jpeg_fail;
+  errors.pub.emit_message = &jpeg_emit;
+  errors.pub.output_message = &jpeg_output;
+  errors.what = &what;
+  errors.accept_damaged = options.accept_damaged;
+  progress.pub.progress_monitor = &jpeg_progress;
+  progress.errors = &errors;
+  progress.max_scans = options.max_scans;
+  if (setjmp(errors.jump) != 0) {
+    jpeg_destroy_decompress(&cinfo);
+    throw InputError(what + ": " + lower_case(errors.failure));
+  }
+  jpeg_create_decompress(&cinfo);
+  cinfo.progress = &progress.pub;
+  jpeg_mem_src(&cinfo, bytes.data(), static_cast<unsigned long>(bytes.size()));
+  jpeg_read_header(&cinfo, TRUE);
+  const bool cmyk = cinfo.num_components == 4;
+  const bool colour = cinfo.num_components > 1;
+  cinfo.out_color_space = cmyk ? JCS_CMYK : colour ? JCS_EXT_BGR : JCS_GRAYSCALE;
+  jpeg_start_decompress(&cinfo);
+  const auto width = static_cast<int>(cinfo.output_width);
+  const auto height = static_cast<int>(cinfo.output_height);
+  row.resize(static_cast<std::size_t>(width) * static_cast<std::size_t>(cinfo.output_components));
+  for (int y = 0; y < height; ++y) {
+    JSAMPROW rows[] = {row.data()};
+    jpeg_read_scanlines(&cinfo, rows, 1);
+    // Allocated after the first row decoded: a forged frame size with no
+    // data behind it fails on that row, before a header-sized allocation.
+    if (y == 0) out.create(height, width, colour ? CV_8UC3 : CV_8UC1);
+    if (cmyk) cmyk_to_bgr(row.data(), out.ptr(y), width);
+    else std::memcpy(out.ptr(y), row.data(), row.size());
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  warnings.count = errors.warnings;
+  warnings.first = errors.warnings > 0 ? lower_case(errors.first_warning) : std::string();
+  return out;
+}
+
+cv::Mat decode_png(std::span<const unsigned char> bytes, const std::string& what) {
+  PngState state{bytes, 0, &what, {}};
+  cv::Mat out;
+  std::vector<png_bytep> rows;
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state, &png_fail, &png_warn);
+  if (png == nullptr) throw InputError(what + ": cannot decode: libpng could not start");
+  png_infop info = png_create_info_struct(png);
+  if (setjmp(png_jmpbuf(png)) != 0) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    throw InputError(what + ": cannot decode the png: " + std::string(state.failure));
+  }
+  if (info == nullptr) png_error(png, "out of memory");
+  png_set_read_fn(png, &state, &png_read);
+  png_read_info(png, info);
+  const int depth = png_get_bit_depth(png, info);
+  const int color_type = png_get_color_type(png, info);
+  // Palettes to B, G, R, tRNS (palette, RGB or a gray key) to alpha, gray
+  // below 8 bits scaled to 8 (x 255 / (2^depth - 1)), as OpenCV does.
+  png_set_expand(png);
+  if (depth == 16) png_set_swap(png);  // PNG is big-endian; samples are native
+  if (color_type & PNG_COLOR_MASK_COLOR) png_set_bgr(png);
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  const int channels = png_get_channels(png, info);
+  const int cv_depth = png_get_bit_depth(png, info) == 16 ? CV_16U : CV_8U;
+  out.create(static_cast<int>(png_get_image_height(png, info)),
+             static_cast<int>(png_get_image_width(png, info)), CV_MAKETYPE(cv_depth, channels));
+  rows.resize(static_cast<std::size_t>(out.rows));
+  for (int y = 0; y < out.rows; ++y) rows[static_cast<std::size_t>(y)] = out.ptr(y);
+  png_read_image(png, rows.data());
+  png_read_end(png, nullptr);
+  png_destroy_read_struct(&png, &info, nullptr);
+  return out;
+}
+
+TiffLayout read_tiff_layout(std::span<const unsigned char> bytes, const std::string& what) {
+  TiffSource source{bytes, 0, &what, {}};
+  const TiffHandle tif = open_tiff(source);
+  std::uint16_t samples = 1;
+  TIFFGetFieldDefaulted(tif.get(), TIFFTAG_SAMPLESPERPIXEL, &samples);
+  const auto pages = TIFFNumberOfDirectories(tif.get());
+  return {static_cast<int>(std::min<tdir_t>(pages, INT32_MAX)), samples};
+}
+
+cv::Mat decode_tiff_gray_alpha(std::span<const unsigned char> bytes, const std::string& what) {
+  TiffSource source{bytes, 0, &what, {}};
+  const TiffHandle tif = open_tiff(source);
+  TIFF* t = tif.get();
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  std::uint16_t samples = 0;
+  std::uint16_t bits = 0;
+  std::uint16_t format = SAMPLEFORMAT_UINT;
+  std::uint16_t photometric = PHOTOMETRIC_MINISBLACK;
+  std::uint16_t planar = PLANARCONFIG_CONTIG;
+  TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &width);
+  TIFFGetField(t, TIFFTAG_IMAGELENGTH, &height);
+  TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLESPERPIXEL, &samples);
+  TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bits);
+  TIFFGetFieldDefaulted(t, TIFFTAG_SAMPLEFORMAT, &format);
+  TIFFGetField(t, TIFFTAG_PHOTOMETRIC, &photometric);
+  TIFFGetFieldDefaulted(t, TIFFTAG_PLANARCONFIG, &planar);
+  int type = -1;
+  if (format == SAMPLEFORMAT_UINT && bits == 8) type = CV_8UC2;
+  if (format == SAMPLEFORMAT_UINT && bits == 16) type = CV_16UC2;
+  if (format == SAMPLEFORMAT_IEEEFP && bits == 32) type = CV_32FC2;
+  if (samples != 2 || photometric != PHOTOMETRIC_MINISBLACK || type < 0)
+    throw InputError(what + ": gray+alpha tiff with " + std::to_string(bits) + "-bit " +
+                     (format == SAMPLEFORMAT_IEEEFP ? "float" : "integer") + " samples" +
+                     (photometric != PHOTOMETRIC_MINISBLACK ? " (not min-is-black)" : "") +
+                     " is not supported (8/16-bit integer or 32-bit float, min-is-black)");
+  if (width < 1 || height < 1 || width > INT32_MAX || height > INT32_MAX) tiff_failed(source, "image size");
+  cv::Mat out(static_cast<int>(height), static_cast<int>(width), type);
+  const std::size_t sample_bytes = bits / 8;
+  const bool contiguous = planar == PLANARCONFIG_CONTIG;
+  const int planes = contiguous ? 1 : 2;
+  if (TIFFIsTiled(t)) {
+    std::uint32_t tile_w = 0;
+    std::uint32_t tile_h = 0;
+    TIFFGetField(t, TIFFTAG_TILEWIDTH, &tile_w);
+    TIFFGetField(t, TIFFTAG_TILELENGTH, &tile_h);
+    const tmsize_t tile_size = TIFFTileSize(t);
+    if (tile_w == 0 || tile_h == 0 || tile_size <= 0) tiff_failed(source, "tile size");
+    std::vector<unsigned char> tile(static_cast<std::size_t>(tile_size));
+    // A tile row holds tile_w pixels (x 2 samples when contiguous); tiles at
+    // the right and bottom edges are padded, so only the in-image part is copied.
+    const std::size_t tile_row_bytes = tile_w * sample_bytes * (contiguous ? 2 : 1);
+    if (tile_row_bytes * tile_h > tile.size()) tiff_failed(source, "tile size");
+    for (int plane = 0; plane < planes; ++plane)
+      for (std::uint32_t ty = 0; ty < height; ty += tile_h)
+        for (std::uint32_t tx = 0; tx < width; tx += tile_w) {
+          if (TIFFReadTile(t, tile.data(), tx, ty, 0, static_cast<std::uint16_t>(plane)) < 0)
+            tiff_failed(source, "tile");
+          const std::uint32_t rows = std::min(tile_h, height - ty);
+          const std::uint32_t cols = std::min(tile_w, width - tx);
+          for (std::uint32_t r = 0; r < rows; ++r)
+            copy_samples(tile.data() + r * tile_row_bytes,
+                         out.ptr(static_cast<int>(ty + r)) + std::size_t{tx} * 2 * sample_bytes, cols,
+                         sample_bytes, contiguous, plane);
+        }
+  } else {
+    const tmsize_t line_size = TIFFScanlineSize(t);
+    if (line_size <= 0 ||
+        static_cast<std::size_t>(line_size) < std::size_t{width} * sample_bytes * (contiguous ? 2 : 1))
+      tiff_failed(source, "scanline size");
+    std::vector<unsigned char> line(static_cast<std::size_t>(line_size));
+    // Scanlines are read in order, plane by plane, as libtiff requires for
+    // compressed strips.
+    for (int plane = 0; plane < planes; ++plane)
+      for (std::uint32_t y = 0; y < height; ++y) {
+        if (TIFFReadScanline(t, line.data(), y, static_cast<std::uint16_t>(plane)) < 0)
+          tiff_failed(source, "scanline");
+        copy_samples(line.data(), out.ptr(static_cast<int>(y)), width, sample_bytes, contiguous, plane);
+      }
+  }
+  return out;
+}
+
+void quiet_opencv_logging() {
+  static const bool done = [] {
+    cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+    return true;
+  }();
+  (void)done;
+}
+
+}  // namespace tconv::app

@@ -1,0 +1,25 @@
+// The CPU probe (see cpu_features.hpp). GCC's and clang's
+// __builtin_cpu_supports reads CPUID once at start-up and answers from a
+// cached table, so each call is a load and a test.
+#include "core/cpu_features.hpp"
+
+namespace tconv::detail {
+
+bool cpu_has_avx2_fma() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+bool cpu_has_avx512() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
+#else
+  return false;
+#endif
+}
+
+}  // namespace tconv::detail

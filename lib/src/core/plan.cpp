@@ -1,0 +1,177 @@
+// Planning: validate once, pick the impl; running: check the input, allocate, run.
+#include "core/plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "core/parallel.hpp"
+#include "tconv/core/error.hpp"
+
+namespace tconv::detail {
+
+namespace {
+
+std::string op_name(ConvKind kind) { return std::string(to_string(kind)); }
+
+void validate_weights(ConvKind kind, const ConvParams& p, const Weights& w) {
+  const Shape4 expected = p.weight_shape(kind);
+  const char* layout = kind == ConvKind::kConvTranspose2d
+                           ? "(in_channels, out_channels/groups, kh, kw)"
+                           : "(out_channels, in_channels/groups, kh, kw)";
+  if (w.shape != expected)
+    throw ShapeMismatch(op_name(kind) + " weight " + to_string(w.shape) + ": expected " +
+                        to_string(expected) + " " + layout + " for " + p.to_string());
+  if (w.values.size() != static_cast<std::size_t>(expected.elements()))
+    throw ShapeMismatch(op_name(kind) + " weight " + to_string(w.shape) + ": holds " +
+                        std::to_string(w.values.size()) + " values, expected " +
+                        std::to_string(expected.elements()));
+  if (!w.bias.empty() && w.bias.size() != static_cast<std::size_t>(p.out_channels))
+    throw ShapeMismatch(op_name(kind) + " bias " + std::to_string(w.bias.size()) +
+                        ": expected out_channels = " + std::to_string(p.out_channels) +
+                        " values");
+  for (std::size_t i = 0; i < w.values.size(); ++i)
+    if (!std::isfinite(w.values[i]))
+      throw InvalidArgument(op_name(kind) + " weight value at flat index " + std::to_string(i) +
+                            ": weights must be finite");
+  for (std::size_t i = 0; i < w.bias.size(); ++i)
+    if (!std::isfinite(w.bias[i]))
+      throw InvalidArgument(op_name(kind) + " bias value at index " + std::to_string(i) +
+                            ": bias must be finite");
+}
+
+const Impl& select_impl(ConvKind kind, const ConvParams& p, const std::string& forced) {
+  for (const Impl& impl : impl_list(kind)) {
+    if (!forced.empty() && impl.name != forced) continue;
+    if (impl.applicable(p)) return impl;
+    if (!forced.empty())
+      throw InvalidArgument(op_name(kind) + " impl " + forced + ": not applicable to " +
+                            p.to_string());
+  }
+  if (!forced.empty())
+    throw InvalidArgument(op_name(kind) + " impl " + forced + ": no such impl");
+  throw Error(ErrorCode::kInternal, op_name(kind) + ": no impl accepts " + p.to_string());
+}
+
+Problem make_problem(const Plan& plan, const Shape3& src) {
+  Problem pb;
+  pb.params = plan.params.resolved(plan.kind, src);
+  pb.src = src;
+  pb.dst = plan.params.output_shape(plan.kind, src);
+  check_output_elements(plan.kind, plan.params, pb.dst, plan.options);
+  return pb;
+}
+
+// The scratch layout of one run: a shared buffer and one workspace per
+// thread, each rounded up to 64 bytes.
+struct Scratch {
+  std::int64_t items = 0;
+  int threads = 1;
+  std::size_t shared_size = 0;
+  std::size_t per_thread = 0;
+  [[nodiscard]] std::size_t total() const {
+    return shared_size + per_thread * static_cast<std::size_t>(threads) + 64;
+  }
+};
+
+Scratch scratch_of(const Plan& plan, const Problem& pb, int requested_threads) {
+  const Impl& impl = *plan.impl;
+  auto round64 = [](std::size_t n) { return (n + 63) / 64 * 64; };
+  Scratch s;
+  s.items = impl.work_items ? impl.work_items(pb) : std::int64_t{pb.dst.c} * pb.dst.h;
+  s.threads = thread_count(requested_threads, s.items);
+  s.shared_size = impl.shared_bytes ? round64(impl.shared_bytes(pb)) : 0;
+  s.per_thread = impl.workspace_bytes ? round64(impl.workspace_bytes(pb)) : 0;
+  return s;
+}
+
+// Splits the impl's work items (output rows by default) into contiguous
+// static bands, one per thread, each with its own 64-byte aligned workspace.
+// Every item is computed whole by one thread, so the result does not depend
+// on the split.
+void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorView dst) {
+  const Impl& impl = *plan.impl;
+  const Scratch scratch = scratch_of(plan, pb, plan.options.threads);
+  const std::int64_t items = scratch.items;
+  const int threads = scratch.threads;
+  const std::size_t shared_size = scratch.shared_size;
+  const std::size_t per_thread = scratch.per_thread;
+  // Not zeroed: prepare() and the impls write every byte they read (a
+  // zeroing vector cost as much as a fast impl's whole run on large inputs).
+  const auto storage =
+      std::make_unique_for_overwrite<std::byte[]>(scratch.total());
+  const auto base = reinterpret_cast<std::uintptr_t>(storage.get());
+  std::byte* aligned = storage.get() + ((64 - base % 64) % 64);
+  const std::span<std::byte> shared{aligned, shared_size};
+  // Packing (prepare) finishes on every thread before any band runs.
+  if (impl.prepare)
+    parallel_for(threads, [&](int t) { impl.prepare(pb, plan.weights, src, shared, t, threads); });
+  parallel_for(threads, [&](int t) {
+    const std::int64_t begin = items * t / threads;
+    const std::int64_t end = items * (t + 1) / threads;
+    impl.run(pb, plan.weights, src, dst, shared,
+             {aligned + shared_size + per_thread * static_cast<std::size_t>(t), per_thread}, begin,
+             end);
+  });
+}
+
+}  // namespace
+
+void check_output_elements(ConvKind kind, const ConvParams& params, const Shape3& dst,
+                           const OpOptions& options) {
+  if (dst.elements() > options.max_output_elements)
+    throw LimitExceeded(op_name(kind) + " output " + to_string(dst) + " (" +
+                        std::to_string(dst.elements()) + " elements) for " + params.to_string() +
+                        ": exceeds the limit of " + std::to_string(options.max_output_elements) +
+                        " elements");
+}
+
+Plan make_plan(ConvKind kind, const ConvParams& params, Weights weights, const OpOptions& options) {
+  params.validate(kind);
+  validate_weights(kind, params, weights);
+  if (options.max_output_elements < 1 || options.max_output_elements > Tensor::kMaxElements)
+    throw InvalidArgument(op_name(kind) + " max_output_elements " +
+                          std::to_string(options.max_output_elements) +
+                          ": must be in [1, 2^31]");
+  if (options.threads < 0 || options.threads > 256)
+    throw InvalidArgument(op_name(kind) + " threads " + std::to_string(options.threads) +
+                          ": must be in [0, 256] (0: all cores)");
+  Plan plan;
+  plan.kind = kind;
+  plan.params = params;
+  plan.impl = &select_impl(kind, params, options.force_impl);
+  plan.weights = std::move(weights);
+  plan.options = options;
+  return plan;
+}
+
+std::int64_t scratch_bytes(const Plan& plan, const Shape3& src, int threads) {
+  return static_cast<std::int64_t>(
+      scratch_of(plan, make_problem(plan, src), threads < 0 ? plan.options.threads : threads)
+          .total());
+}
+
+Tensor run_plan(const Plan& plan, ConstTensorView src) {
+  const Problem pb = make_problem(plan, src.shape);
+  Tensor dst(pb.dst);
+  execute(plan, pb, src, dst.view());
+  return dst;
+}
+
+void run_plan(const Plan& plan, ConstTensorView src, TensorView dst) {
+  const Problem pb = make_problem(plan, src.shape);
+  if (dst.shape != pb.dst)
+    throw ShapeMismatch(op_name(plan.kind) + " output " + to_string(dst.shape) + ": expected " +
+                        to_string(pb.dst) + " for input " + to_string(src.shape));
+  const float* s_begin = src.data;
+  const float* s_end = src.data + src.shape.elements();
+  const float* d_begin = dst.data;
+  const float* d_end = dst.data + dst.shape.elements();
+  if (s_begin < d_end && d_begin < s_end)
+    throw InvalidArgument(op_name(plan.kind) + " output: must not overlap the input");
+  execute(plan, pb, src, dst);
+}
+
+}  // namespace tconv::detail

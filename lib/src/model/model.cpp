@@ -1,0 +1,149 @@
+// Learned upsamplers (see tconv/model/model.hpp): loading (the reader is
+// model_format.cpp), describing, and running the planned layers
+// (model_layers.cpp) with the residual; the colour handling of images is in
+// model_colour.cpp.
+#include "tconv/model/model.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "model/model_internal.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/resample/border.hpp"
+
+namespace tconv {
+
+using namespace detail;
+
+std::string_view to_string(ModelColor color) noexcept {
+  switch (color) {
+    case ModelColor::kY: return "y";
+    case ModelColor::kRgb: return "rgb";
+    case ModelColor::kGray: return "gray";
+  }
+  return "?";
+}
+
+std::string_view to_string(ModelResidual residual) noexcept {
+  switch (residual) {
+    case ModelResidual::kNone: return "none";
+    case ModelResidual::kBicubic: return "bicubic";
+    case ModelResidual::kBilinear: return "bilinear";
+  }
+  return "?";
+}
+
+Model::Model(std::unique_ptr<State> state) noexcept : state_(std::move(state)) {}
+Model::Model(Model&&) noexcept = default;
+Model& Model::operator=(Model&&) noexcept = default;
+Model::~Model() = default;
+
+Model Model::load(const std::string& path, const OpOptions& options) {
+  const SafetensorsFile file = read_safetensors(path);
+  return from_safetensors(file, path, options);
+}
+
+Model Model::from_safetensors(const SafetensorsFile& file, std::string_view what,
+                              const OpOptions& options) {
+  auto st = std::make_unique<State>();
+  parse_model(file, what, options, *st);
+  return Model(std::move(st));
+}
+
+int Model::scale() const noexcept { return state_->scale; }
+ModelColor Model::color() const noexcept { return state_->color; }
+ModelResidual Model::residual() const noexcept { return state_->residual; }
+int Model::channels() const noexcept { return state_->color == ModelColor::kRgb ? 3 : 1; }
+const std::map<std::string, std::string>& Model::metadata() const noexcept {
+  return state_->metadata;
+}
+
+double Model::macs_per_pixel() const noexcept {
+  // A layer after an upsampling stage runs on more pixels: weight each by
+  // the area ratio of its input to the network input.
+  double total = 0;
+  double area = 1;
+  for (const NetLayer& l : state_->layers) {
+    total += l.macs_per_pixel * area;
+    if (l.tconv) area *= double(l.tconv->params().stride.h) * l.tconv->params().stride.w;
+    if (l.conv) area /= double(l.conv->params().stride.h) * l.conv->params().stride.w;
+    if (l.op == Op::kPixelShuffle) area *= double(l.factor) * l.factor;
+  }
+  return total;
+}
+
+std::vector<std::string> Model::describe() const {
+  std::vector<std::string> lines;
+  for (std::size_t i = 0; i < state_->layers.size(); ++i) {
+    const NetLayer& l = state_->layers[i];
+    std::string s = std::to_string(i) + " " + std::string(name_of(l.op));
+    if (l.conv) s += " " + l.conv->params().to_string();
+    if (l.tconv) s += " " + l.tconv->params().to_string();
+    if (l.op == Op::kPixelShuffle) s += " factor " + std::to_string(l.factor);
+    if (l.op == Op::kPad)
+      s += " " + std::string(kPadModes[static_cast<int>(l.pad_mode)]) + " " +
+           std::to_string(l.pad_begin.h) + "," + std::to_string(l.pad_begin.w) + "," +
+           std::to_string(l.pad_end.h) + "," + std::to_string(l.pad_end.w);
+    if (l.op == Op::kPrelu) s += " " + std::to_string(l.slopes.size()) + " slope(s)";
+    s += " -> " + std::to_string(l.out_channels) + " ch";
+    if (l.conv) s += " (" + std::string(l.conv->impl_name()) + ")";
+    if (l.tconv) s += " (" + std::string(l.tconv->impl_name()) + ")";
+    lines.push_back(std::move(s));
+  }
+  return lines;
+}
+
+std::int64_t Model::network_peak_bytes(const Shape3& src) const {
+  const State& st = *state_;
+  if (src.c != channels())
+    throw ShapeMismatch("model " + st.what + " input " + to_string(src) + ": needs " +
+                        std::to_string(channels()) + " channels");
+  // run_network() keeps one activation x; a layer that makes a new tensor
+  // holds x and its output (and a convolution its scratch) at once.
+  Shape3 s = src;
+  std::int64_t peak = s.elements() * kFloatBytes;
+  for (const NetLayer& l : st.layers) {
+    const Shape3 o = layer_output(l, s);
+    std::int64_t live = s.elements() * kFloatBytes;
+    if (l.conv || l.tconv || l.op == Op::kPad || l.op == Op::kPixelShuffle) {
+      if (o.elements() > Tensor::kMaxElements)
+        throw LimitExceeded("model " + st.what + " layer output " + to_string(o) + ": too large");
+      live += o.elements() * kFloatBytes;
+    }
+    if (l.conv) live += l.conv->scratch_bytes(s);
+    if (l.tconv) live += l.tconv->scratch_bytes(s);
+    peak = std::max(peak, live);
+    s = o;
+  }
+  const Shape3 want{channels(), src.h * st.scale, src.w * st.scale};
+  if (s != want)
+    throw ShapeMismatch("model " + st.what + " input " + to_string(src) + ": the layers give " +
+                        to_string(s) + ", not " + to_string(want) +
+                        " (this input size does not suit the network)");
+  if (st.residual_op)
+    peak = std::max(peak, 2 * want.elements() * kFloatBytes +
+                              run_with_border_scratch_bytes(*st.residual_op, src,
+                                                            Border::kReplicate));
+  return peak;
+}
+
+Tensor Model::run_network(ConstTensorView src) const {
+  const State& st = *state_;
+  require_channels(src, channels(), ("model " + st.what).c_str());
+  Tensor x(src.shape, std::vector<float>(src.span().begin(), src.span().end()));
+  for (const NetLayer& l : st.layers) x = forward(l, std::move(x));
+  const Shape3 want{channels(), src.shape.h * st.scale, src.shape.w * st.scale};
+  if (x.shape() != want)
+    throw ShapeMismatch("model " + st.what + " input " + to_string(src.shape) + ": the layers give " +
+                        to_string(x.shape()) + ", not " + to_string(want) +
+                        " (this input size does not suit the network)");
+  if (st.residual_op) {
+    const Tensor up = run_with_border(*st.residual_op, src, Border::kReplicate);
+    const auto u = up.span();
+    const auto o = x.span();
+    for (std::size_t i = 0; i < o.size(); ++i) o[i] += u[i];
+  }
+  return x;
+}
+
+}  // namespace tconv

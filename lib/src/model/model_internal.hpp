@@ -1,0 +1,104 @@
+// Internal: what the model files share - the layer kinds (Op, NetLayer),
+// the shape rule and forward of each kind (model_layers.cpp), the format
+// reader (model_format.cpp) and Model's state (model.cpp, model_colour.cpp).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/padding.hpp"
+#include "tconv/core/conv2d.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/io/safetensors.hpp"
+#include "tconv/model/model.hpp"
+
+namespace tconv::detail {
+
+/// Largest "tconv.scale" (and pixel_shuffle factor) the format takes.
+inline constexpr int kMaxModelScale = 64;
+
+/// The layer kinds of the format.
+enum class Op { kConv2d, kConvTranspose2d, kRelu, kPrelu, kLeakyRelu, kTanh, kSigmoid,
+                kPixelShuffle, kClamp, kPad };
+
+/// torch.nn.functional.pad's modes, in PadMode's order.
+inline constexpr std::string_view kPadModes[] = {"constant", "reflect", "replicate", "circular"};
+
+struct OpName {
+  std::string_view name;
+  Op op;
+};
+/// Each kind's "op" string.
+inline constexpr OpName kOps[] = {
+    {"conv2d", Op::kConv2d},   {"conv_transpose2d", Op::kConvTranspose2d},
+    {"relu", Op::kRelu},       {"prelu", Op::kPrelu},
+    {"leaky_relu", Op::kLeakyRelu}, {"tanh", Op::kTanh},
+    {"sigmoid", Op::kSigmoid}, {"pixel_shuffle", Op::kPixelShuffle},
+    {"clamp", Op::kClamp},     {"pad", Op::kPad},
+};
+
+inline std::string_view name_of(Op op) {
+  for (const OpName& o : kOps)
+    if (o.op == op) return o.name;
+  return "?";
+}
+
+/// One planned layer: its kind and what that kind needs.
+struct NetLayer {
+  Op op = Op::kRelu;
+  std::optional<Conv2d> conv;
+  std::optional<ConvTranspose2d> tconv;
+  std::vector<float> slopes;  // prelu: 1 or C values
+  float a = 0.0f;             // leaky_relu slope; clamp min; pad value
+  float b = 0.0f;             // clamp max
+  int factor = 1;             // pixel_shuffle
+  Size2 pad_begin{}, pad_end{};  // pad: top, left / bottom, right
+  PadMode pad_mode = PadMode::kConstant;
+  int in_channels = 0;
+  int out_channels = 0;
+  double macs_per_pixel = 0;  // per network-input pixel
+};
+
+inline constexpr std::int64_t kFloatBytes = sizeof(float);
+
+/// Output shape of layer l for an input of shape s; throws as running it
+/// would (ShapeMismatch / InvalidArgument for a size it cannot take).
+Shape3 layer_output(const NetLayer& l, const Shape3& s);
+/// Spatial output size of the layers for an input of s, or nullopt when
+/// some layer cannot take the size.
+std::optional<Size2> spatial_output(const std::vector<NetLayer>& layers, Shape3 s);
+/// Runs layer l on x (in place where the kind allows).
+Tensor forward(const NetLayer& l, Tensor x);
+
+/// ShapeMismatch "<what> input <shape>: needs <c> channels" unless t has c.
+void require_channels(ConstTensorView t, int c, const char* what);
+
+/// What a model file declares, validated and planned.
+struct ModelData {
+  int scale = 1;
+  ModelColor color = ModelColor::kY;
+  ModelResidual residual = ModelResidual::kNone;
+  std::map<std::string, std::string> metadata;
+  std::vector<NetLayer> layers;
+  std::optional<ConvTranspose2d> residual_op;  // channels() channels
+  std::optional<ConvTranspose2d> chroma_op;    // 2 channels (y colour)
+  std::optional<ConvTranspose2d> chroma_alpha_op;  // 1 channel: alpha as Cb, Cr see it
+  std::string what;
+};
+
+/// Reads the metadata and the layer list of `file` into `data`, validating
+/// every tensor and planning every op; FormatError "model <what>: <rule>".
+void parse_model(const SafetensorsFile& file, std::string_view what, const OpOptions& options,
+                 ModelData& data);
+
+}  // namespace tconv::detail
+
+namespace tconv {
+
+struct Model::State : detail::ModelData {};
+
+}  // namespace tconv

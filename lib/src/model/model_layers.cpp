@@ -1,0 +1,142 @@
+// The layer kinds' shape rules and forwards (docs/model-format.md#layer-kinds):
+// one function per kind, listed in kForwards in Op's order.
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <utility>
+
+#include "model/model_internal.hpp"
+#include "tconv/core/error.hpp"
+
+namespace tconv::detail {
+
+namespace {
+
+// Why a pad layer cannot take an input of shape s, or nullopt when it can:
+// as torch.nn.functional.pad, reflect needs every pad below the side it
+// mirrors and circular at most that side.
+std::optional<std::string> pad_refusal(const NetLayer& l, Shape3 s) {
+  const int most_h = std::max(l.pad_begin.h, l.pad_end.h);
+  const int most_w = std::max(l.pad_begin.w, l.pad_end.w);
+  if (l.pad_mode == PadMode::kReflect && (most_h >= s.h || most_w >= s.w))
+    return "reflect padding " + std::to_string(most_h) + "," + std::to_string(most_w) +
+           " (h, w) needs sides above it";
+  if (l.pad_mode == PadMode::kCircular && (most_h > s.h || most_w > s.w))
+    return "circular padding " + std::to_string(most_h) + "," + std::to_string(most_w) +
+           " (h, w) needs sides of at least it";
+  return std::nullopt;
+}
+
+Tensor apply_pad(const NetLayer& l, ConstTensorView x) {
+  if (const auto why = pad_refusal(l, x.shape))
+    throw ShapeMismatch("pad layer input " + to_string(x.shape) + ": " + *why);
+  const Shape3 s = x.shape;
+  Tensor out(Shape3{s.c, s.h + l.pad_begin.h + l.pad_end.h, s.w + l.pad_begin.w + l.pad_end.w});
+  // PyTorch's reflect is reflect-101, the images' kReflect.
+  detail::pad_planes(x, out.view(), l.pad_begin, l.pad_mode, l.a);
+  return out;
+}
+
+Tensor forward_conv(const NetLayer& l, Tensor x) {
+  return l.conv ? l.conv->run(x.view()) : l.tconv->run(x.view());
+}
+
+Tensor forward_relu(const NetLayer&, Tensor x) {
+  for (float& v : x.span()) v = v > 0.0f ? v : 0.0f;
+  return x;
+}
+
+// torch.prelu: max(0, x) + a_c min(0, x), one slope or one per channel.
+Tensor forward_prelu(const NetLayer& l, Tensor x) {
+  const Shape3 s = x.shape();
+  const std::size_t plane = static_cast<std::size_t>(s.h) * s.w;
+  for (int c = 0; c < s.c; ++c) {
+    const float a = l.slopes.size() == 1 ? l.slopes[0] : l.slopes[static_cast<std::size_t>(c)];
+    float* p = x.data() + c * plane;
+    for (std::size_t i = 0; i < plane; ++i) p[i] = p[i] >= 0.0f ? p[i] : a * p[i];
+  }
+  return x;
+}
+
+Tensor forward_leaky_relu(const NetLayer& l, Tensor x) {
+  for (float& v : x.span()) v = v >= 0.0f ? v : l.a * v;
+  return x;
+}
+
+Tensor forward_tanh(const NetLayer&, Tensor x) {
+  for (float& v : x.span()) v = std::tanh(v);
+  return x;
+}
+
+Tensor forward_sigmoid(const NetLayer&, Tensor x) {
+  for (float& v : x.span()) v = 1.0f / (1.0f + std::exp(-v));
+  return x;
+}
+
+// torch.pixel_shuffle: out[c][y r + i][x r + j] = in[c r^2 + i r + j][y][x].
+Tensor forward_pixel_shuffle(const NetLayer& l, Tensor x) {
+  const Shape3 s = x.shape();
+  const int r = l.factor;
+  Tensor out(Shape3{s.c / (r * r), s.h * r, s.w * r});
+  for (int c = 0; c < out.shape().c; ++c)
+    for (int i = 0; i < r; ++i)
+      for (int j = 0; j < r; ++j) {
+        const int ic = (c * r + i) * r + j;
+        for (int y = 0; y < s.h; ++y) {
+          const float* src = x.view().row(ic, y);
+          float* dst = out.view().row(c, y * r + i) + j;
+          for (int xx = 0; xx < s.w; ++xx) dst[xx * r] = src[xx];
+        }
+      }
+  return out;
+}
+
+Tensor forward_clamp(const NetLayer& l, Tensor x) {
+  for (float& v : x.span()) v = std::clamp(v, l.a, l.b);
+  return x;
+}
+
+Tensor forward_pad(const NetLayer& l, Tensor x) { return apply_pad(l, x.view()); }
+
+using ForwardFn = Tensor (*)(const NetLayer&, Tensor);
+// Indexed by Op.
+constexpr ForwardFn kForwards[] = {
+    &forward_conv,    &forward_conv,          &forward_relu,  &forward_prelu,
+    &forward_leaky_relu, &forward_tanh,       &forward_sigmoid, &forward_pixel_shuffle,
+    &forward_clamp,   &forward_pad,
+};
+static_assert(std::size(kForwards) == std::size(kOps));
+
+}  // namespace
+
+// Output shape of layer l for an input of shape s; throws as running it
+// would (ShapeMismatch / InvalidArgument for a size it cannot take).
+Shape3 layer_output(const NetLayer& l, const Shape3& s) {
+  if (l.conv) return l.conv->output_shape(s);
+  if (l.tconv) return l.tconv->output_shape(s);
+  if (l.op == Op::kPixelShuffle)
+    return {s.c / (l.factor * l.factor), s.h * l.factor, s.w * l.factor};
+  if (l.op == Op::kPad) {
+    if (const auto why = pad_refusal(l, s))
+      throw ShapeMismatch("pad layer input " + to_string(s) + ": " + *why);
+    return {s.c, s.h + l.pad_begin.h + l.pad_end.h, s.w + l.pad_begin.w + l.pad_end.w};
+  }
+  return s;
+}
+
+// Spatial output size of the layers for an h x w input, or nullopt when
+// some layer cannot take the size.
+std::optional<Size2> spatial_output(const std::vector<NetLayer>& layers, Shape3 s) {
+  try {
+    for (const NetLayer& l : layers) s = layer_output(l, s);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  return Size2{s.h, s.w};
+}
+
+Tensor forward(const NetLayer& l, Tensor x) {
+  return kForwards[static_cast<int>(l.op)](l, std::move(x));
+}
+
+}  // namespace tconv::detail

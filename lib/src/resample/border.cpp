@@ -1,0 +1,324 @@
+// Border modes for image upsampling (see tconv/resample/border.hpp).
+#include "tconv/resample/border.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/index_math.hpp"
+#include "core/padding.hpp"
+#include "core/parallel.hpp"
+#include "core/plan.hpp"
+#include "resample/axis_table.hpp"
+#include "tconv/core/error.hpp"
+
+namespace tconv {
+
+std::string_view to_string(Border border) noexcept {
+  switch (border) {
+    case Border::kZero: return "zero";
+    case Border::kReplicate: return "replicate";
+    case Border::kReflect: return "reflect";
+    case Border::kNormalize: return "normalize";
+  }
+  return "?";
+}
+
+std::optional<Border> parse_border(std::string_view name) noexcept {
+  for (auto b : {Border::kZero, Border::kReplicate, Border::kReflect, Border::kNormalize})
+    if (name == to_string(b)) return b;
+  return std::nullopt;
+}
+
+namespace {
+
+struct Margins {
+  int begin = 0;
+  int end = 0;
+};
+
+// Input pixels reach output o through o + pad_begin == i * s + t * d with
+// t in [0, k), so outputs [0, out) read inputs
+//   i in [ceil((pad_begin - d (k - 1)) / s), floor((out - 1 + pad_begin) / s)].
+Margins margins(int in, int out, int k, int s, int d, int pad_begin) {
+  const std::int64_t lo = -detail::floor_div(-(pad_begin - std::int64_t{d} * (k - 1)), s);
+  const std::int64_t hi = detail::floor_div(std::int64_t{out} - 1 + pad_begin, s);
+  return {static_cast<int>(std::max<std::int64_t>(0, -lo)),
+          static_cast<int>(std::max<std::int64_t>(0, hi - (in - 1)))};
+}
+
+// Replicate / reflect: the input extended by as many pixels as the kernel
+// reaches beyond each edge, and the op widened to crop the extra output.
+struct Extension {
+  Margins y, x;
+  Shape3 shape{};     // the extended input; empty when no margin is needed
+  ConvParams widened;
+};
+
+Extension extension_of(const ConvTranspose2d& op, const Shape3& src) {
+  const ConvParams r = op.params().resolved(ConvKind::kConvTranspose2d, src);
+  const EdgeMargins m = edge_margins(r, src);
+  Extension e;
+  e.y = {m.begin.h, m.end.h};
+  e.x = {m.begin.w, m.end.w};
+  if (e.y.begin == 0 && e.y.end == 0 && e.x.begin == 0 && e.x.end == 0) return e;
+  e.shape = Shape3{src.c, src.h + e.y.begin + e.y.end, src.w + e.x.begin + e.x.end};
+  e.widened = widen_for_margins(r, m);
+  return e;
+}
+
+}  // namespace
+
+EdgeMargins edge_margins(const ConvParams& params, const Shape3& src) {
+  const ConvParams r = params.resolved(ConvKind::kConvTranspose2d, src);
+  const Shape3 out = r.output_shape(ConvKind::kConvTranspose2d, src);
+  const Margins y = margins(src.h, out.h, r.kernel.h, r.stride.h, r.dilation.h, r.pad_begin.h);
+  const Margins x = margins(src.w, out.w, r.kernel.w, r.stride.w, r.dilation.w, r.pad_begin.w);
+  return {{y.begin, x.begin}, {y.end, x.end}};
+}
+
+ConvParams widen_for_margins(const ConvParams& params, const EdgeMargins& m) {
+  // Each extra input row shifts the output by one stride; crop it back.
+  ConvParams w = params;
+  w.pad_begin = {params.pad_begin.h + m.begin.h * params.stride.h,
+                 params.pad_begin.w + m.begin.w * params.stride.w};
+  w.pad_end = {params.pad_end.h + m.end.h * params.stride.h,
+               params.pad_end.w + m.end.w * params.stride.w};
+  return w;
+}
+
+namespace {
+
+// The border handling of `op` for inputs of one shape, planned once and run
+// on any number of items: the margins and the widened op (replicate,
+// reflect) and the response to an all-ones input (normalize) depend on the
+// shape only, never on the pixels. `threads` is OpOptions::threads for the
+// ops it runs.
+class BorderRunner {
+ public:
+  BorderRunner(const ConvTranspose2d& op, const Shape3& src, Border border, int threads)
+      : base_(&op), run_op_(&op), border_(border), src_(src) {
+    OpOptions options = op.options();
+    options.threads = threads;
+    const bool same_threads = threads == op.options().threads;
+    if (border == Border::kReplicate || border == Border::kReflect) {
+      const Extension e = extension_of(op, src);
+      if (e.shape.elements() > 0) {
+        my_ = e.y;
+        mx_ = e.x;
+        extended_ = e.shape;
+        own(ConvTranspose2d::create(e.widened, op.weights(), options));
+        return;
+      }
+    }
+    if (border == Border::kNormalize)
+      plan_normalized(op, options);
+    else if (!same_threads)
+      own(ConvTranspose2d::create(op.params(), op.weights(), options));
+  }
+
+  BorderRunner(const BorderRunner&) = delete;
+  BorderRunner& operator=(const BorderRunner&) = delete;
+
+  // The shape of the extended input one run() fills (empty when none).
+  [[nodiscard]] const Shape3& extended_shape() const noexcept { return extended_; }
+
+  // Runs one item; `extended` holds extended_shape() floats (the caller's,
+  // so a thread reuses it across items).
+  void run(ConstTensorView src, TensorView dst, std::span<float> extended) const {
+    if (extended_.elements() > 0) {
+      const TensorView ext{extended.data(), extended_};
+      detail::pad_planes(src, ext, {my_.begin, mx_.begin},
+                         border_ == Border::kReflect ? detail::PadMode::kReflect
+                                                     : detail::PadMode::kReplicate);
+      return run_op_->run(ext, dst);
+    }
+    run_op_->run(src, dst);
+    if (border_ == Border::kNormalize) normalize(dst);
+  }
+
+ private:
+  void own(ConvTranspose2d op) {
+    owned_.emplace(std::move(op));
+    run_op_ = &*owned_;
+  }
+
+  // Normalize runs the op without its bias, divides by the response to an
+  // all-ones input and adds the bias back.
+  void plan_normalized(const ConvTranspose2d& op, const OpOptions& options) {
+    Weights unbiased{op.weights().shape, op.weights().values, {}};
+    own(ConvTranspose2d::create(op.params(), std::move(unbiased), options));
+    Tensor ones(src_);
+    std::fill(ones.span().begin(), ones.span().end(), 1.0f);
+    response_ = run_op_->run(ones.view());
+    const auto resp = response_.span();
+    const float largest = *std::max_element(resp.begin(), resp.end());
+    auto too_small = [&](float v) { return !(v > 0.0f) || v <= 1e-6f * largest; };
+    // Outputs no tap reaches (output_padding rows, kernels smaller than the
+    // stride) have a zero response by construction: they stay zero (plus bias).
+    // Any other non-positive response is an error.
+    unreached_.assign(resp.size(), false);
+    if (std::none_of(resp.begin(), resp.end(), too_small)) return;
+    Weights magnitudes{op.weights().shape, op.weights().values, {}};
+    for (float& v : magnitudes.values) v = v != 0.0f ? 1.0f : 0.0f;
+    const Tensor reach =
+        ConvTranspose2d::create(op.params(), std::move(magnitudes), options).run(ones.view());
+    for (std::size_t i = 0; i < resp.size(); ++i) {
+      if (!too_small(resp[i])) continue;
+      if (reach.span()[i] == 0.0f) {
+        unreached_[i] = true;
+        continue;
+      }
+      const auto index = static_cast<std::int64_t>(i);
+      const Shape3 s = response_.shape();
+      throw InvalidArgument("border normalize: response " + std::to_string(resp[i]) +
+                            " to an all-ones input at (c,y,x) = (" +
+                            std::to_string(index / (std::int64_t{s.h} * s.w)) + "," +
+                            std::to_string(index / s.w % s.h) + "," +
+                            std::to_string(index % s.w) + ") for " + op.params().to_string() +
+                            ": normalize needs a positive response everywhere");
+    }
+  }
+
+  void normalize(TensorView dst) const {
+    const auto& bias = base_->weights().bias;
+    const std::int64_t plane = std::int64_t{dst.shape.h} * dst.shape.w;
+    const auto values = dst.span();
+    const auto resp = response_.span();
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      values[i] = unreached_[i] ? 0.0f : values[i] / resp[i];
+      if (!bias.empty())
+        values[i] += bias[static_cast<std::size_t>(static_cast<std::int64_t>(i) / plane)];
+    }
+  }
+
+  const ConvTranspose2d* base_;     // the caller's op (its bias for normalize)
+  const ConvTranspose2d* run_op_;   // the op that runs: base_ or owned_
+  std::optional<ConvTranspose2d> owned_;
+  Border border_;
+  Shape3 src_;
+  Margins my_, mx_;
+  Shape3 extended_{};         // replicate / reflect with margins
+  Tensor response_;           // normalize
+  std::vector<bool> unreached_;  // normalize
+};
+
+// Bytes a BorderRunner for `src` holds and one of its runs allocates
+// besides dst, with the op's scratch for `threads` threads.
+std::int64_t border_scratch(const ConvTranspose2d& op, const Shape3& src, Border border,
+                            int threads, std::int64_t runs_at_once) {
+  const Shape3 out = op.output_shape(src);
+  const std::int64_t weights = static_cast<std::int64_t>(op.weights().values.size()) * 4;
+  std::int64_t per_run = op.scratch_bytes(src, threads);
+  std::int64_t planned = 0;
+  switch (border) {
+    case Border::kZero: break;
+    case Border::kReplicate:
+    case Border::kReflect: {
+      const Extension e = extension_of(op, src);
+      if (e.shape.elements() == 0) break;
+      // The widened op (a copy of the weights) runs on the extended input.
+      OpOptions options = op.options();
+      options.threads = threads;
+      const ConvTranspose2d widened = ConvTranspose2d::create(e.widened, op.weights(), options);
+      per_run = e.shape.elements() * 4 + widened.scratch_bytes(e.shape);
+      planned = weights;
+      break;
+    }
+    case Border::kNormalize:
+      // The unbiased op's weights, the all-ones input, the response, the
+      // reach of a zero response and the mask.
+      planned = 2 * weights + src.elements() * 4 + out.elements() * 8 + out.elements() / 8;
+      break;
+  }
+  return planned + per_run * runs_at_once;
+}
+
+// Items to run side by side, one thread each, for a batch of `count`: the
+// whole batch is split over the threads when each thread gets several items
+// (a thread hand-off per item costs more than a small item), otherwise each
+// item runs on every thread in turn.
+int batch_threads(const ConvTranspose2d& op, std::int64_t count) {
+  const int threads = detail::thread_count(op.options().threads, count);
+  return count >= 4 * std::int64_t{threads} ? threads : 1;
+}
+
+}  // namespace
+
+void run_with_border(const ConvTranspose2d& op, ConstTensorView src, TensorView dst,
+                     Border border) {
+  const Shape3 expected = op.output_shape(src.shape);
+  if (dst.shape != expected)
+    throw ShapeMismatch("conv_transpose2d output " + to_string(dst.shape) + ": expected " +
+                        to_string(expected) + " for input " + to_string(src.shape));
+  const BorderRunner runner(op, src.shape, border, op.options().threads);
+  std::vector<float> extended(static_cast<std::size_t>(runner.extended_shape().elements()));
+  runner.run(src, dst, extended);
+}
+
+std::int64_t run_with_border_scratch_bytes(const ConvTranspose2d& op, const Shape3& src,
+                                           Border border) {
+  return border_scratch(op, src, border, op.options().threads, 1);
+}
+
+void run_batch_with_border(const ConvTranspose2d& op, std::span<const float> src,
+                           const Shape3& item, std::span<float> dst, Border border) {
+  const Shape3 out = op.output_shape(item);
+  const auto in_size = static_cast<std::size_t>(item.elements());
+  const auto out_size = static_cast<std::size_t>(out.elements());
+  const std::size_t count = in_size == 0 ? 0 : src.size() / in_size;
+  if (in_size == 0 || src.size() != count * in_size || dst.size() != count * out_size)
+    throw ShapeMismatch("conv_transpose2d batch of " + std::to_string(src.size()) + " -> " +
+                        std::to_string(dst.size()) + " values: needs whole items of " +
+                        to_string(item) + " -> " + to_string(out));
+  if (count == 0) return;
+  detail::check_output_elements(ConvKind::kConvTranspose2d, op.params(), out, op.options());
+  const int parts = batch_threads(op, static_cast<std::int64_t>(count));
+  const BorderRunner runner(op, item, border, parts > 1 ? 1 : op.options().threads);
+  const auto extended_size = static_cast<std::size_t>(runner.extended_shape().elements());
+  // One scratch input per part, allocated before any thread starts, so the
+  // threads never allocate (and never throw).
+  std::vector<float> extended(extended_size * static_cast<std::size_t>(parts));
+  auto run_items = [&](std::size_t begin, std::size_t end, int part) {
+    const std::span<float> scratch{extended.data() + extended_size * static_cast<std::size_t>(part),
+                                   extended_size};
+    for (std::size_t b = begin; b < end; ++b)
+      runner.run({src.data() + b * in_size, item}, {dst.data() + b * out_size, out}, scratch);
+  };
+  if (parts == 1) return run_items(0, count, 0);
+  // Part t takes the contiguous items [count t / parts, count (t + 1) / parts);
+  // each item runs whole on one thread, so the result is the same for any split.
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  detail::parallel_for(parts, [&](int t) {
+    try {
+      run_items(count * static_cast<std::size_t>(t) / static_cast<std::size_t>(parts),
+                count * static_cast<std::size_t>(t + 1) / static_cast<std::size_t>(parts), t);
+    } catch (...) {
+      const std::lock_guard<std::mutex> lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+    }
+  });
+  if (failure) std::rethrow_exception(failure);
+}
+
+std::int64_t run_batch_with_border_scratch_bytes(const ConvTranspose2d& op, const Shape3& item,
+                                                 std::int64_t count, Border border) {
+  const int parts = batch_threads(op, count);
+  return border_scratch(op, item, border, parts > 1 ? 1 : op.options().threads, parts);
+}
+
+Tensor run_with_border(const ConvTranspose2d& op, ConstTensorView src, Border border) {
+  const Shape3 shape = op.output_shape(src.shape);
+  detail::check_output_elements(ConvKind::kConvTranspose2d, op.params(), shape, op.options());
+  Tensor dst(shape);
+  run_with_border(op, src, dst.view(), border);
+  return dst;
+}
+
+}  // namespace tconv

@@ -1,0 +1,120 @@
+// Interpolation weight factories (see tconv/resample/factories.hpp for the geometry).
+#include "tconv/resample/factories.hpp"
+
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+#include "tconv/core/error.hpp"
+
+namespace tconv {
+
+std::string_view to_string(Interpolation kind) noexcept {
+  switch (kind) {
+    case Interpolation::kNearest: return "nearest";
+    case Interpolation::kBilinear: return "bilinear";
+    case Interpolation::kBicubic: return "bicubic";
+    case Interpolation::kLanczos3: return "lanczos3";
+  }
+  return "?";
+}
+
+std::optional<Interpolation> parse_interpolation(std::string_view name) noexcept {
+  for (auto kind : {Interpolation::kNearest, Interpolation::kBilinear, Interpolation::kBicubic,
+                    Interpolation::kLanczos3})
+    if (name == to_string(kind)) return kind;
+  return std::nullopt;
+}
+
+namespace {
+
+// Support radius in input pixels.
+int radius_x2(Interpolation kind) {
+  switch (kind) {
+    case Interpolation::kNearest: return 1;
+    case Interpolation::kBilinear: return 2;
+    case Interpolation::kBicubic: return 4;
+    case Interpolation::kLanczos3: return 6;
+  }
+  return 2;
+}
+
+double sinc(double x) {
+  if (x == 0.0) return 1.0;
+  const double px = std::numbers::pi * x;
+  return std::sin(px) / px;
+}
+
+double kernel_value(Interpolation kind, double u) {
+  const double a = std::abs(u);
+  switch (kind) {
+    case Interpolation::kNearest: return a < 0.5 ? 1.0 : 0.0;
+    case Interpolation::kBilinear: return a < 1.0 ? 1.0 - a : 0.0;
+    case Interpolation::kBicubic: {
+      constexpr double kA = -0.5;  // Keys' parameter (MATLAB, PIL); cv::resize uses -0.75
+      if (a <= 1.0) return ((kA + 2.0) * a - (kA + 3.0)) * a * a + 1.0;
+      if (a < 2.0) return ((kA * a - 5.0 * kA) * a + 8.0 * kA) * a - 4.0 * kA;
+      return 0.0;
+    }
+    case Interpolation::kLanczos3: return a < 3.0 ? sinc(u) * sinc(u / 3.0) : 0.0;
+  }
+  return 0.0;
+}
+
+}  // namespace
+
+// One axis: taps t in [0, k), output o receives input i through tap t iff
+// o + pad == i * f + t, so output phase r = o mod f uses the taps with
+// t == (r + pad) mod f; each such set is normalised to sum 1.
+Taps1d interpolation_taps(Interpolation kind, int f) {
+  if (f < 1 || f > kMaxFactor)
+    throw InvalidArgument("upsampler factor " + std::to_string(f) + ": factor must be in [1, " +
+                          std::to_string(kMaxFactor) + "]");
+  // Largest k with k == f (mod 2) and k - 1 < 2 f R, i.e. k <= 2 f R.
+  int k = f * radius_x2(kind);
+  if ((k - f) % 2 != 0) --k;
+  Taps1d taps;
+  taps.pad = (k - f) / 2;
+  taps.weights.resize(static_cast<std::size_t>(k));
+  for (int t = 0; t < k; ++t) {
+    const double u = (t + 0.5 - taps.pad - 0.5 * f) / f;
+    taps.weights[static_cast<std::size_t>(t)] = kernel_value(kind, u);
+  }
+  for (int phase = 0; phase < f; ++phase) {
+    double sum = 0.0;
+    for (int t = phase; t < k; t += f) sum += taps.weights[static_cast<std::size_t>(t)];
+    if (sum != 0.0)
+      for (int t = phase; t < k; t += f) taps.weights[static_cast<std::size_t>(t)] /= sum;
+  }
+  return taps;
+}
+
+Layer make_upsampler(Interpolation kind, Size2 factor, int channels) {
+  if (factor.h < 1 || factor.w < 1 || factor.h > kMaxFactor || factor.w > kMaxFactor)
+    throw InvalidArgument("upsampler factor " + to_string(factor) + ": factor must be in [1, " +
+                          std::to_string(kMaxFactor) + "]");
+  if (channels < 1 || channels > kMaxChannels)
+    throw InvalidArgument("upsampler channels " + std::to_string(channels) +
+                          ": must be in [1, " + std::to_string(kMaxChannels) + "]");
+  const Taps1d th = interpolation_taps(kind, factor.h);
+  const Taps1d tw = interpolation_taps(kind, factor.w);
+  const int kh = static_cast<int>(th.weights.size());
+  const int kw = static_cast<int>(tw.weights.size());
+
+  Layer layer;
+  ConvParams& p = layer.params;
+  p.in_channels = p.out_channels = p.groups = channels;
+  p.kernel = {kh, kw};
+  p.stride = factor;
+  p.pad_begin = p.pad_end = {th.pad, tw.pad};
+
+  layer.weights.shape = {channels, 1, kh, kw};
+  std::vector<float>& values = layer.weights.values;
+  values.reserve(static_cast<std::size_t>(layer.weights.shape.elements()));
+  for (int c = 0; c < channels; ++c)
+    for (double wy : th.weights)
+      for (double wx : tw.weights) values.push_back(static_cast<float>(wy * wx));
+  return layer;
+}
+
+}  // namespace tconv
