@@ -130,8 +130,8 @@ std::optional<Interpolation> interpolation_of(const LayerFlags& f) {
   return kind;
 }
 
-Layer make_layer(const LayerFlags& f, int channels) {
-  const Size2 scale = scale_of(f);
+LayerSource::LayerSource(const LayerFlags& f) : scale_(scale_of(f)) {
+  const Size2 scale = scale_;
   if (f.weights.empty()) {
     for (const auto& [value, flag] :
          {std::pair{&f.bias, "--bias"}, std::pair{&f.padding, "--padding"},
@@ -139,13 +139,14 @@ Layer make_layer(const LayerFlags& f, int channels) {
           std::pair{&f.output_size, "--output-size"}})
       if (!value->empty()) throw UsageError(std::string(flag) + " applies only with --weights");
     if (f.groups != 1) throw UsageError("--groups applies only with --weights");
-    return make_upsampler(*interpolation_of(f), scale, channels);
+    interpolation_ = interpolation_of(f);
+    return;
   }
   if (!f.kernel.empty()) throw UsageError("--kernel and --weights exclude each other");
   if (!f.scale_given) throw UsageError("--weights needs -s, the stride of the layer");
 
   NpyArray w = read_npy(f.weights);
-  Layer layer;
+  Layer& layer = weights_layer_;
   layer.weights.shape = shape4_of(w, f.weights);
   layer.weights.values = std::move(w.values);
   if (!f.bias.empty()) {
@@ -175,8 +176,13 @@ Layer make_layer(const LayerFlags& f, int channels) {
   } catch (const InvalidArgument& e) {
     throw UsageError(e.what());
   }
-  (void)channels;  // the op checks the input's channels against in_channels when it runs
-  return layer;
 }
+
+Layer LayerSource::layer(int channels) const {
+  if (interpolation_) return make_upsampler(*interpolation_, scale_, channels);
+  return weights_layer_;  // the op checks the input's channels against in_channels when it runs
+}
+
+Layer make_layer(const LayerFlags& flags, int channels) { return LayerSource(flags).layer(channels); }
 
 }  // namespace tconv::app

@@ -51,10 +51,31 @@ void add_layer_flags(CLI::App& cmd, LayerFlags& flags);
 /// Throws UsageError for an unknown name.
 [[nodiscard]] std::optional<Interpolation> interpolation_of(const LayerFlags& flags);
 
-/// The layer the flags describe, for an input with `channels` channels:
-/// the interpolation kernel by the scale, or the raw weights (read from
-/// .npy) with the geometry flags. Throws UsageError for contradictory or
-/// malformed flags, tconv errors for rule violations and unreadable files.
+/// The layer the flags describe, with its files read once: construction
+/// checks the flags and reads --weights and --bias; layer() then gives the
+/// layer for an input of any channel count without touching the disk
+/// again (a batch plans each kind of image from it). Throws UsageError for
+/// contradictory or malformed flags, tconv errors for rule violations and
+/// unreadable files.
+class LayerSource {
+ public:
+  explicit LayerSource(const LayerFlags& flags);
+  /// The interpolation kernel by the scale for `channels` channels, or a
+  /// copy of the raw weights with the geometry flags (whose input channels
+  /// the op checks when it runs). Throws InvalidArgument as make_upsampler().
+  [[nodiscard]] Layer layer(int channels) const;
+  /// The interpolation kernel, or nullopt with --weights.
+  [[nodiscard]] const std::optional<Interpolation>& interpolation() const noexcept {
+    return interpolation_;
+  }
+
+ private:
+  Size2 scale_{};
+  std::optional<Interpolation> interpolation_;
+  Layer weights_layer_;  // --weights
+};
+
+/// LayerSource(flags).layer(channels): for commands that need one layer.
 [[nodiscard]] Layer make_layer(const LayerFlags& flags, int channels);
 
 /// The model named by --model, loaded and validated with `options` for its

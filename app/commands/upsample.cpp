@@ -15,10 +15,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "batch/batch.hpp"
 #include "batch/batch_runner.hpp"
@@ -37,6 +40,7 @@
 #include "tconv/io/npy.hpp"
 #include "tconv/model/model.hpp"
 #include "tconv/resample/border.hpp"
+#include "tconv/resample/image_upsampler.hpp"
 #include "tconv/resample/resample.hpp"
 
 namespace tconv::app {
@@ -52,6 +56,88 @@ OpOptions op_options(const UpsampleOptions& opt) {
   options.threads = opt.threads;
   return options;
 }
+
+// What a batch plans once and every item reuses: the model (loaded once,
+// its threads given per run), the layer (its --weights and --bias read
+// once), and one planned op per kind of input, made for the first input of
+// that kind. Jobs share it; a plan that fails (an --impl that does not
+// apply to this kind) is not kept, so each such input fails with its own line.
+class BatchPlans {
+ public:
+  explicit BatchPlans(const UpsampleOptions& opt)
+      : opt_(opt), model_(load_model(opt.layer, op_options(opt))) {
+    if (!model_) {
+      border_ = border_of(opt.layer, Border::kReplicate);
+      layer_.emplace(opt.layer);
+      // The flags' rules, checked once before any file is touched so a bad
+      // flag is one usage error, not one per input. The channel count only
+      // matters for interpolation kernels, whose rules do not depend on it;
+      // --impl is left to the images, as whether an impl applies depends on them.
+      Layer layer = layer_->layer(3);
+      (void)ConvTranspose2d::create(layer.params, std::move(layer.weights), OpOptions{});
+    }
+  }
+
+  [[nodiscard]] const Model* model() const { return model_ ? &*model_ : nullptr; }
+  [[nodiscard]] const std::optional<Interpolation>& interpolation() const {
+    return layer_->interpolation();
+  }
+  [[nodiscard]] const LayerSource& layer() const { return *layer_; }
+
+  // The upsampler for images of `kind`; `interleaved_allowed` as
+  // ImageUpsamplerOptions (false when the output format cannot store the
+  // input's samples).
+  const ImageUpsampler& upsampler(const ImageKind& kind, bool interleaved_allowed) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    const auto key = std::tuple{kind.channels, static_cast<int>(kind.sample), interleaved_allowed};
+    auto& slot = upsamplers_[key];
+    if (!slot) {
+      Layer layer = layer_->layer(kind.channels);
+      ImageUpsamplerSpec spec{std::move(layer), layer_->interpolation(), border_, opt_.image.linear};
+      ImageUpsamplerOptions options;
+      options.force_impl = opt_.force_impl;
+      options.interleaved_allowed = interleaved_allowed;
+      options.max_output_elements = std::min(
+          std::min(opt_.image.max_output_pixels, Tensor::kMaxElements) * spec.layer.params.out_channels,
+          Tensor::kMaxElements);
+      try {
+        slot = std::make_unique<ImageUpsampler>(ImageUpsampler::create(std::move(spec), kind, options));
+      } catch (...) {
+        upsamplers_.erase(key);
+        throw;
+      }
+    }
+    return *slot;
+  }
+
+  // The op for .npy inputs of `channels` channels (border zero unless --border).
+  const ConvTranspose2d& numeric_op(int channels, int threads) {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    auto& slot = numeric_ops_[channels];
+    if (!slot) {
+      Layer layer = layer_->layer(channels);
+      try {
+        OpOptions options = op_options(opt_);
+        options.threads = threads;  // one share for the whole batch
+        slot = std::make_unique<ConvTranspose2d>(
+            ConvTranspose2d::create(layer.params, std::move(layer.weights), options));
+      } catch (...) {
+        numeric_ops_.erase(channels);
+        throw;
+      }
+    }
+    return *slot;
+  }
+
+ private:
+  const UpsampleOptions& opt_;
+  std::optional<Model> model_;
+  std::optional<LayerSource> layer_;
+  Border border_ = Border::kReplicate;
+  std::mutex mutex_;
+  std::map<std::tuple<int, int, bool>, std::unique_ptr<ImageUpsampler>> upsamplers_;
+  std::map<int, std::unique_ptr<ConvTranspose2d>> numeric_ops_;
+};
 
 // The samples of `raw` as T (std::uint8_t, std::uint16_t or float; const for input).
 template <typename T>
@@ -174,7 +260,7 @@ void run_numeric_model(const UpsampleOptions& opt, const Model& model,
   NpyOutput y = allocate_npy_output(std::move(header), out_shape.elements() * n);
   const auto out_size = static_cast<std::size_t>(out_shape.elements());
   for (std::int64_t b = 0; b < n; ++b) {
-    const Tensor out = model.run_network({x.values.data() + b * item.elements(), item});
+    const Tensor out = model.run_network({x.values.data() + b * item.elements(), item}, opt.threads);
     std::copy(out.span().begin(), out.span().end(),
               y.values.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(b) * out_size));
   }
@@ -183,7 +269,8 @@ void run_numeric_model(const UpsampleOptions& opt, const Model& model,
 }
 
 void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
-                 const OutputTarget& output, const Model* model) {
+                 const OutputTarget& output, BatchPlans& plans) {
+  const Model* model = plans.model();
   if (output.format != "npy")
     throw UsageError("-o " + output.name() + ": a .npy input writes a .npy output");
   const NpyArray x = parse_npy(bytes, opt.input);
@@ -199,9 +286,7 @@ void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> byte
                     static_cast<int>(x.shape[rank - 1])};
   if (model != nullptr) return run_numeric_model(opt, *model, bytes, x, item, n, output);
 
-  Layer layer = make_layer(opt.layer, item.c);
-  const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights),
-                                                     op_options(opt));
+  const ConvTranspose2d& op = plans.numeric_op(item.c, opt.threads);
   const Border border = border_of(opt.layer, Border::kZero);
   const Shape3 out_shape = op.output_shape(item);
   check_output(opt.input, output, opt.overwrite);
@@ -275,7 +360,8 @@ MemoryPlan image_memory_plan(const Shape3& in, SampleType type, const Shape3& ou
 }
 
 void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
-               const OutputTarget& output, const Model* model) {
+               const OutputTarget& output, BatchPlans& plans) {
+  const Model* model = plans.model();
   const auto format = format_from_extension(output.format);
   if (!format)
     throw UsageError("-o " + output.name() +
@@ -301,7 +387,7 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
                                    {{"model", model->planned_peak_bytes(gray)}}),
                  opt.image.max_memory);
   } else {
-    const Layer geometry = make_layer(opt.layer, 1);
+    const Layer geometry = plans.layer().layer(1);
     geometry.params.validate(ConvKind::kConvTranspose2d);
     const Shape3 planned = geometry.params.output_shape(
         ConvKind::kConvTranspose2d, {geometry.params.in_channels, shown.h, shown.w});
@@ -338,7 +424,7 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
     check_output(opt.input, output, opt.overwrite);
     Image image = to_planar(raw);
     raw = RawImage();
-    Image result{model->upsample(image.pixels.view()), image.type};
+    Image result{model->upsample(image.pixels.view(), opt.threads), image.type};
     image.pixels = Tensor();
     lap("upsample (model)");
     auto encoded = encode_planar(result, *format, encode, output.name());
@@ -352,71 +438,57 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
     return;
   }
 
-  Layer layer = make_layer(opt.layer, raw.channels);
-  OpOptions options = op_options(opt);
-  options.max_output_elements =
-      std::min(std::min(opt.image.max_output_pixels, Tensor::kMaxElements) * layer.params.out_channels,
-               Tensor::kMaxElements);
-  const ConvTranspose2d op = ConvTranspose2d::create(layer.params, std::move(layer.weights), options);
-  const Border border = border_of(opt.layer, Border::kReplicate);
-  const Shape3 out_shape = op.output_shape(raw.shape());
+  // The layer, its border and the path (interleaved samples or planar
+  // float) were planned for this kind of image once; the interleaved path
+  // needs an output format that stores the input's samples.
+  const ImageUpsampler& upsampler =
+      plans.upsampler({raw.channels, raw.type}, can_store(*format, raw.type));
+  const Shape3 out_shape = upsampler.output_shape({raw.height, raw.width});
   if (out_shape.c != 1 && out_shape.c != 3 && out_shape.c != 4)
     throw UsageError("--weights " + opt.layer.weights + ": " + std::to_string(out_shape.c) +
                      " output channels cannot be stored as an image (1, 3 or 4)");
-  if (out_shape.elements() > op.options().max_output_elements)
+  const std::int64_t max_samples =
+      std::min(std::min(opt.image.max_output_pixels, Tensor::kMaxElements) * out_shape.c,
+               Tensor::kMaxElements);
+  if (out_shape.elements() > max_samples)
     throw LimitExceeded("output " + describe(out_shape, raw.type) + ": more than " +
-                        std::to_string(op.options().max_output_elements) + " samples");
+                        std::to_string(max_samples) + " samples");
   check_output(opt.input, output, opt.overwrite);
 
-  // Fused path: an interpolation kernel on an image without alpha goes from
-  // decoded samples to encoded samples, interleaved, with no planar float image.
-  const auto kind = interpolation_of(opt.layer);
-  const bool fused = kind && opt.force_impl.empty() && raw.channels != 4 && !opt.image.linear &&
-                     border != Border::kNormalize && can_store(*format, raw.type);
+  const bool interleaved = upsampler.interleaved();
   check_memory(opt.input,
-               image_memory_plan(raw.shape(), raw.type, out_shape, fused,
+               image_memory_plan(raw.shape(), raw.type, out_shape, interleaved,
                                  {{"planar output", out_shape.elements() * 4},
-                                  {"scratch", run_with_border_scratch_bytes(op, raw.shape(), border)}}),
+                                  {"scratch", upsampler.scratch_bytes({raw.height, raw.width},
+                                                                      opt.threads)}}),
                opt.image.max_memory);
   std::vector<unsigned char> encoded;
-  if (fused) {
+  if (interleaved) {
     RawImage result{out_shape.h, out_shape.w, raw.channels, raw.type, {}};
-    const std::size_t sample = raw.type == SampleType::kU8 ? 1 : raw.type == SampleType::kU16 ? 2 : 4;
-    result.bytes.resize(static_cast<std::size_t>(out_shape.elements()) * sample);
-    const Size2 factor = scale_of(opt.layer);
+    result.bytes.resize(static_cast<std::size_t>(out_shape.elements()) * sample_bytes(raw.type));
     switch (raw.type) {
       case SampleType::kU8:
-        upsample_interleaved(*kind, factor, border, view_of<const std::uint8_t>(raw),
-                             view_of<std::uint8_t>(result), opt.threads);
+        upsampler.run(view_of<const std::uint8_t>(raw), view_of<std::uint8_t>(result), opt.threads);
         break;
       case SampleType::kU16:
-        upsample_interleaved(*kind, factor, border, view_of<const std::uint16_t>(raw),
-                             view_of<std::uint16_t>(result), opt.threads);
+        upsampler.run(view_of<const std::uint16_t>(raw), view_of<std::uint16_t>(result),
+                      opt.threads);
         break;
       case SampleType::kF32:
-        upsample_interleaved(*kind, factor, border, view_of<const float>(raw),
-                             view_of<float>(result), opt.threads);
+        upsampler.run(view_of<const float>(raw), view_of<float>(result), opt.threads);
         break;
     }
     raw = RawImage();  // lower peak memory
-    lap("upsample (fused path)");
+    lap("upsample (interleaved)");
     encoded = encode_raw(result, *format, encode);
   } else {
     Image image = to_planar(raw);
     raw = RawImage();
-    // Integer samples are sRGB-encoded; float samples are taken as linear already.
-    const bool linear = opt.image.linear && image.type != SampleType::kF32;
-    if (opt.image.linear && !linear)
+    if (opt.image.linear && image.type == SampleType::kF32)
       spdlog::info("{}: float samples are taken as linear light already", opt.input);
-    if (linear) srgb_to_linear(image.pixels);
-    // Colour is interpolated premultiplied, so transparent pixels add no colour.
-    const bool alpha = image.has_alpha() && out_shape.c == 4;
-    if (alpha) premultiply_alpha(image.pixels);
-    Image result{run_with_border(op, image.pixels.view(), border), image.type};
-    image.pixels = Tensor();  // lower peak memory
-    if (alpha) unpremultiply_alpha(result.pixels);
-    if (linear) linear_to_srgb(result.pixels);
-    lap("upsample");
+    // Linear light and premultiplied alpha are the upsampler's (planned).
+    Image result{upsampler.run(std::move(image.pixels), opt.threads), image.type};
+    lap("upsample (planar)");
     encoded = encode_planar(result, *format, encode, output.name());
   }
   if (!opt.image.strip)
@@ -430,8 +502,8 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
                       .count();
   spdlog::info("{} ({}) -> {} ({}) in {:.0f} ms", opt.input, input_description, output.name(),
                wxh_text({out_shape.h, out_shape.w}), ms);
-  spdlog::debug("{} with {}, border {}", op.params().to_string(),
-                fused ? std::string_view("the fused interleaved path") : op.impl_name(), to_string(border));
+  spdlog::debug("{} with {} ({}), border {}", upsampler.problem(), upsampler.impl_name(),
+                interleaved ? "interleaved" : "planar", to_string(upsampler.border()));
 }
 
 // The encoding of one item's output: --format, else the output file's
@@ -462,17 +534,6 @@ std::string output_format(const UpsampleOptions& opt, const fs::path& output, bo
   return *wanted;
 }
 
-
-// Checks the layer flags once, before any file is touched, so a bad flag is
-// one usage error instead of one per input. The channel count only matters
-// for interpolation kernels, whose rules do not depend on it; --impl is left
-// out because whether an impl applies depends on the input.
-void check_layer_flags(const UpsampleOptions& opt) {
-  if (!opt.layer.model.empty()) return;  // load_model() checks --model and its conflicts
-  (void)border_of(opt.layer, Border::kZero);
-  Layer layer = make_layer(opt.layer, 3);
-  (void)ConvTranspose2d::create(layer.params, std::move(layer.weights), OpOptions{});
-}
 
 // The output extension a file's bytes call for (a PNG named scan.dat
 // becomes scan_x2.png), from its first bytes.
@@ -639,15 +700,14 @@ void run_upsample(const UpsampleOptions& opt) {
   RunnerOptions runner;
   runner.progress = parse_progress(b.progress);
   runner.fail_fast = b.fail_fast;
-  check_layer_flags(opt);
-  std::optional<Model> model = load_model(opt.layer, op_options(opt));
-  if (model) {
+  BatchPlans plans(opt);
+  if (const Model* model = plans.model()) {
     spdlog::debug("--model {}: x{}, colour {}, residual {}, {:.0f} multiply-adds per input pixel",
                   opt.layer.model, model->scale(), to_string(model->color()),
                   to_string(model->residual()), model->macs_per_pixel());
     for (const std::string& line : model->describe()) spdlog::debug("  layer {}", line);
   }
-  const BatchPlan plan = plan_batch(batch_spec(opt, model ? &*model : nullptr));
+  const BatchPlan plan = plan_batch(batch_spec(opt, plans.model()));
   if (!plan.outputs_not_inputs.empty())
     spdlog::info("{} file(s) such as {} are outputs of other inputs of this batch (by --name), "
                  "not inputs",
@@ -676,9 +736,6 @@ void run_upsample(const UpsampleOptions& opt) {
     UpsampleOptions base = opt;
     base.batch = {};
     base.threads = threads;
-    // The model's convolutions were planned for opt.threads; plan them again
-    // for the per-image share of the cores.
-    if (model && threads != opt.threads) model = load_model(opt.layer, op_options(base));
     const auto work = [&](const BatchItem& item) {
       if (!item.error.empty()) throw InputError(item.error);
       ItemResult result;
@@ -699,9 +756,9 @@ void run_upsample(const UpsampleOptions& opt) {
                                 plan.output_dir};
       try {
         if (numeric)
-          run_numeric(one, bytes, output, model ? &*model : nullptr);
+          run_numeric(one, bytes, output, plans);
         else
-          run_image(one, bytes, output, model ? &*model : nullptr);
+          run_image(one, bytes, output, plans);
       } catch (const OutputExists&) {
         // Another run on the same folder wrote it meanwhile.
         if (b.skip_existing) return skipped();

@@ -5,11 +5,12 @@
 #include <string>
 
 #include "tconv/core/tensor.hpp"
+#include "tconv/resample/image_upsampler.hpp"
 
 namespace tconv::app {
 
-/// Sample type of an image file.
-enum class SampleType { kU8, kU16, kF32 };
+/// Sample type of an image file: the library's (tconv/resample/image_upsampler.hpp).
+using tconv::SampleType;
 
 /// "8-bit", "16-bit" or "float".
 [[nodiscard]] const char* to_string(SampleType type) noexcept;
@@ -34,21 +35,6 @@ struct Image {
 [[nodiscard]] inline std::string describe(const Image& image) {
   return describe(image.pixels.shape(), image.type);
 }
-
-/// Multiplies colour channels by alpha (alpha clamped to [0, 1] first) so
-/// that transparent pixels carry no colour into their neighbours.
-void premultiply_alpha(Tensor& pixels);
-/// Divides colour by alpha where alpha > 0 (colour 0 where alpha <= 0).
-void unpremultiply_alpha(Tensor& pixels);
-
-/// sRGB-encoded colour to linear light with the exact sRGB EOTF
-/// (IEC 61966-2-1: v / 12.92 up to 0.04045, ((v + 0.055) / 1.055)^2.4 above),
-/// extended to negative values as an odd function. Alpha (channel 4 of 4)
-/// is left as it is.
-void srgb_to_linear(Tensor& pixels);
-/// The inverse of srgb_to_linear (12.92 v up to 0.0031308,
-/// 1.055 v^(1/2.4) - 0.055 above, odd for negative values); alpha untouched.
-void linear_to_srgb(Tensor& pixels);
 
 /// Checks that every value is finite, so NaN/Inf never turn silently into
 /// black pixels. Throws InputError naming the count and the first position.

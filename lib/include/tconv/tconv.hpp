@@ -2,7 +2,8 @@
 //
 // The headers are grouped by job, as the sources are (docs/library.md):
 //   core/      tensors, ConvParams, ConvTranspose2d, Conv2d, errors, PyTorch settings
-//   resample/  interpolation layers, borders, interleaved image upsampling
+//   resample/  interpolation layers, borders, the image upsampler (one planned
+//              op for "upsample an image"), interleaved image upsampling
 //   model/     learned upsamplers (model files, their writer)
 //   io/        .npy and safetensors
 //   sr/        the super-resolution kit: MATLAB imresize, PSNR / SSIM, the
@@ -21,6 +22,7 @@
 #include "tconv/model/model.hpp"
 #include "tconv/resample/border.hpp"
 #include "tconv/resample/factories.hpp"
+#include "tconv/resample/image_upsampler.hpp"
 #include "tconv/resample/resample.hpp"
 #include "tconv/sr/analysis.hpp"
 #include "tconv/sr/imresize.hpp"

@@ -38,9 +38,11 @@ Shape3 ConvTranspose2d::output_shape(const Shape3& src) const {
 std::int64_t ConvTranspose2d::scratch_bytes(const Shape3& src, int threads) const {
   return detail::scratch_bytes(*plan_, src, threads);
 }
-Tensor ConvTranspose2d::run(ConstTensorView src) const { return detail::run_plan(*plan_, src); }
-void ConvTranspose2d::run(ConstTensorView src, TensorView dst) const {
-  detail::run_plan(*plan_, src, dst);
+Tensor ConvTranspose2d::run(ConstTensorView src, int threads) const {
+  return detail::run_plan(*plan_, src, threads);
+}
+void ConvTranspose2d::run(ConstTensorView src, TensorView dst, int threads) const {
+  detail::run_plan(*plan_, src, dst, threads);
 }
 
 Tensor conv_transpose2d(ConstTensorView src, const ConvParams& params, Weights weights) {
@@ -77,8 +79,12 @@ Shape3 Conv2d::output_shape(const Shape3& src) const {
 std::int64_t Conv2d::scratch_bytes(const Shape3& src, int threads) const {
   return detail::scratch_bytes(*plan_, src, threads);
 }
-Tensor Conv2d::run(ConstTensorView src) const { return detail::run_plan(*plan_, src); }
-void Conv2d::run(ConstTensorView src, TensorView dst) const { detail::run_plan(*plan_, src, dst); }
+Tensor Conv2d::run(ConstTensorView src, int threads) const {
+  return detail::run_plan(*plan_, src, threads);
+}
+void Conv2d::run(ConstTensorView src, TensorView dst, int threads) const {
+  detail::run_plan(*plan_, src, dst, threads);
+}
 
 Tensor conv2d(ConstTensorView src, const ConvParams& params, Weights weights) {
   return Conv2d::create(params, std::move(weights)).run(src);

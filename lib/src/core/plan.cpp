@@ -2,6 +2,7 @@
 #include "core/plan.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <memory>
 #include <utility>
@@ -13,6 +14,9 @@
 namespace tconv::detail {
 
 namespace {
+
+// Every make_plan() call, for tests of planning once (plans_made()).
+std::atomic<std::int64_t> g_plans_made{0};
 
 std::string op_name(ConvKind kind) { return std::string(to_string(kind)); }
 
@@ -91,9 +95,10 @@ Scratch scratch_of(const Plan& plan, const Problem& pb, int requested_threads) {
 // static bands, one per thread, each with its own 64-byte aligned workspace.
 // Every item is computed whole by one thread, so the result does not depend
 // on the split.
-void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorView dst) {
+void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorView dst,
+             int thread_option) {
   const Impl& impl = *plan.impl;
-  const Scratch scratch = scratch_of(plan, pb, plan.options.threads);
+  const Scratch scratch = scratch_of(plan, pb, thread_option);
   const std::int64_t items = scratch.items;
   const int threads = scratch.threads;
   const std::size_t shared_size = scratch.shared_size;
@@ -139,6 +144,7 @@ Plan make_plan(ConvKind kind, const ConvParams& params, Weights weights, const O
     throw InvalidArgument(op_name(kind) + " threads " + std::to_string(options.threads) +
                           ": must be in [0, 256] (0: all cores)");
   Plan plan;
+  g_plans_made.fetch_add(1, std::memory_order_relaxed);
   plan.kind = kind;
   plan.params = params;
   plan.impl = &select_impl(kind, params, options.force_impl);
@@ -153,14 +159,29 @@ std::int64_t scratch_bytes(const Plan& plan, const Shape3& src, int threads) {
           .total());
 }
 
-Tensor run_plan(const Plan& plan, ConstTensorView src) {
+namespace {
+
+// The threads of one run: OpOptions::threads' rule, negative for the plan's.
+int run_threads(const Plan& plan, int threads) {
+  if (threads < 0) return plan.options.threads;
+  if (threads > 256)
+    throw InvalidArgument(op_name(plan.kind) + " threads " + std::to_string(threads) +
+                          ": must be in [0, 256] (0: all cores)");
+  return threads;
+}
+
+}  // namespace
+
+Tensor run_plan(const Plan& plan, ConstTensorView src, int threads) {
+  const int thread_option = run_threads(plan, threads);
   const Problem pb = make_problem(plan, src.shape);
   Tensor dst(pb.dst);
-  execute(plan, pb, src, dst.view());
+  execute(plan, pb, src, dst.view(), thread_option);
   return dst;
 }
 
-void run_plan(const Plan& plan, ConstTensorView src, TensorView dst) {
+void run_plan(const Plan& plan, ConstTensorView src, TensorView dst, int threads) {
+  const int thread_option = run_threads(plan, threads);
   const Problem pb = make_problem(plan, src.shape);
   if (dst.shape != pb.dst)
     throw ShapeMismatch(op_name(plan.kind) + " output " + to_string(dst.shape) + ": expected " +
@@ -171,7 +192,9 @@ void run_plan(const Plan& plan, ConstTensorView src, TensorView dst) {
   const float* d_end = dst.data + dst.shape.elements();
   if (s_begin < d_end && d_begin < s_end)
     throw InvalidArgument(op_name(plan.kind) + " output: must not overlap the input");
-  execute(plan, pb, src, dst);
+  execute(plan, pb, src, dst, thread_option);
 }
+
+std::int64_t plans_made() noexcept { return g_plans_made.load(std::memory_order_relaxed); }
 
 }  // namespace tconv::detail

@@ -74,9 +74,15 @@ void check_output_elements(ConvKind kind, const ConvParams& params, const Shape3
 /// shared buffer and per-thread workspaces) on `threads` threads (as
 /// OpOptions::threads; negative: the plan's); throws as run_plan().
 [[nodiscard]] std::int64_t scratch_bytes(const Plan& plan, const Shape3& src, int threads);
-/// Checks src against the plan and the output limit (throws), then allocates and runs.
-[[nodiscard]] Tensor run_plan(const Plan& plan, ConstTensorView src);
+/// Checks src against the plan and the output limit (throws), then
+/// allocates and runs on `threads` threads (as OpOptions::threads, checked
+/// here; negative: the plan's).
+[[nodiscard]] Tensor run_plan(const Plan& plan, ConstTensorView src, int threads = -1);
 /// Checks src and dst (throws), then runs into dst.
-void run_plan(const Plan& plan, ConstTensorView src, TensorView dst);
+void run_plan(const Plan& plan, ConstTensorView src, TensorView dst, int threads = -1);
+
+/// How many plans make_plan() has made in this process (every op creation,
+/// whatever thread): tests check that a batch plans once, not per image.
+[[nodiscard]] std::int64_t plans_made() noexcept;
 
 }  // namespace tconv::detail

@@ -1,9 +1,16 @@
-// Implementation registry: an ordered list per op, as in oneDNN's
-// cpu_deconvolution_list.cpp. Planning walks it and takes the first impl
-// whose predicate accepts the problem and the CPU; the reference closes
-// each list.
+// Implementation registry: an ordered list per op family, as in oneDNN's
+// cpu_deconvolution_list.cpp: conv_transpose2d and conv2d (plan.hpp) and
+// interleaved upsampling per sample type (resample_impls.hpp). Planning
+// walks a list and takes the first impl whose predicate accepts the problem
+// and the CPU (one probe, core/cpu_features.hpp); the reference (the float
+// path for interleaved upsampling) closes each list.
+#include <cstdint>
+#include <limits>
+
 #include "core/cpu_features.hpp"
 #include "impl/impls.hpp"
+#include "impl/resample_impls.hpp"
+#include "impl/upsample_fixed.hpp"
 
 namespace tconv::detail {
 
@@ -60,11 +67,55 @@ constexpr Impl kConv2dImpls[] = {
     {"conv2d_f32_ref", &always, &conv2d_f32_ref},  // must stay last
 };
 
+// Interleaved upsampling: exact integer taps (fixed point), 8-bit SIMD when
+// the taps fit its 16-bit lanes.
+bool any_kernel(const ResampleProblem&) noexcept { return true; }
+bool u8_fixed_avx512(const ResampleProblem& p) noexcept {
+  return cpu_has_avx512() && u8_simd_applicable(p.kind, p.factor, p.channels, 4);
+}
+bool u8_fixed_avx2(const ResampleProblem& p) noexcept {
+  return cpu_has_avx2_fma() && u8_simd_applicable(p.kind, p.factor, p.channels, 2);
+}
+bool u8_fixed(const ResampleProblem& p) noexcept {
+  return fixed_applicable(p.kind, p.factor, std::numeric_limits<std::uint8_t>::max());
+}
+bool u16_fixed(const ResampleProblem& p) noexcept {
+  return fixed_applicable(p.kind, p.factor, std::numeric_limits<std::uint16_t>::max());
+}
+
+constexpr ResampleImpl<std::uint8_t> kU8ResampleImpls[] = {
+    // Best first; ISA-specific entries above their portable fallback.
+    {"upsample_u8_fixed_avx512", &u8_fixed_avx512, &upsample_u8_fixed_avx512},
+    {"upsample_u8_fixed_avx2", &u8_fixed_avx2, &upsample_u8_fixed_avx2},
+    {"upsample_u8_fixed", &u8_fixed, &upsample_u8_fixed},
+    {"upsample_u8_float", &any_kernel, &upsample_u8_float},  // must stay last
+};
+constexpr ResampleImpl<std::uint16_t> kU16ResampleImpls[] = {
+    {"upsample_u16_fixed", &u16_fixed, &upsample_u16_fixed},
+    {"upsample_u16_float", &any_kernel, &upsample_u16_float},  // must stay last
+};
+constexpr ResampleImpl<float> kF32ResampleImpls[] = {
+    {"upsample_f32_float", &any_kernel, &upsample_f32_float},  // must stay last
+};
+
 }  // namespace
 
 std::span<const Impl> impl_list(ConvKind kind) noexcept {
   if (kind == ConvKind::kConvTranspose2d) return kTConv2dImpls;
   return kConv2dImpls;
+}
+
+template <>
+std::span<const ResampleImpl<std::uint8_t>> resample_impl_list() noexcept {
+  return kU8ResampleImpls;
+}
+template <>
+std::span<const ResampleImpl<std::uint16_t>> resample_impl_list() noexcept {
+  return kU16ResampleImpls;
+}
+template <>
+std::span<const ResampleImpl<float>> resample_impl_list() noexcept {
+  return kF32ResampleImpls;
 }
 
 }  // namespace tconv::detail

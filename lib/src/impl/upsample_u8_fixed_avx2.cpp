@@ -14,7 +14,8 @@
 
 #include <cstdint>
 
-#include "resample/upsample_fixed.hpp"
+#include "impl/resample_impls.hpp"
+#include "impl/upsample_fixed.hpp"
 
 namespace tconv::detail {
 
@@ -106,5 +107,11 @@ void vertical(const std::uint16_t* const* rows, const std::uint16_t* weight, int
 }  // namespace
 
 U8Kernels u8_kernels_avx2() noexcept { return {2, &horizontal, &vertical}; }
+
+void upsample_u8_fixed_avx2(const ResampleProblem& p, InterleavedView<const std::uint8_t> src,
+                            InterleavedView<std::uint8_t> dst, int threads) {
+  const U8Kernels kernels = u8_kernels_avx2();
+  upsample_fixed(p.kind, p.factor, p.border, src, dst, threads, &kernels);
+}
 
 }  // namespace tconv::detail

@@ -12,7 +12,8 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "resample/upsample_fixed.hpp"
+#include "impl/resample_impls.hpp"
+#include "impl/upsample_fixed.hpp"
 
 namespace tconv::detail {
 
@@ -114,5 +115,11 @@ void vertical(const std::uint16_t* const* rows, const std::uint16_t* weight, int
 }  // namespace
 
 U8Kernels u8_kernels_avx512() noexcept { return {4, &horizontal, &vertical}; }
+
+void upsample_u8_fixed_avx512(const ResampleProblem& p, InterleavedView<const std::uint8_t> src,
+                            InterleavedView<std::uint8_t> dst, int threads) {
+  const U8Kernels kernels = u8_kernels_avx512();
+  upsample_fixed(p.kind, p.factor, p.border, src, dst, threads, &kernels);
+}
 
 }  // namespace tconv::detail

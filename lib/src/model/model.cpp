@@ -122,23 +122,23 @@ std::int64_t Model::network_peak_bytes(const Shape3& src) const {
                         " (this input size does not suit the network)");
   if (st.residual_op)
     peak = std::max(peak, 2 * want.elements() * kFloatBytes +
-                              run_with_border_scratch_bytes(*st.residual_op, src,
-                                                            Border::kReplicate));
+                              st.residual_op->scratch_bytes(src, -1));
   return peak;
 }
 
-Tensor Model::run_network(ConstTensorView src) const {
+Tensor Model::run_network(ConstTensorView src, int threads) const {
   const State& st = *state_;
   require_channels(src, channels(), ("model " + st.what).c_str());
   Tensor x(src.shape, std::vector<float>(src.span().begin(), src.span().end()));
-  for (const NetLayer& l : st.layers) x = forward(l, std::move(x));
+  for (const NetLayer& l : st.layers) x = forward(l, std::move(x), threads);
   const Shape3 want{channels(), src.shape.h * st.scale, src.shape.w * st.scale};
   if (x.shape() != want)
     throw ShapeMismatch("model " + st.what + " input " + to_string(src.shape) + ": the layers give " +
                         to_string(x.shape()) + ", not " + to_string(want) +
                         " (this input size does not suit the network)");
   if (st.residual_op) {
-    const Tensor up = run_with_border(*st.residual_op, src, Border::kReplicate);
+    Tensor up(want);
+    st.residual_op->run(src, up.view(), threads);
     const auto u = up.span();
     const auto o = x.span();
     for (std::size_t i = 0; i < o.size(); ++i) o[i] += u[i];

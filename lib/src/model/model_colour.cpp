@@ -106,8 +106,7 @@ std::int64_t Model::planned_peak_bytes(const Shape3& image) const {
       // interpolated straight into the output.
       colour = three.elements() * kFloatBytes +
                std::max(network_peak_bytes(one),
-                        run_with_border_scratch_bytes(*st.chroma_op, {2, image.h, image.w},
-                                                      Border::kReplicate));
+                        st.chroma_op->scratch_bytes({2, image.h, image.w}, -1));
       break;
     case ModelColor::kRgb: colour = network_peak_bytes(three); break;
     case ModelColor::kGray: colour = gray_peak_bytes(size); break;
@@ -120,12 +119,11 @@ std::int64_t Model::planned_peak_bytes(const Shape3& image) const {
   if (c == 4 && st.chroma_alpha_op)
     peak = std::max(peak, out + three.elements() * kFloatBytes +
                               out_shape.elements() / c * kFloatBytes +
-                              run_with_border_scratch_bytes(*st.chroma_alpha_op, one,
-                                                            Border::kReplicate));
+                              st.chroma_alpha_op->scratch_bytes(one, -1));
   return peak;
 }
 
-void Model::run_gray(const float* src, float* dst, Size2 size) const {
+void Model::run_gray(const float* src, float* dst, Size2 size, int threads) const {
   const State& st = *state_;
   const Shape3 one{1, size.h, size.w};
   const auto plane = static_cast<std::size_t>(one.elements());
@@ -136,7 +134,7 @@ void Model::run_gray(const float* src, float* dst, Size2 size) const {
       Tensor y(one);
       for (std::size_t i = 0; i < plane; ++i)
         y.data()[i] = static_cast<float>(kOffset[0] + (219.0 / 255) * src[i]);
-      const Tensor yo = run_network(y.view());
+      const Tensor yo = run_network(y.view(), threads);
       for (std::size_t i = 0; i < out_plane; ++i)
         dst[i] = static_cast<float>((yo.data()[i] - kOffset[0]) * (255.0 / 219));
       break;
@@ -145,14 +143,14 @@ void Model::run_gray(const float* src, float* dst, Size2 size) const {
       // R = G = B in, BT.601 luma of the result out.
       Tensor three(Shape3{3, one.h, one.w});
       for (std::size_t k = 0; k < 3; ++k) std::copy(src, src + plane, three.data() + k * plane);
-      const Tensor o = run_network(three.view());
+      const Tensor o = run_network(three.view(), threads);
       const float* p = o.data();
       for (std::size_t i = 0; i < out_plane; ++i)
         dst[i] = detail::bt601_luma(p[i], p[i + out_plane], p[i + 2 * out_plane]);
       break;
     }
     case ModelColor::kGray: {
-      const Tensor o = run_network({src, one});
+      const Tensor o = run_network({src, one}, threads);
       std::copy(o.span().begin(), o.span().end(), dst);
       break;
     }
@@ -170,7 +168,7 @@ std::int64_t Model::gray_peak_bytes(Size2 size) const {
   return network_peak_bytes(one);
 }
 
-Tensor Model::upsample(ConstTensorView image) const {
+Tensor Model::upsample(ConstTensorView image, int threads) const {
   const State& st = *state_;
   const int c = image.shape.c;
   if (c != 1 && c != 3 && c != 4)
@@ -185,7 +183,7 @@ Tensor Model::upsample(ConstTensorView image) const {
   const std::size_t out_plane = static_cast<std::size_t>(out_shape.h) * out_shape.w;
   Tensor out(out_shape);
   if (c == 1) {
-    run_gray(image.data, out.data(), size);
+    run_gray(image.data, out.data(), size, threads);
     return out;
   }
   // With alpha, the colour goes through premultiplied by alpha (clamped to
@@ -208,19 +206,19 @@ Tensor Model::upsample(ConstTensorView image) const {
       // three output planes, then converted to R, G, B in place.
       const Tensor ycc = rgb_to_ycbcr(rgb);
       {
-        const Tensor yo = run_network({ycc.data(), one});
+        const Tensor yo = run_network({ycc.data(), one}, threads);
         std::copy(yo.span().begin(), yo.span().end(), out.data());
       }
-      run_with_border(*st.chroma_op, {ycc.data() + plane, {2, one.h, one.w}},
-                      {out.data() + out_plane, {2, out_shape.h, out_shape.w}}, Border::kReplicate);
+      st.chroma_op->run({ycc.data() + plane, {2, one.h, one.w}},
+                        {out.data() + out_plane, {2, out_shape.h, out_shape.w}}, threads);
       if (c == 4) {
         // Premultiplied, Y - 16/255 scales with alpha as the network sees it
         // (the gray path) and Cb - 128/255, Cr - 128/255 with alpha as the
         // chroma interpolation sees it; each is divided by its own alpha.
         premultiplied = Tensor();
-        run_gray(image.data + 3 * plane, alpha, size);
-        const Tensor chroma_alpha = run_with_border(
-            *st.chroma_alpha_op, {image.data + 3 * plane, one}, Border::kReplicate);
+        run_gray(image.data + 3 * plane, alpha, size, threads);
+        Tensor chroma_alpha(st.chroma_alpha_op->output_shape(one));
+        st.chroma_alpha_op->run({image.data + 3 * plane, one}, chroma_alpha.view(), threads);
         float* p = out.data();
         for (std::size_t i = 0; i < out_plane; ++i) {
           const float ac = chroma_alpha.data()[i];
@@ -243,13 +241,13 @@ Tensor Model::upsample(ConstTensorView image) const {
       return out;
     }
     case ModelColor::kRgb: {
-      const Tensor o = run_network(rgb);
+      const Tensor o = run_network(rgb, threads);
       std::copy(o.span().begin(), o.span().end(), out.data());
       break;
     }
     case ModelColor::kGray:
       for (std::size_t k = 0; k < 3; ++k)
-        run_gray(rgb.data + k * plane, out.data() + k * out_plane, size);
+        run_gray(rgb.data + k * plane, out.data() + k * out_plane, size, threads);
       break;
   }
   if (c == 4) {
@@ -257,7 +255,7 @@ Tensor Model::upsample(ConstTensorView image) const {
     // Alpha takes the colour's path (as a gray image), so premultiplied
     // colour and alpha are filtered alike and a flat colour divides back to
     // itself exactly; where alpha is not positive, no colour either.
-    run_gray(image.data + 3 * plane, alpha, size);
+    run_gray(image.data + 3 * plane, alpha, size, threads);
     for (std::size_t k = 0; k < 3; ++k)
       for (std::size_t i = 0; i < out_plane; ++i) {
         float& v = out.data()[k * out_plane + i];

@@ -384,11 +384,14 @@ void parse_model(const SafetensorsFile& file, std::string_view what, const OpOpt
     st->residual_op.emplace(interpolator(st->residual == ModelResidual::kBicubic
                                              ? Interpolation::kBicubic
                                              : Interpolation::kBilinear,
-                                         st->scale, channels, options));
+                                         st->scale, channels, options),
+                            Border::kReplicate);
   if (st->color == ModelColor::kY)
-    st->chroma_op.emplace(interpolator(Interpolation::kBicubic, st->scale, 2, options));
+    st->chroma_op.emplace(interpolator(Interpolation::kBicubic, st->scale, 2, options),
+                          Border::kReplicate);
   if (st->color == ModelColor::kY)
-    st->chroma_alpha_op.emplace(interpolator(Interpolation::kBicubic, st->scale, 1, options));
+    st->chroma_alpha_op.emplace(interpolator(Interpolation::kBicubic, st->scale, 1, options),
+                                Border::kReplicate);
 }
 
 }  // namespace tconv::detail

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "resample/bordered_op.hpp"
 #include "core/padding.hpp"
 #include "tconv/core/conv2d.hpp"
 #include "tconv/core/conv_transpose2d.hpp"
@@ -71,8 +72,9 @@ Shape3 layer_output(const NetLayer& l, const Shape3& s);
 /// Spatial output size of the layers for an input of s, or nullopt when
 /// some layer cannot take the size.
 std::optional<Size2> spatial_output(const std::vector<NetLayer>& layers, Shape3 s);
-/// Runs layer l on x (in place where the kind allows).
-Tensor forward(const NetLayer& l, Tensor x);
+/// Runs layer l on x (in place where the kind allows); `threads` as
+/// ConvTranspose2d::run().
+Tensor forward(const NetLayer& l, Tensor x, int threads);
 
 /// ShapeMismatch "<what> input <shape>: needs <c> channels" unless t has c.
 void require_channels(ConstTensorView t, int c, const char* what);
@@ -84,9 +86,10 @@ struct ModelData {
   ModelResidual residual = ModelResidual::kNone;
   std::map<std::string, std::string> metadata;
   std::vector<NetLayer> layers;
-  std::optional<ConvTranspose2d> residual_op;  // channels() channels
-  std::optional<ConvTranspose2d> chroma_op;    // 2 channels (y colour)
-  std::optional<ConvTranspose2d> chroma_alpha_op;  // 1 channel: alpha as Cb, Cr see it
+  // Interpolations with the replicate border, planned at load.
+  std::optional<BorderedOp> residual_op;      // channels() channels
+  std::optional<BorderedOp> chroma_op;        // 2 channels (y colour)
+  std::optional<BorderedOp> chroma_alpha_op;  // 1 channel: alpha as Cb, Cr see it
   std::string what;
 };
 

@@ -37,17 +37,17 @@ Tensor apply_pad(const NetLayer& l, ConstTensorView x) {
   return out;
 }
 
-Tensor forward_conv(const NetLayer& l, Tensor x) {
-  return l.conv ? l.conv->run(x.view()) : l.tconv->run(x.view());
+Tensor forward_conv(const NetLayer& l, Tensor x, int threads) {
+  return l.conv ? l.conv->run(x.view(), threads) : l.tconv->run(x.view(), threads);
 }
 
-Tensor forward_relu(const NetLayer&, Tensor x) {
+Tensor forward_relu(const NetLayer&, Tensor x, int) {
   for (float& v : x.span()) v = v > 0.0f ? v : 0.0f;
   return x;
 }
 
 // torch.prelu: max(0, x) + a_c min(0, x), one slope or one per channel.
-Tensor forward_prelu(const NetLayer& l, Tensor x) {
+Tensor forward_prelu(const NetLayer& l, Tensor x, int) {
   const Shape3 s = x.shape();
   const std::size_t plane = static_cast<std::size_t>(s.h) * s.w;
   for (int c = 0; c < s.c; ++c) {
@@ -58,23 +58,23 @@ Tensor forward_prelu(const NetLayer& l, Tensor x) {
   return x;
 }
 
-Tensor forward_leaky_relu(const NetLayer& l, Tensor x) {
+Tensor forward_leaky_relu(const NetLayer& l, Tensor x, int) {
   for (float& v : x.span()) v = v >= 0.0f ? v : l.a * v;
   return x;
 }
 
-Tensor forward_tanh(const NetLayer&, Tensor x) {
+Tensor forward_tanh(const NetLayer&, Tensor x, int) {
   for (float& v : x.span()) v = std::tanh(v);
   return x;
 }
 
-Tensor forward_sigmoid(const NetLayer&, Tensor x) {
+Tensor forward_sigmoid(const NetLayer&, Tensor x, int) {
   for (float& v : x.span()) v = 1.0f / (1.0f + std::exp(-v));
   return x;
 }
 
 // torch.pixel_shuffle: out[c][y r + i][x r + j] = in[c r^2 + i r + j][y][x].
-Tensor forward_pixel_shuffle(const NetLayer& l, Tensor x) {
+Tensor forward_pixel_shuffle(const NetLayer& l, Tensor x, int) {
   const Shape3 s = x.shape();
   const int r = l.factor;
   Tensor out(Shape3{s.c / (r * r), s.h * r, s.w * r});
@@ -91,14 +91,14 @@ Tensor forward_pixel_shuffle(const NetLayer& l, Tensor x) {
   return out;
 }
 
-Tensor forward_clamp(const NetLayer& l, Tensor x) {
+Tensor forward_clamp(const NetLayer& l, Tensor x, int) {
   for (float& v : x.span()) v = std::clamp(v, l.a, l.b);
   return x;
 }
 
-Tensor forward_pad(const NetLayer& l, Tensor x) { return apply_pad(l, x.view()); }
+Tensor forward_pad(const NetLayer& l, Tensor x, int) { return apply_pad(l, x.view()); }
 
-using ForwardFn = Tensor (*)(const NetLayer&, Tensor);
+using ForwardFn = Tensor (*)(const NetLayer&, Tensor, int threads);
 // Indexed by Op.
 constexpr ForwardFn kForwards[] = {
     &forward_conv,    &forward_conv,          &forward_relu,  &forward_prelu,
@@ -135,8 +135,8 @@ std::optional<Size2> spatial_output(const std::vector<NetLayer>& layers, Shape3 
   return Size2{s.h, s.w};
 }
 
-Tensor forward(const NetLayer& l, Tensor x) {
-  return kForwards[static_cast<int>(l.op)](l, std::move(x));
+Tensor forward(const NetLayer& l, Tensor x, int threads) {
+  return kForwards[static_cast<int>(l.op)](l, std::move(x), threads);
 }
 
 }  // namespace tconv::detail

@@ -14,6 +14,7 @@
 #include "core/padding.hpp"
 #include "core/parallel.hpp"
 #include "core/plan.hpp"
+#include "resample/bordered_op.hpp"
 #include "resample/axis_table.hpp"
 #include "tconv/core/error.hpp"
 
@@ -101,27 +102,21 @@ namespace {
 // ops it runs.
 class BorderRunner {
  public:
+  // `threads` (as ConvTranspose2d::run()) runs normalize's planning runs.
   BorderRunner(const ConvTranspose2d& op, const Shape3& src, Border border, int threads)
       : base_(&op), run_op_(&op), border_(border), src_(src) {
-    OpOptions options = op.options();
-    options.threads = threads;
-    const bool same_threads = threads == op.options().threads;
     if (border == Border::kReplicate || border == Border::kReflect) {
       const Extension e = extension_of(op, src);
       if (e.shape.elements() > 0) {
         my_ = e.y;
         mx_ = e.x;
         extended_ = e.shape;
-        own(ConvTranspose2d::create(e.widened, op.weights(), options));
+        own(ConvTranspose2d::create(e.widened, op.weights(), op.options()));
         return;
       }
     }
-    if (border == Border::kNormalize)
-      plan_normalized(op, options);
-    else if (!same_threads)
-      own(ConvTranspose2d::create(op.params(), op.weights(), options));
+    if (border == Border::kNormalize) plan_normalized(op, threads);
   }
-
   BorderRunner(const BorderRunner&) = delete;
   BorderRunner& operator=(const BorderRunner&) = delete;
 
@@ -130,15 +125,16 @@ class BorderRunner {
 
   // Runs one item; `extended` holds extended_shape() floats (the caller's,
   // so a thread reuses it across items).
-  void run(ConstTensorView src, TensorView dst, std::span<float> extended) const {
+  // `threads` as ConvTranspose2d::run().
+  void run(ConstTensorView src, TensorView dst, std::span<float> extended, int threads) const {
     if (extended_.elements() > 0) {
       const TensorView ext{extended.data(), extended_};
       detail::pad_planes(src, ext, {my_.begin, mx_.begin},
                          border_ == Border::kReflect ? detail::PadMode::kReflect
                                                      : detail::PadMode::kReplicate);
-      return run_op_->run(ext, dst);
+      return run_op_->run(ext, dst, threads);
     }
-    run_op_->run(src, dst);
+    run_op_->run(src, dst, threads);
     if (border_ == Border::kNormalize) normalize(dst);
   }
 
@@ -150,12 +146,13 @@ class BorderRunner {
 
   // Normalize runs the op without its bias, divides by the response to an
   // all-ones input and adds the bias back.
-  void plan_normalized(const ConvTranspose2d& op, const OpOptions& options) {
+  void plan_normalized(const ConvTranspose2d& op, int threads) {
+    const OpOptions& options = op.options();
     Weights unbiased{op.weights().shape, op.weights().values, {}};
     own(ConvTranspose2d::create(op.params(), std::move(unbiased), options));
     Tensor ones(src_);
     std::fill(ones.span().begin(), ones.span().end(), 1.0f);
-    response_ = run_op_->run(ones.view());
+    response_ = run_op_->run(ones.view(), threads);
     const auto resp = response_.span();
     const float largest = *std::max_element(resp.begin(), resp.end());
     auto too_small = [&](float v) { return !(v > 0.0f) || v <= 1e-6f * largest; };
@@ -167,7 +164,7 @@ class BorderRunner {
     Weights magnitudes{op.weights().shape, op.weights().values, {}};
     for (float& v : magnitudes.values) v = v != 0.0f ? 1.0f : 0.0f;
     const Tensor reach =
-        ConvTranspose2d::create(op.params(), std::move(magnitudes), options).run(ones.view());
+        ConvTranspose2d::create(op.params(), std::move(magnitudes), options).run(ones.view(), threads);
     for (std::size_t i = 0; i < resp.size(); ++i) {
       if (!too_small(resp[i])) continue;
       if (reach.span()[i] == 0.0f) {
@@ -223,10 +220,8 @@ std::int64_t border_scratch(const ConvTranspose2d& op, const Shape3& src, Border
       const Extension e = extension_of(op, src);
       if (e.shape.elements() == 0) break;
       // The widened op (a copy of the weights) runs on the extended input.
-      OpOptions options = op.options();
-      options.threads = threads;
-      const ConvTranspose2d widened = ConvTranspose2d::create(e.widened, op.weights(), options);
-      per_run = e.shape.elements() * 4 + widened.scratch_bytes(e.shape);
+      const ConvTranspose2d widened = ConvTranspose2d::create(e.widened, op.weights(), op.options());
+      per_run = e.shape.elements() * 4 + widened.scratch_bytes(e.shape, threads);
       planned = weights;
       break;
     }
@@ -256,10 +251,77 @@ void run_with_border(const ConvTranspose2d& op, ConstTensorView src, TensorView 
   if (dst.shape != expected)
     throw ShapeMismatch("conv_transpose2d output " + to_string(dst.shape) + ": expected " +
                         to_string(expected) + " for input " + to_string(src.shape));
-  const BorderRunner runner(op, src.shape, border, op.options().threads);
+  const BorderRunner runner(op, src.shape, border, -1);
   std::vector<float> extended(static_cast<std::size_t>(runner.extended_shape().elements()));
-  runner.run(src, dst, extended);
+  runner.run(src, dst, extended, -1);
 }
+
+namespace detail {
+
+namespace {
+
+// Margins that do not depend on the input size: with explicit pads and
+// output_padding, output o of an input of n reads inputs up to
+// floor((o_max + pad_begin) / s) = n - 1 + floor(X / s) with X independent
+// of n (tconv/resample/border.hpp), so one widened op serves every size.
+// auto_pad and output_size resolve their pads per input size.
+bool size_independent(const ConvParams& params) {
+  return params.auto_pad == AutoPad::kNone && !params.output_size;
+}
+
+}  // namespace
+
+BorderedOp::BorderedOp(ConvTranspose2d op, Border border)
+    : op_(std::move(op)), border_(border) {
+  if ((border_ != Border::kReplicate && border_ != Border::kReflect) ||
+      !size_independent(op_.params()))
+    return;
+  // Any input size gives the margins; the smallest the layer takes is 1x1.
+  const Shape3 one{op_.params().in_channels, 1, 1};
+  margins_ = edge_margins(op_.params(), one);
+  const EdgeMargins& m = *margins_;
+  if (m.begin.h == 0 && m.begin.w == 0 && m.end.h == 0 && m.end.w == 0) return;
+  widened_.emplace(ConvTranspose2d::create(widen_for_margins(op_.params(), m), op_.weights(),
+                                           op_.options()));
+}
+
+std::string_view BorderedOp::impl_name() const noexcept {
+  return widened_ ? widened_->impl_name() : op_.impl_name();
+}
+
+std::int64_t BorderedOp::scratch_bytes(const Shape3& src, int threads) const {
+  if (!margins_) return border_scratch(op_, src, border_, threads < 0 ? op_.options().threads : threads, 1);
+  if (!widened_) return op_.scratch_bytes(src, threads);
+  const EdgeMargins& m = *margins_;
+  const Shape3 extended{src.c, src.h + m.begin.h + m.end.h, src.w + m.begin.w + m.end.w};
+  return extended.elements() * 4 + widened_->scratch_bytes(extended, threads);
+}
+
+void BorderedOp::run(ConstTensorView src, TensorView dst, int threads) const {
+  const Shape3 expected = op_.output_shape(src.shape);
+  if (dst.shape != expected)
+    throw ShapeMismatch("conv_transpose2d output " + to_string(dst.shape) + ": expected " +
+                        to_string(expected) + " for input " + to_string(src.shape));
+  if (!margins_) {
+    if (border_ == Border::kZero) return op_.run(src, dst, threads);
+    // Normalize (its response depends on the size), auto_pad, output_size:
+    // planned for this input's shape.
+    const BorderRunner runner(op_, src.shape, border_, threads);
+    std::vector<float> extended(static_cast<std::size_t>(runner.extended_shape().elements()));
+    return runner.run(src, dst, extended, threads);
+  }
+  if (!widened_) return op_.run(src, dst, threads);
+  const EdgeMargins& m = *margins_;
+  if (src.shape.c != op_.params().in_channels)
+    return op_.run(src, dst, threads);  // throws the op's own channel message
+  Tensor extended(
+      Shape3{src.shape.c, src.shape.h + m.begin.h + m.end.h, src.shape.w + m.begin.w + m.end.w});
+  pad_planes(src, extended.view(), m.begin,
+             border_ == Border::kReflect ? PadMode::kReflect : PadMode::kReplicate);
+  widened_->run(extended.view(), dst, threads);
+}
+
+}  // namespace detail
 
 std::int64_t run_with_border_scratch_bytes(const ConvTranspose2d& op, const Shape3& src,
                                            Border border) {
@@ -279,7 +341,8 @@ void run_batch_with_border(const ConvTranspose2d& op, std::span<const float> src
   if (count == 0) return;
   detail::check_output_elements(ConvKind::kConvTranspose2d, op.params(), out, op.options());
   const int parts = batch_threads(op, static_cast<std::int64_t>(count));
-  const BorderRunner runner(op, item, border, parts > 1 ? 1 : op.options().threads);
+  const int threads = parts > 1 ? 1 : op.options().threads;
+  const BorderRunner runner(op, item, border, threads);
   const auto extended_size = static_cast<std::size_t>(runner.extended_shape().elements());
   // One scratch input per part, allocated before any thread starts, so the
   // threads never allocate (and never throw).
@@ -288,7 +351,8 @@ void run_batch_with_border(const ConvTranspose2d& op, std::span<const float> src
     const std::span<float> scratch{extended.data() + extended_size * static_cast<std::size_t>(part),
                                    extended_size};
     for (std::size_t b = begin; b < end; ++b)
-      runner.run({src.data() + b * in_size, item}, {dst.data() + b * out_size, out}, scratch);
+      runner.run({src.data() + b * in_size, item}, {dst.data() + b * out_size, out}, scratch,
+                 threads);
   };
   if (parts == 1) return run_items(0, count, 0);
   // Part t takes the contiguous items [count t / parts, count (t + 1) / parts);

@@ -42,9 +42,9 @@ class Conv2d {
   /// ConvTranspose2d::scratch_bytes(); throws as run().
   [[nodiscard]] std::int64_t scratch_bytes(const Shape3& src, int threads = -1) const;
   /// Allocates and returns the output; throws as ConvTranspose2d::run().
-  [[nodiscard]] Tensor run(ConstTensorView src) const;
+  [[nodiscard]] Tensor run(ConstTensorView src, int threads = -1) const;
   /// Writes into caller-owned `dst` of exactly output_shape(src).
-  void run(ConstTensorView src, TensorView dst) const;
+  void run(ConstTensorView src, TensorView dst, int threads = -1) const;
 
  private:
   explicit Conv2d(std::unique_ptr<detail::Plan> plan) noexcept;

@@ -114,7 +114,9 @@ struct OpOptions {
   /// accept; above it run() throws LimitExceeded before allocating.
   /// Default 2^30 floats (4 GiB); at most Tensor::kMaxElements.
   std::int64_t max_output_elements = std::int64_t{1} << 30;
-  /// Threads to run on: 0 = all cores (std::thread::hardware_concurrency()),
+  /// Threads run() uses unless it is given its own count (run time decides,
+  /// so one planned op serves any thread share): 0 = all cores
+  /// (std::thread::hardware_concurrency()),
   /// otherwise in [1, 256]. Output rows are split into contiguous static
   /// bands and every output value is computed by one thread in a fixed
   /// order, so results are bit-identical for any thread count.

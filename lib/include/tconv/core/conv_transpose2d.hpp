@@ -55,11 +55,15 @@ class ConvTranspose2d {
   [[nodiscard]] std::int64_t scratch_bytes(const Shape3& src, int threads = -1) const;
   /// Allocates and returns the output. Throws ShapeMismatch / InvalidArgument
   /// for an input the params cannot take, LimitExceeded above
-  /// OpOptions::max_output_elements (before allocating).
-  [[nodiscard]] Tensor run(ConstTensorView src) const;
+  /// OpOptions::max_output_elements (before allocating). Runs on `threads`
+  /// threads, taken at run time so one planned op serves callers with
+  /// different thread shares: as OpOptions::threads (0: all cores, at most
+  /// 256; InvalidArgument above), negative (default): options().threads.
+  /// The result does not depend on it.
+  [[nodiscard]] Tensor run(ConstTensorView src, int threads = -1) const;
   /// Writes into caller-owned `dst`, which must have exactly output_shape(src)
-  /// and must not overlap src (ShapeMismatch otherwise).
-  void run(ConstTensorView src, TensorView dst) const;
+  /// and must not overlap src (ShapeMismatch otherwise); `threads` as above.
+  void run(ConstTensorView src, TensorView dst, int threads = -1) const;
 
  private:
   explicit ConvTranspose2d(std::unique_ptr<detail::Plan> plan) noexcept;

@@ -139,8 +139,11 @@ class Model {
   /// channels, values in [0, 1]; returns channels() x (s h) x (s w), not
   /// clamped. Throws ShapeMismatch for another channel count or when the
   /// layers cannot take this size (too small, or not a size they map to s
-  /// times itself), LimitExceeded above the options' output limit.
-  [[nodiscard]] Tensor run_network(ConstTensorView src) const;
+  /// times itself), LimitExceeded above the options' output limit. Every
+  /// convolution runs on `threads` threads (as ConvTranspose2d::run();
+  /// negative: the load options' threads), so one loaded model serves
+  /// callers with different thread shares; the result does not depend on it.
+  [[nodiscard]] Tensor run_network(ConstTensorView src, int threads = -1) const;
 
   /// An image with 1 (gray), 3 (R, G, B) or 4 (R, G, B, alpha) channels,
   /// values in [0, 1], through the colour handling of color(). With alpha,
@@ -151,8 +154,8 @@ class Model {
   /// filtered alike, so transparent pixels add no colour to visible ones and
   /// a flat colour keeps its value. Returns the same channel count at s
   /// times the size, not clamped. Throws as run_network(), ShapeMismatch for
-  /// another channel count.
-  [[nodiscard]] Tensor upsample(ConstTensorView image) const;
+  /// another channel count; `threads` as run_network().
+  [[nodiscard]] Tensor upsample(ConstTensorView image, int threads = -1) const;
 
   /// Bytes run_network() holds at its peak for an input of shape `src`
   /// (besides src): the activation, each layer's output and convolution
@@ -170,7 +173,7 @@ class Model {
  private:
   // One plane of `size` at src through the gray path of color() into the
   // plane at dst, s times the size.
-  void run_gray(const float* src, float* dst, Size2 size) const;
+  void run_gray(const float* src, float* dst, Size2 size, int threads) const;
   // Bytes run_gray() holds at its peak (besides src and dst).
   [[nodiscard]] std::int64_t gray_peak_bytes(Size2 size) const;
 

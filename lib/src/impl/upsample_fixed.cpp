@@ -22,7 +22,7 @@
 // lanes (pmaddubsw for the horizontal taps, mullo/add for the vertical ones);
 // everything else runs the portable kernels in int32 (or int64 when
 // max_sample * sum|wy| * sum|wx| needs it).
-#include "resample/upsample_fixed.hpp"
+#include "impl/upsample_fixed.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -32,6 +32,7 @@
 #include <type_traits>
 
 #include "core/parallel.hpp"
+#include "impl/resample_impls.hpp"
 
 namespace tconv::detail {
 
@@ -426,10 +427,14 @@ void upsample_fixed(Interpolation kind, Size2 factor, Border border,
   run_fixed(kind, factor, border, src, dst, threads, kernels);
 }
 
-void upsample_fixed(Interpolation kind, Size2 factor, Border border,
-                    InterleavedView<const std::uint16_t> src, InterleavedView<std::uint16_t> dst,
-                    int threads) {
-  run_fixed(kind, factor, border, src, dst, threads, nullptr);
+void upsample_u8_fixed(const ResampleProblem& p, InterleavedView<const std::uint8_t> src,
+                       InterleavedView<std::uint8_t> dst, int threads) {
+  run_fixed(p.kind, p.factor, p.border, src, dst, threads, nullptr);
+}
+
+void upsample_u16_fixed(const ResampleProblem& p, InterleavedView<const std::uint16_t> src,
+                        InterleavedView<std::uint16_t> dst, int threads) {
+  run_fixed(p.kind, p.factor, p.border, src, dst, threads, nullptr);
 }
 
 }  // namespace tconv::detail

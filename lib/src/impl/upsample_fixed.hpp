@@ -93,13 +93,11 @@ bool u8_simd_applicable(Interpolation kind, Size2 factor, int channels, int lane
 /// Whether the exact integer path serves `kind` x `factor` for samples up to `max_sample`.
 bool fixed_applicable(Interpolation kind, Size2 factor, std::int64_t max_sample);
 
-/// Runs the integer path (applicability checked by the caller): with the
-/// 8-bit SIMD `kernels`, or the portable ones when `kernels` is null.
+/// Runs the 8-bit integer path (applicability checked by the caller) with
+/// the SIMD `kernels`, or the portable ones when `kernels` is null: what the
+/// upsample_u8_fixed* impls (resample_impls.hpp) run.
 void upsample_fixed(Interpolation kind, Size2 factor, Border border,
                     InterleavedView<const std::uint8_t> src, InterleavedView<std::uint8_t> dst,
                     int threads, const U8Kernels* kernels);
-void upsample_fixed(Interpolation kind, Size2 factor, Border border,
-                    InterleavedView<const std::uint16_t> src, InterleavedView<std::uint16_t> dst,
-                    int threads);
 
 }  // namespace tconv::detail

@@ -1,0 +1,62 @@
+// Internal: the interleaved upsampling family (tconv/resample/resample.hpp)
+// in the registry shape of the convolutions (plan.hpp, registry.cpp): per
+// sample type an ordered list of {name, applicable, run}, best first, the
+// portable float path last and always applicable.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "tconv/resample/border.hpp"
+#include "tconv/resample/factories.hpp"
+#include "tconv/resample/resample.hpp"
+
+namespace tconv::detail {
+
+/// An interleaved upsampling with everything but the image known. The
+/// caller checked it (factor in [1, kMaxFactor], channels >= 1, border not
+/// kNormalize) and the views (dst exactly factor x src, same channels).
+struct ResampleProblem {
+  Interpolation kind{};
+  Size2 factor{1, 1};
+  Border border = Border::kReplicate;
+  int channels = 1;
+};
+
+/// Upsamples src into dst on `threads` threads (0: all cores); every output
+/// row is computed by one thread, so the result does not depend on it.
+template <typename T>
+using ResampleRunFn = void (*)(const ResampleProblem& problem, InterleavedView<const T> src,
+                               InterleavedView<T> dst, int threads);
+
+/// One registered interleaved impl for samples of type T.
+template <typename T>
+struct ResampleImpl {
+  std::string_view name;  ///< upsample_<type>_<algo>[_<isa>]
+  bool (*applicable)(const ResampleProblem& problem) noexcept;  ///< Problem and CPU.
+  ResampleRunFn<T> run;
+};
+
+/// The impls for T (std::uint8_t, std::uint16_t, float), best first; the
+/// float path is last and always applicable.
+template <typename T>
+[[nodiscard]] std::span<const ResampleImpl<T>> resample_impl_list() noexcept;
+
+// The run functions, named as their impls.
+void upsample_u8_fixed_avx512(const ResampleProblem&, InterleavedView<const std::uint8_t>,
+                              InterleavedView<std::uint8_t>, int threads);
+void upsample_u8_fixed_avx2(const ResampleProblem&, InterleavedView<const std::uint8_t>,
+                            InterleavedView<std::uint8_t>, int threads);
+void upsample_u8_fixed(const ResampleProblem&, InterleavedView<const std::uint8_t>,
+                       InterleavedView<std::uint8_t>, int threads);
+void upsample_u16_fixed(const ResampleProblem&, InterleavedView<const std::uint16_t>,
+                        InterleavedView<std::uint16_t>, int threads);
+void upsample_u8_float(const ResampleProblem&, InterleavedView<const std::uint8_t>,
+                       InterleavedView<std::uint8_t>, int threads);
+void upsample_u16_float(const ResampleProblem&, InterleavedView<const std::uint16_t>,
+                        InterleavedView<std::uint16_t>, int threads);
+void upsample_f32_float(const ResampleProblem&, InterleavedView<const float>,
+                        InterleavedView<float>, int threads);
+
+}  // namespace tconv::detail

@@ -1,0 +1,225 @@
+// upsample_{u8,u16,f32}_float: the float path of interleaved upsampling
+// for any kernel (tconv/resample/resample.hpp). Each output row is a
+// vertical pass over the input rows it needs, into one float row, then a
+// horizontal pass that writes rounded samples (to nearest, ties to even).
+// Interior outputs go phase by phase with constant weights; the few border
+// outputs use the per-output axis table. Threads take bands of output rows
+// (thread t: rows [h t / n, h (t + 1) / n)).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+#include "core/parallel.hpp"
+#include "impl/resample_impls.hpp"
+#include "resample/axis_table.hpp"
+
+namespace tconv::detail {
+
+namespace {
+
+// The entries of one axis (axis_table.hpp) and, for the interior, each
+// output phase's taps.
+struct AxisTable : AxisEntries<float> {
+  // Output phase r (o = j * f + r) away from the border: every tap reads
+  // input j + offset[e] with the same weight[e] for all j in [j_begin, j_end).
+  struct Phase {
+    std::vector<int> offset;
+    std::vector<float> weight;
+    int j_begin = 0;
+    int j_end = 0;
+  };
+  std::vector<Phase> phases;
+};
+
+AxisTable make_table(const Taps1d& taps, int f, int in, int out, Border border) {
+  const int k = static_cast<int>(taps.weights.size());
+  AxisTable table;
+  static_cast<AxisEntries<float>&>(table) =
+      make_axis_entries<float>(taps.weights, f, taps.pad, in, out, border);
+  // Phase r uses taps t == (r + pad) mod f with input offset (r + pad - t) / f.
+  table.phases.resize(static_cast<std::size_t>(f));
+  for (int r = 0; r < f; ++r) {
+    AxisTable::Phase& phase = table.phases[static_cast<std::size_t>(r)];
+    const int first = (r + taps.pad) % f;
+    int lo = 0;
+    int hi = (out - r + f - 1) / f;  // outputs r, r + f, ... < out
+    for (int t = first; t < k; t += f) {
+      const int offset = (r + taps.pad - t) / f;  // exact: t == r + pad (mod f)
+      phase.offset.push_back(offset);
+      phase.weight.push_back(static_cast<float>(taps.weights[static_cast<std::size_t>(t)]));
+      lo = std::max(lo, -offset);      // j + offset >= 0
+      hi = std::min(hi, in - offset);  // j + offset < in
+    }
+    phase.j_begin = lo;
+    phase.j_end = std::max(lo, hi);
+  }
+  return table;
+}
+
+// Clamped to [0, max], rounded to nearest with ties to even:
+// (x + 2^23) - 2^23 rounds for 0 <= x < 2^23 in the default rounding mode.
+// The same for a contiguous run, vectorisable: for |x| < 2^22, x + 1.5 * 2^23
+// lies in [2^23, 2^24) where the float spacing is 1, so the addition rounds
+// x to nearest (ties to even) and the low bits of the sum hold the integer.
+// Interpolation sums stay far inside that range (|weights| sum to < 3 and
+// samples are < 2^16).
+// Largest integer sample of T.
+template <typename T>
+constexpr std::int32_t max_sample() {
+  if constexpr (std::is_integral_v<T>)
+    return std::int32_t(std::numeric_limits<T>::max());
+  else
+    return 0;  // float samples are not clamped
+}
+
+template <typename T>
+void round_run(const float* __restrict x, T* __restrict out, std::size_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    std::memcpy(out, x, n * sizeof(float));  // float samples are stored as computed
+    return;
+  }
+  constexpr std::int32_t kMax = max_sample<T>();
+  for (std::size_t i = 0; i < n; ++i) {
+    const float shifted = x[i] + 12582912.0f;
+    std::int32_t bits;
+    std::memcpy(&bits, &shifted, sizeof bits);
+    std::int32_t v = bits - 0x4B400000;
+    v = v < 0 ? 0 : v;
+    v = v > kMax ? kMax : v;
+    out[i] = static_cast<T>(v);
+  }
+}
+
+template <typename T>
+inline T to_sample(float sum) {
+  if constexpr (std::is_same_v<T, float>) return sum;
+  constexpr float kMax = static_cast<float>(max_sample<T>());
+  constexpr float kRound = 8388608.0f;
+  sum = std::min(std::max(sum, 0.0f), kMax);
+  return static_cast<T>(static_cast<int>((sum + kRound) - kRound));
+}
+
+// Horizontal pass with the channel count known at compile time. Interior
+// outputs go phase by phase with constant weights (vectorised over the
+// interleaved samples into `phase_row`); the few border outputs use the
+// per-output table.
+template <typename T, int C>
+void horizontal(const AxisTable& xs, const float* tmp, float* __restrict phase_row,
+                T* __restrict rounded, T* out, int width) {
+  const int f = static_cast<int>(xs.phases.size());
+  for (int r = 0; r < f; ++r) {
+    const AxisTable::Phase& phase = xs.phases[static_cast<std::size_t>(r)];
+    const std::size_t begin = static_cast<std::size_t>(phase.j_begin) * C;
+    const std::size_t end = static_cast<std::size_t>(phase.j_end) * C;
+    for (std::size_t i = begin; i < end; ++i) phase_row[i] = 0.0f;
+    for (std::size_t e = 0; e < phase.offset.size(); ++e) {
+      const float w = phase.weight[e];
+      const float* src = tmp + static_cast<std::ptrdiff_t>(phase.offset[e]) * C;
+      for (std::size_t i = begin; i < end; ++i) phase_row[i] += w * src[i];
+    }
+    round_run(phase_row + begin, rounded + begin, end - begin);
+    for (int j = phase.j_begin; j < phase.j_end; ++j) {
+      T* o = out + (static_cast<std::size_t>(j) * f + r) * C;
+      const T* v = rounded + static_cast<std::size_t>(j) * C;
+      for (int ch = 0; ch < C; ++ch) o[ch] = v[ch];
+    }
+    // Border outputs of this phase: j outside [j_begin, j_end).
+    for (int ox = r; ox < width; ox += f) {
+      const int j = ox / f;
+      if (j >= phase.j_begin && j < phase.j_end) {
+        ox = phase.j_end * f + r - f;  // skip the interior
+        continue;
+      }
+      const int* index = xs.index.data() + static_cast<std::size_t>(ox) * xs.taps;
+      const float* weight = xs.weight.data() + static_cast<std::size_t>(ox) * xs.taps;
+      float sum[C] = {};
+      for (int e = 0; e < xs.taps; ++e) {
+        const float* p = tmp + static_cast<std::size_t>(index[e]) * C;
+        for (int ch = 0; ch < C; ++ch) sum[ch] += weight[e] * p[ch];
+      }
+      for (int ch = 0; ch < C; ++ch) out[static_cast<std::size_t>(ox) * C + ch] = to_sample<T>(sum[ch]);
+    }
+  }
+}
+
+template <typename T>
+void horizontal_any(const AxisTable& xs, const float* tmp, T* out, int width, int c) {
+  for (int ox = 0; ox < width; ++ox) {
+    const int* index = xs.index.data() + static_cast<std::size_t>(ox) * xs.taps;
+    const float* weight = xs.weight.data() + static_cast<std::size_t>(ox) * xs.taps;
+    for (int ch = 0; ch < c; ++ch) {
+      float sum = 0.0f;
+      for (int e = 0; e < xs.taps; ++e) sum += weight[e] * tmp[static_cast<std::size_t>(index[e]) * c + ch];
+      out[static_cast<std::size_t>(ox) * c + ch] = to_sample<T>(sum);
+    }
+  }
+}
+
+template <typename T>
+void upsample_rows(const AxisTable& ys, const AxisTable& xs, InterleavedView<const T> src,
+                   InterleavedView<T> dst, std::vector<float>& tmp, std::vector<float>& phase_row,
+                   std::vector<T>& rounded, int row_begin, int row_end) {
+  const int c = src.channels;
+  const std::size_t in_row = static_cast<std::size_t>(src.width) * c;
+  for (int oy = row_begin; oy < row_end; ++oy) {
+    // Vertical pass: tmp = sum over row taps of weight * input row.
+    std::fill(tmp.begin(), tmp.end(), 0.0f);
+    for (int e = 0; e < ys.taps; ++e) {
+      const std::size_t at = static_cast<std::size_t>(oy) * ys.taps + e;
+      const float w = ys.weight[at];
+      if (w == 0.0f) continue;
+      const T* in = src.data + ys.index[at] * src.row_stride;
+      for (std::size_t i = 0; i < in_row; ++i) tmp[i] += w * static_cast<float>(in[i]);
+    }
+    T* out = dst.data + oy * dst.row_stride;
+    switch (c) {
+      case 1: horizontal<T, 1>(xs, tmp.data(), phase_row.data(), rounded.data(), out, dst.width); break;
+      case 3: horizontal<T, 3>(xs, tmp.data(), phase_row.data(), rounded.data(), out, dst.width); break;
+      case 4: horizontal<T, 4>(xs, tmp.data(), phase_row.data(), rounded.data(), out, dst.width); break;
+      default: horizontal_any<T>(xs, tmp.data(), out, dst.width, c); break;
+    }
+  }
+}
+
+template <typename T>
+void upsample_float(Interpolation kind, Size2 factor, Border border, InterleavedView<const T> src,
+                    InterleavedView<T> dst, int threads) {
+  const AxisTable ys = make_table(interpolation_taps(kind, factor.h), factor.h, src.height, dst.height, border);
+  const AxisTable xs = make_table(interpolation_taps(kind, factor.w), factor.w, src.width, dst.width, border);
+  const int count = thread_count(threads, dst.height);
+  // Per thread: the vertical-pass row and one phase row (at most as long as
+  // the input row), allocated before any thread starts.
+  const std::vector<float> row(static_cast<std::size_t>(src.width) * src.channels);
+  std::vector<std::vector<float>> rows(static_cast<std::size_t>(count), row);
+  std::vector<std::vector<float>> phase_rows(static_cast<std::size_t>(count), row);
+  std::vector<std::vector<T>> rounded_rows(static_cast<std::size_t>(count), std::vector<T>(row.size()));
+  parallel_for(count, [&](int t) {
+    upsample_rows(ys, xs, src, dst, rows[static_cast<std::size_t>(t)],
+                  phase_rows[static_cast<std::size_t>(t)], rounded_rows[static_cast<std::size_t>(t)],
+                  static_cast<int>(std::int64_t{dst.height} * t / count),
+                  static_cast<int>(std::int64_t{dst.height} * (t + 1) / count));
+  });
+}
+
+
+}  // namespace
+
+void upsample_u8_float(const ResampleProblem& p, InterleavedView<const std::uint8_t> src,
+                       InterleavedView<std::uint8_t> dst, int threads) {
+  upsample_float(p.kind, p.factor, p.border, src, dst, threads);
+}
+
+void upsample_u16_float(const ResampleProblem& p, InterleavedView<const std::uint16_t> src,
+                        InterleavedView<std::uint16_t> dst, int threads) {
+  upsample_float(p.kind, p.factor, p.border, src, dst, threads);
+}
+
+void upsample_f32_float(const ResampleProblem& p, InterleavedView<const float> src,
+                        InterleavedView<float> dst, int threads) {
+  upsample_float(p.kind, p.factor, p.border, src, dst, threads);
+}
+
+}  // namespace tconv::detail

@@ -1,0 +1,257 @@
+// The image upsampler (see tconv/resample/image_upsampler.hpp): every
+// decision (path, impl, border plan) is made in create(); run() checks the
+// image against the plan and runs.
+#include "tconv/resample/image_upsampler.hpp"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "impl/resample_impls.hpp"
+#include "resample/bordered_op.hpp"
+#include "resample/image_colour.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/error.hpp"
+
+namespace tconv {
+
+struct detail::ImageUpsamplerState {
+  ImageKind kind;
+  Border border = Border::kReplicate;
+  ConvParams params;  // the layer as given (problem string, output shapes)
+  std::int64_t max_output_elements = 0;
+  // Interleaved path: the problem and the impl's name and run function for
+  // the kind's sample type (one of the three is set).
+  std::optional<detail::ResampleProblem> resample;
+  std::string_view resample_impl;
+  detail::ResampleRunFn<std::uint8_t> run_u8 = nullptr;
+  detail::ResampleRunFn<std::uint16_t> run_u16 = nullptr;
+  detail::ResampleRunFn<float> run_f32 = nullptr;
+  // Planar path.
+  std::optional<detail::BorderedOp> op;
+  bool linear_light = false;
+  bool premultiplied_alpha = false;
+};
+
+namespace {
+
+template <typename T>
+constexpr SampleType sample_type_of() {
+  if constexpr (std::is_same_v<T, std::uint8_t>)
+    return SampleType::kU8;
+  else if constexpr (std::is_same_v<T, std::uint16_t>)
+    return SampleType::kU16;
+  else
+    return SampleType::kF32;
+}
+
+template <typename T>
+const detail::ResampleImpl<T>* find_resample_impl(std::string_view name) {
+  for (const auto& impl : detail::resample_impl_list<T>())
+    if (impl.name == name) return &impl;
+  return nullptr;
+}
+
+// Whether `name` is an impl of either family (for any sample type).
+bool is_resample_impl(std::string_view name) {
+  return find_resample_impl<std::uint8_t>(name) || find_resample_impl<std::uint16_t>(name) ||
+         find_resample_impl<float>(name);
+}
+
+bool is_conv_impl(std::string_view name) {
+  const auto names = conv_transpose2d_impl_names();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Why the interleaved path cannot serve the spec for `kind`, or "" when it can.
+std::string interleaved_refusal(const ImageUpsamplerSpec& spec, const ImageKind& kind,
+                                const ImageUpsamplerOptions& options) {
+  if (!spec.interpolation) return "the layer is not an interpolation kernel";
+  if (!options.interleaved_allowed) return "the caller needs a planar result";
+  if (kind.channels == 4) return "alpha is interpolated premultiplied (planar)";
+  if (spec.linear_light) return "linear light is computed on planar float images";
+  if (spec.border == Border::kNormalize) return "the normalize border is planar only";
+  const Size2 f = spec.layer.params.stride;
+  if (f.h > kMaxFactor || f.w > kMaxFactor) return "the factor exceeds the interleaved limit";
+  return "";
+}
+
+// Picks the interleaved impl of T for the problem: the forced one (which
+// must apply) or the first applicable; records it in `st`.
+template <typename T>
+void plan_interleaved(detail::ImageUpsamplerState& st, const detail::ResampleProblem& problem,
+                      std::string_view force_impl) {
+  const detail::ResampleImpl<T>* chosen = nullptr;
+  for (const auto& impl : detail::resample_impl_list<T>()) {
+    if (!force_impl.empty() && impl.name != force_impl) continue;
+    if (impl.applicable(problem)) {
+      chosen = &impl;
+      break;
+    }
+    if (!force_impl.empty())
+      throw InvalidArgument("image upsampler impl " + std::string(force_impl) +
+                            ": does not apply to " + std::string(to_string(problem.kind)) +
+                            " x" + to_string(problem.factor) + " with " +
+                            std::to_string(problem.channels) + " channels on this CPU");
+  }
+  if (chosen == nullptr)
+    throw InvalidArgument("image upsampler impl " + std::string(force_impl) +
+                          ": serves another sample type");
+  st.resample = problem;
+  st.resample_impl = chosen->name;
+  if constexpr (std::is_same_v<T, std::uint8_t>) st.run_u8 = chosen->run;
+  if constexpr (std::is_same_v<T, std::uint16_t>) st.run_u16 = chosen->run;
+  if constexpr (std::is_same_v<T, float>) st.run_f32 = chosen->run;
+}
+
+void check_threads(int threads) {
+  if (threads < 0 || threads > 256)
+    throw InvalidArgument("image upsampler threads " + std::to_string(threads) +
+                          ": must be in [0, 256] (0: all cores)");
+}
+
+}  // namespace
+
+ImageUpsampler ImageUpsampler::create(ImageUpsamplerSpec spec, const ImageKind& kind,
+                                      const ImageUpsamplerOptions& options) {
+  if (kind.channels < 1)
+    throw InvalidArgument("image upsampler channels " + std::to_string(kind.channels) +
+                          ": must be >= 1");
+  spec.layer.params.validate(ConvKind::kConvTranspose2d);
+  const std::string& force = options.force_impl;
+  if (!force.empty() && !is_resample_impl(force) && !is_conv_impl(force))
+    throw InvalidArgument("image upsampler impl " + force +
+                          ": unknown (see upsample_interleaved_impls() and "
+                          "conv_transpose2d_impl_names())");
+  auto st = std::make_unique<detail::ImageUpsamplerState>();
+  st->kind = kind;
+  st->border = spec.border;
+  st->params = spec.layer.params;
+  st->max_output_elements = options.max_output_elements;
+  const std::string refusal = interleaved_refusal(spec, kind, options);
+  const bool forced_interleaved = !force.empty() && is_resample_impl(force);
+  if (forced_interleaved && !refusal.empty())
+    throw InvalidArgument("image upsampler impl " + force + ": " + refusal);
+  if (refusal.empty() && (force.empty() || forced_interleaved)) {
+    if (options.max_output_elements < 1 || options.max_output_elements > Tensor::kMaxElements)
+      throw InvalidArgument("image upsampler max_output_elements " +
+                            std::to_string(options.max_output_elements) + ": must be in [1, 2^31]");
+    const detail::ResampleProblem problem{*spec.interpolation, spec.layer.params.stride,
+                                          spec.border, kind.channels};
+    switch (kind.sample) {
+      case SampleType::kU8: plan_interleaved<std::uint8_t>(*st, problem, force); break;
+      case SampleType::kU16: plan_interleaved<std::uint16_t>(*st, problem, force); break;
+      case SampleType::kF32: plan_interleaved<float>(*st, problem, force); break;
+    }
+    return ImageUpsampler(std::move(st));
+  }
+  OpOptions op_options;
+  op_options.force_impl = force;
+  op_options.max_output_elements = options.max_output_elements;
+  st->op.emplace(ConvTranspose2d::create(spec.layer.params, std::move(spec.layer.weights), op_options),
+                 spec.border);
+  st->linear_light = spec.linear_light && kind.sample != SampleType::kF32;
+  st->premultiplied_alpha = kind.channels == 4 && spec.layer.params.out_channels == 4;
+  return ImageUpsampler(std::move(st));
+}
+
+ImageUpsampler::ImageUpsampler(std::unique_ptr<detail::ImageUpsamplerState> state) noexcept : state_(std::move(state)) {}
+ImageUpsampler::ImageUpsampler(ImageUpsampler&&) noexcept = default;
+ImageUpsampler& ImageUpsampler::operator=(ImageUpsampler&&) noexcept = default;
+ImageUpsampler::~ImageUpsampler() = default;
+
+const ImageKind& ImageUpsampler::kind() const noexcept { return state_->kind; }
+bool ImageUpsampler::interleaved() const noexcept { return state_->resample.has_value(); }
+std::string_view ImageUpsampler::impl_name() const noexcept {
+  return state_->resample ? state_->resample_impl : state_->op->impl_name();
+}
+std::string ImageUpsampler::problem() const { return state_->params.to_string(); }
+Border ImageUpsampler::border() const noexcept { return state_->border; }
+
+Shape3 ImageUpsampler::output_shape(Size2 size) const {
+  return state_->params.output_shape(ConvKind::kConvTranspose2d,
+                                     {state_->kind.channels, size.h, size.w});
+}
+
+std::int64_t ImageUpsampler::scratch_bytes(Size2 size, int threads) const {
+  if (state_->resample) {
+    (void)output_shape(size);
+    return 0;  // a few rows per thread
+  }
+  return state_->op->scratch_bytes({state_->kind.channels, size.h, size.w}, threads);
+}
+
+namespace {
+
+template <typename T>
+void run_interleaved(const detail::ImageUpsamplerState& st, detail::ResampleRunFn<T> run,
+                     InterleavedView<const T> src, InterleavedView<T> dst, int threads) {
+  if (!st.resample || st.kind.sample != sample_type_of<T>())
+    throw InvalidArgument(std::string("image upsampler: planned for ") +
+                          (st.resample ? "other samples" : "planar images") +
+                          "; this run takes interleaved samples of another kind");
+  check_threads(threads);
+  if (src.channels != st.kind.channels || src.height < 1 || src.width < 1 ||
+      src.row_stride < std::ptrdiff_t{src.width} * src.channels)
+    throw ShapeMismatch("image upsampler input " + std::to_string(src.width) + "x" +
+                        std::to_string(src.height) + "x" + std::to_string(src.channels) +
+                        ": needs " + std::to_string(st.kind.channels) +
+                        " channels, a non-empty size and a consistent stride");
+  const Size2 f = st.resample->factor;
+  if (std::int64_t{dst.height} != std::int64_t{src.height} * f.h ||
+      std::int64_t{dst.width} != std::int64_t{src.width} * f.w || dst.channels != src.channels ||
+      dst.row_stride < std::ptrdiff_t{dst.width} * dst.channels)
+    throw ShapeMismatch("image upsampler output " + std::to_string(dst.width) + "x" +
+                        std::to_string(dst.height) + "x" + std::to_string(dst.channels) +
+                        ": expected the input times factor " + to_string(f));
+  if (std::int64_t{dst.height} * dst.width * dst.channels > st.max_output_elements)
+    throw LimitExceeded("image upsampler output " + std::to_string(dst.width) + "x" +
+                        std::to_string(dst.height) + "x" + std::to_string(dst.channels) +
+                        ": exceeds the limit of " + std::to_string(st.max_output_elements) +
+                        " samples");
+  run(*st.resample, src, dst, threads);
+}
+
+}  // namespace
+
+void ImageUpsampler::run(InterleavedView<const std::uint8_t> src,
+                         InterleavedView<std::uint8_t> dst, int threads) const {
+  run_interleaved(*state_, state_->run_u8, src, dst, threads);
+}
+void ImageUpsampler::run(InterleavedView<const std::uint16_t> src,
+                         InterleavedView<std::uint16_t> dst, int threads) const {
+  run_interleaved(*state_, state_->run_u16, src, dst, threads);
+}
+void ImageUpsampler::run(InterleavedView<const float> src, InterleavedView<float> dst,
+                         int threads) const {
+  run_interleaved(*state_, state_->run_f32, src, dst, threads);
+}
+
+Tensor ImageUpsampler::run(Tensor src, int threads) const {
+  const detail::ImageUpsamplerState& st = *state_;
+  if (!st.op)
+    throw InvalidArgument("image upsampler: planned for interleaved samples; this run takes a "
+                          "planar image");
+  check_threads(threads);
+  if (src.shape().c != st.kind.channels)
+    throw ShapeMismatch("image upsampler input " + to_string(src.shape()) + ": needs " +
+                        std::to_string(st.kind.channels) + " channels");
+  const Shape3 out_shape = st.op->output_shape(src.shape());
+  if (out_shape.elements() > st.max_output_elements)
+    throw LimitExceeded("image upsampler output " + to_string(out_shape) +
+                        ": exceeds the limit of " + std::to_string(st.max_output_elements) +
+                        " samples");
+  if (st.linear_light) detail::srgb_to_linear(src);
+  // Colour is interpolated premultiplied, so transparent pixels add no colour.
+  if (st.premultiplied_alpha) detail::premultiply_alpha(src);
+  Tensor result(out_shape);
+  st.op->run(src.view(), result.view(), threads);
+  src = Tensor();  // the input goes before the colour work on the output
+  if (st.premultiplied_alpha) detail::unpremultiply_alpha(result);
+  if (st.linear_light) detail::linear_to_srgb(result);
+  return result;
+}
+
+}  // namespace tconv
