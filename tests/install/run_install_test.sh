@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs a build tree into a temporary prefix (`cmake --install BUILD
+# --prefix TMP`), then configures, builds and runs tests/install/consumer, a
+# separate project that finds the package with find_package(tconv) and links
+# tconv::tconv. Also runs the installed tconv-upsample when it was installed.
+#   run_install_test.sh BUILD_DIR CONSUMER_SRC [CMAKE_ARG...]
+# CMAKE_ARGs configure the consumer like the build tree (generator, compiler,
+# flags: a sanitizer build's library needs its runtime at link time).
+# Everything is written under one mktemp -d folder, removed on exit; the
+# install_manifest.txt that `cmake --install` always writes into the build
+# tree is put back as it was (removed, or the earlier one restored).
+set -euo pipefail
+build_dir=$1
+consumer_src=$2
+shift 2
+
+work=$(mktemp -d)
+manifest="$build_dir/install_manifest.txt"
+had_manifest=0
+if [[ -e "$manifest" ]]; then
+  cp -p "$manifest" "$work/install_manifest.txt.saved"
+  had_manifest=1
+fi
+cleanup() {
+  if ((had_manifest)); then
+    cp -p "$work/install_manifest.txt.saved" "$manifest"
+  else
+    rm -f "$manifest"
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+prefix="$work/prefix"
+echo "+ cmake --install $build_dir --prefix $prefix"
+cmake --install "$build_dir" --prefix "$prefix" > "$work/install.log" || {
+  cat "$work/install.log"
+  exit 1
+}
+for f in lib/cmake/tconv/tconvConfig.cmake lib/cmake/tconv/tconvConfigVersion.cmake \
+         lib/cmake/tconv/tconvTargets.cmake include/tconv/tconv.hpp; do
+  [[ -f "$prefix/$f" ]] || { echo "not installed: $f" >&2; exit 1; }
+done
+
+# Only the temporary prefix may provide the package (no package registries);
+# no compiler launcher, since ccache would write to its cache.
+echo "+ configure $consumer_src"
+cmake -S "$consumer_src" -B "$work/build" "$@" -DCMAKE_PREFIX_PATH="$prefix" \
+  -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_FIND_USE_SYSTEM_PACKAGE_REGISTRY=OFF
+found=$(sed -n 's/^tconv_DIR:PATH=//p' "$work/build/CMakeCache.txt")
+if [[ "$found" != "$prefix/lib/cmake/tconv" ]]; then
+  echo "find_package(tconv) found '$found', not the installed package in $prefix" >&2
+  exit 1
+fi
+echo "+ build"
+cmake --build "$work/build"
+echo "+ consumer"
+"$work/build/consumer"
+
+if [[ -x "$prefix/bin/tconv-upsample" ]]; then
+  echo "+ $prefix/bin/tconv-upsample --version"
+  "$prefix/bin/tconv-upsample" --version
+fi
