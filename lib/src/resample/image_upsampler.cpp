@@ -60,6 +60,21 @@ bool is_resample_impl(std::string_view name) {
          find_resample_impl<float>(name);
 }
 
+std::string join(const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+// Every interleaved impl's name, the three sample types' lists in turn.
+std::string impl_list_text() {
+  std::vector<std::string> names;
+  for (const auto& impl : detail::resample_impl_list<std::uint8_t>()) names.emplace_back(impl.name);
+  for (const auto& impl : detail::resample_impl_list<std::uint16_t>()) names.emplace_back(impl.name);
+  for (const auto& impl : detail::resample_impl_list<float>()) names.emplace_back(impl.name);
+  return join(names);
+}
+
 bool is_conv_impl(std::string_view name) {
   const auto names = conv_transpose2d_impl_names();
   return std::find(names.begin(), names.end(), name) != names.end();
@@ -122,9 +137,9 @@ ImageUpsampler ImageUpsampler::create(ImageUpsamplerSpec spec, const ImageKind& 
   spec.layer.params.validate(ConvKind::kConvTranspose2d);
   const std::string& force = options.force_impl;
   if (!force.empty() && !is_resample_impl(force) && !is_conv_impl(force))
-    throw InvalidArgument("image upsampler impl " + force +
-                          ": unknown (see upsample_interleaved_impls() and "
-                          "conv_transpose2d_impl_names())");
+    throw InvalidArgument("image upsampler impl " + force + ": unknown (interleaved: " +
+                          impl_list_text() + "; planar: " + join(conv_transpose2d_impl_names()) +
+                          ")");
   auto st = std::make_unique<detail::ImageUpsamplerState>();
   st->kind = kind;
   st->border = spec.border;
