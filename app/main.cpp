@@ -55,10 +55,6 @@ Checkerboard analysis:
 Learned upsamplers:
   tconv-upsample eval --images Set5/ -s 2 --kernel bilinear   PSNR/SSIM vs MATLAB bicubic)";
 
-int exit_code_of(const tconv::Error& e) {
-  return tconv::app::is_usage_error(e) ? tconv::app::kExitUsage : tconv::app::kExitInputFailed;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -92,29 +88,15 @@ int main(int argc, char** argv) {
   } catch (const tconv::app::Interrupted& e) {
     return 128 + e.signal();
   } catch (const tconv::app::BatchFailed& e) {
-    // Every failure was reported as it happened.
-    return e.usage_only() ? tconv::app::kExitUsage : tconv::app::kExitInputFailed;
-  } catch (const tconv::app::NothingToDoError& e) {
-    spdlog::error("{}", e.what());
-    return tconv::app::kExitNothingToDo;
-  } catch (const tconv::app::UsageError& e) {
-    spdlog::error("{}", e.what());
-    return tconv::app::kExitUsage;
-  } catch (const tconv::app::QualityGateError& e) {
-    spdlog::error("{}", e.what());
-    return tconv::app::kExitQualityGate;
-  } catch (const tconv::app::InputError& e) {
-    spdlog::error("{}", e.what());
-    return tconv::app::kExitInputFailed;
-  } catch (const tconv::Error& e) {
-    spdlog::error("{}", e.what());
-    return exit_code_of(e);
+    return e.exit_code();  // every failure was reported as it happened
   } catch (const std::bad_alloc&) {
     spdlog::error("out of memory");
     return tconv::app::kExitInputFailed;
   } catch (const std::exception& e) {
-    spdlog::error("unexpected error: {}", e.what());
-    return tconv::app::kExitInputFailed;
+    const bool ours = dynamic_cast<const tconv::app::AppError*>(&e) != nullptr ||
+                      dynamic_cast<const tconv::Error*>(&e) != nullptr;
+    spdlog::error("{}{}", ours ? "" : "unexpected error: ", e.what());
+    return tconv::app::exit_code_of(e);
   }
   return tconv::app::kExitOk;
 }

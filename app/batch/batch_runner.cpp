@@ -113,14 +113,10 @@ ItemResult failure(std::string reason, bool usage) {
 ItemResult run_one(const ItemFunction& work, const BatchItem& item) {
   try {
     return work(item);
-  } catch (const UsageError& e) {
-    return failure(e.what(), true);
-  } catch (const tconv::Error& e) {
-    return failure(e.what(), is_usage_error(e));
   } catch (const std::bad_alloc&) {
     return failure("out of memory", false);
   } catch (const std::exception& e) {
-    return failure(e.what(), false);
+    return failure(e.what(), exit_code_of(e) == kExitUsage);
   }
 }
 

@@ -60,12 +60,7 @@ ConvParams Conv2dTester::params() const {
 }
 
 Weights Conv2dTester::weights() const {
-  const ConvParams p = params();
-  Weights w;
-  w.shape = p.weight_shape(ConvKind::kConv2d);
-  w.values = random_values(static_cast<std::size_t>(w.shape.elements()), seed_ + 1000);
-  if (bias_) w.bias = random_values(static_cast<std::size_t>(p.out_channels), seed_ + 2000);
-  return w;
+  return random_weights(params(), ConvKind::kConv2d, seed_, bias_);
 }
 
 Tensor Conv2dTester::input_tensor() const { return random_tensor(in_, seed_); }

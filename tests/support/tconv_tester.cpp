@@ -30,13 +30,16 @@ ConvParams TConvTester::params() const {
   return p;
 }
 
-Weights TConvTester::weights() const {
-  const ConvParams p = params();
+Weights random_weights(const ConvParams& p, ConvKind kind, std::uint32_t seed, bool bias) {
   Weights w;
-  w.shape = p.weight_shape(ConvKind::kConvTranspose2d);
-  w.values = random_values(static_cast<std::size_t>(w.shape.elements()), seed_ + 1000);
-  if (bias_) w.bias = random_values(static_cast<std::size_t>(p.out_channels), seed_ + 2000);
+  w.shape = p.weight_shape(kind);
+  w.values = random_values(static_cast<std::size_t>(w.shape.elements()), seed + 1000);
+  if (bias) w.bias = random_values(static_cast<std::size_t>(p.out_channels), seed + 2000);
   return w;
+}
+
+Weights TConvTester::weights() const {
+  return random_weights(params(), ConvKind::kConvTranspose2d, seed_, bias_);
 }
 
 bool TConvTester::output_is_empty() const {

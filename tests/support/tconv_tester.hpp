@@ -18,6 +18,9 @@ namespace tconv::test {
 std::vector<float> random_values(std::size_t n, std::uint32_t seed);
 /// A tensor of `shape` with random_values().
 Tensor random_tensor(Shape3 shape, std::uint32_t seed);
+/// Random weights for `params` of `kind` (values from seed + 1000) and, with
+/// `bias`, a random bias (seed + 2000): the testers' layers.
+Weights random_weights(const ConvParams& params, ConvKind kind, std::uint32_t seed, bool bias);
 
 class TConvTester {
  public:
