@@ -9,10 +9,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/logging.hpp"
-#include "commands/compare.hpp"
-#include "commands/eval.hpp"
-#include "commands/inspect.hpp"
-#include "commands/train.hpp"
+#include "commands/registry.hpp"
 #include "commands/upsample.hpp"
 #include "tconv/core/error.hpp"
 
@@ -71,10 +68,7 @@ int main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Less log output (-qq: errors only)");
   app.parse_complete_callback([&] { tconv::app::setup_logging(verbose, quiet); });
   tconv::app::setup_upsample(app);
-  tconv::app::setup_eval(app);
-  tconv::app::setup_compare(app);
-  tconv::app::setup_inspect(app);
-  tconv::app::setup_train(app);
+  for (const tconv::app::SetupCommand setup : tconv::app::subcommands()) setup(app);
   // A closed pipe on stdout becomes an EPIPE error with a message and exit 1,
   // not a silent death by signal.
   std::signal(SIGPIPE, SIG_IGN);

@@ -111,15 +111,6 @@ Tensor clamped255(ConstTensorView t) {
   return out;
 }
 
-// BT.601 luma of an RGB image.
-Tensor luma(ConstTensorView rgb) {
-  Tensor out(Shape3{1, rgb.shape.h, rgb.shape.w});
-  for (int y = 0; y < rgb.shape.h; ++y)
-    for (int x = 0; x < rgb.shape.w; ++x)
-      out.at(0, y, x) = 0.299f * rgb.row(0, y)[x] + 0.587f * rgb.row(1, y)[x] + 0.114f * rgb.row(2, y)[x];
-  return out;
-}
-
 Tensor grey_to_rgb(ConstTensorView grey) {
   Tensor out(Shape3{3, grey.shape.h, grey.shape.w});
   for (int c = 0; c < 3; ++c)
@@ -220,7 +211,7 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
     Layer layer = setup.learned ? *setup.learned : make_upsampler(*setup.kind, setup.scale, x.shape().c);
     // A one-channel layer sees the luma of a colour image; a three-channel layer a grey image thrice.
     if (layer.params.in_channels == 1 && x.shape().c == 3) {
-      x = luma(x.view());
+      x = full_range_luma(x.view());
       report.notes.push_back("the layer takes 1 channel: the image's luma (BT.601) is used");
     } else if (layer.params.in_channels == 3 && x.shape().c == 1) {
       x = grey_to_rgb(x.view());
@@ -298,7 +289,7 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
 
   if (!opt.reference.empty()) {
     Tensor ref = load_colour(opt.reference, nullptr);
-    if (t_win.shape().c == 1 && ref.shape().c == 3) ref = luma(ref.view());
+    if (t_win.shape().c == 1 && ref.shape().c == 3) ref = full_range_luma(ref.view());
     if (ref.shape().h != resized.shape().h || ref.shape().w != resized.shape().w || ref.shape().c != t_win.shape().c)
       throw InputError(fmt::format("--reference {}: CxHxW {}, expected {}x{}x{} (the input x{})", opt.reference,
                                    to_string(ref.shape()), t_win.shape().c, resized.shape().h,

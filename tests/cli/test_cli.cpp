@@ -11,6 +11,8 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <random>
+#include <sstream>
+#include <tuple>
 
 #include "cli_support.hpp"
 #include "image/image_io.hpp"
@@ -412,4 +414,57 @@ TEST_CASE("a header declaring a huge image is refused before decoding", "[cli][l
   CHECK(r.exit_code == 1);
   CHECK_THAT(r.output, Catch::Contains("header declares WxH 100000x100000, more than the limit of 268435456 pixels"));
   CHECK_FALSE(fs::exists(dir / "bomb_x2.png"));
+}
+
+namespace {
+
+// The impl `impls` names for the image row starting with `image` ("" when absent).
+std::string impl_listed(const std::string& table, const std::string& image) {
+  std::istringstream lines(table);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(image + " ", 0) != 0) continue;
+    return line.substr(line.find_last_of(' ') + 1);
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("impls names the impl each kind of image runs, as upsample -v does", "[cli]") {
+  TempDir dir;
+  cv::imwrite(dir / "rgb.png", gradient(9, 7, CV_8UC3));
+  cv::imwrite(dir / "rgba.png", gradient(9, 7, CV_8UC4));
+  const Result table = run("impls -s 2 --kernel bilinear");
+  INFO(table.output);
+  REQUIRE(table.exit_code == 0);
+  for (const auto& [file, image, path] :
+       {std::tuple{"rgb.png", "RGB 8-bit", "interleaved"}, std::tuple{"rgba.png", "RGBA 8-bit", "planar"}}) {
+    const std::string impl = impl_listed(table.output, image);
+    INFO(image << ": " << impl);
+    REQUIRE_FALSE(impl.empty());
+    const Result up = run(dir / file + " -s 2 --kernel bilinear -v --overwrite");
+    INFO(up.output);
+    CHECK(up.exit_code == 0);
+    CHECK_THAT(up.output, Catch::Contains(" with " + impl + " (" + path + ")"));
+  }
+  // --impl reaches both families: an interleaved impl by name gives the same
+  // bytes as the default choice (both exact for bilinear x2), and a
+  // convolution impl takes the planar path.
+  const Result fixed = run(dir / "rgb.png -s 2 -o " + dir / "fixed.png --impl upsample_u8_fixed -v");
+  INFO(fixed.output);
+  CHECK(fixed.exit_code == 0);
+  CHECK_THAT(fixed.output, Catch::Contains(" with upsample_u8_fixed (interleaved)"));
+  CHECK(read_bytes(dir / "fixed.png") == read_bytes(dir / "rgb_x2.png"));
+  const Result planar = run(dir / "rgb.png -s 2 -o " + dir / "ref.png --impl tconv2d_f32_ref -v");
+  CHECK(planar.exit_code == 0);
+  CHECK_THAT(planar.output, Catch::Contains(" with tconv2d_f32_ref (planar)"));
+  // A 16-bit impl cannot serve 8-bit samples; an unknown name lists both families.
+  const Result wrong = run(dir / "rgb.png -s 2 -o " + dir / "x.png --impl upsample_u16_fixed");
+  CHECK(wrong.exit_code == 2);
+  CHECK_THAT(wrong.output, Catch::Contains("serves another sample type"));
+  const Result unknown = run(dir / "rgb.png -s 2 -o " + dir / "x.png --impl nope");
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.output, Catch::Contains("upsample_u8_float") && Catch::Contains("tconv2d_f32_ref"));
+  CHECK_FALSE(fs::exists(dir / "x.png"));
+  CHECK(run("impls --model x.safetensors").exit_code == 2);
 }

@@ -383,8 +383,6 @@ Weights fit_conv3x3(ConstTensorView src, ConstTensorView target, Size2 border, b
   const Region r = interior("fit_conv3x3", target.shape, border, {1, 1});
   const int ic_total = src.shape.c;
   const int oc_total = target.shape.c;
-  const int h = src.shape.h;
-  const int w = src.shape.w;
   Weights out;
   out.shape = {oc_total, depthwise ? 1 : ic_total, 3, 3};
   out.values.assign(static_cast<std::size_t>(out.shape.elements()), 0.0f);
@@ -392,7 +390,10 @@ Weights fit_conv3x3(ConstTensorView src, ConstTensorView target, Size2 border, b
 
   // One least-squares system per group of input channels used: all of them
   // (dense) or one (depthwise). Feature j = ic * 9 + ty * 3 + tx is
-  // src[ic](clamp(y + ty - 1), clamp(x + tx - 1)); the last feature is 1 (bias).
+  // src[ic](clamp(y + ty - 1), clamp(x + tx - 1)), read as padded[ic](y + ty,
+  // x + tx) from the replicate-padded source conv3x3_replicate() runs on, so
+  // the fit and the run see the same margin; the last feature is 1 (bias).
+  const Tensor padded = pad_replicate1(src);
   const int systems = depthwise ? ic_total : 1;
   const int ics = depthwise ? 1 : ic_total;
   const int n = ics * 9 + 1;
@@ -407,9 +408,9 @@ Weights fit_conv3x3(ConstTensorView src, ConstTensorView target, Size2 border, b
         for (int icl = 0; icl < ics; ++icl) {
           const int ic = depthwise ? sys : icl;
           for (int ty = 0; ty < 3; ++ty) {
-            const float* row = src.row(ic, std::clamp(y + ty - 1, 0, h - 1));
+            const float* row = padded.view().row(ic, y + ty);
             for (int tx = 0; tx < 3; ++tx)
-              feature[static_cast<std::size_t>(icl * 9 + ty * 3 + tx)] = row[std::clamp(x + tx - 1, 0, w - 1)];
+              feature[static_cast<std::size_t>(icl * 9 + ty * 3 + tx)] = row[x + tx];
           }
         }
         feature[static_cast<std::size_t>(n - 1)] = 1.0;

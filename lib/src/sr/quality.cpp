@@ -15,10 +15,21 @@
 #include <string>
 #include <vector>
 
+#include "core/colour.hpp"
 #include "tconv/core/error.hpp"
 #include "tconv/sr/quality.hpp"
 
 namespace tconv {
+
+Tensor full_range_luma(ConstTensorView rgb) {
+  if (rgb.shape.c != 3)
+    throw ShapeMismatch("luma input " + to_string(rgb.shape) + ": needs 3 channels (R, G, B)");
+  Tensor out(Shape3{1, rgb.shape.h, rgb.shape.w});
+  for (int y = 0; y < rgb.shape.h; ++y)
+    for (int x = 0; x < rgb.shape.w; ++x)
+      out.at(0, y, x) = detail::bt601_luma(rgb.row(0, y)[x], rgb.row(1, y)[x], rgb.row(2, y)[x]);
+  return out;
+}
 
 namespace {
 

@@ -27,6 +27,12 @@ struct SsimParams {
   double dynamic_range = 255.0; ///< L: the value range of the samples (255 for 8 bits, 1 for [0, 1]); > 0.
 };
 
+/// Full-range BT.601 luma, 0.299 R + 0.587 G + 0.114 B in float, of a
+/// 3-channel R, G, B image on any scale: one channel of the same size (the
+/// quantity compare's luma PSNR and SSIM are taken on). Throws ShapeMismatch
+/// unless `rgb` has 3 channels.
+[[nodiscard]] Tensor full_range_luma(ConstTensorView rgb);
+
 /// Peak signal-to-noise ratio in dB of `test` against `reference`, with
 /// peak value `peak` (> 0; 255 for 8-bit samples on the 0..255 scale).
 /// Returns +infinity when the images are identical.

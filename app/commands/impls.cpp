@@ -1,0 +1,95 @@
+// tconv-upsample impls [-s S] [--kernel NAME | --weights W.npy ...] [--border B] [--linear]
+#include "commands/impls.hpp"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/exit_codes.hpp"
+#include "image/image.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/error.hpp"
+#include "tconv/resample/image_upsampler.hpp"
+#include "tconv/resample/resample.hpp"
+
+namespace tconv::app {
+
+namespace {
+
+// The impls of one interleaved sample type, those that apply to `kind` x
+// `factor` on this CPU marked.
+template <typename T>
+std::string interleaved_line(const char* label, Interpolation kind, Size2 factor, int channels) {
+  std::string line = fmt::format("  {:<18}", label);
+  for (const std::string_view name : upsample_interleaved_impls<T>())
+    line += fmt::format(" {}{}", upsample_interleaved_applicable<T>(name, kind, factor, channels)
+                                     ? "*"
+                                     : " ",
+                        name);
+  return line + "\n";
+}
+
+}  // namespace
+
+void setup_impls(CLI::App& app) {
+  auto opt = std::make_shared<ImplsOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "impls", "Which impl upsamples each kind of image for a layer on this machine");
+  add_layer_flags(*cmd, opt->layer);
+  cmd->add_flag("--linear", opt->linear, "Images are upsampled in linear light (planar path)");
+  cmd->callback([opt] { run_impls(*opt); });
+}
+
+void run_impls(const ImplsOptions& opt) {
+  if (!opt.layer.model.empty())
+    throw UsageError("--model: impls describes one layer; -v lists a model's layers and impls");
+  const LayerSource source(opt.layer);
+  const Border border = border_of(opt.layer, Border::kReplicate);
+  const Layer probe = source.layer(3);
+  probe.params.validate(ConvKind::kConvTranspose2d);
+  std::string out = fmt::format("layer {}, border {}{}\n", probe.params.to_string(),
+                                to_string(border), opt.linear ? ", linear light" : "");
+  out += fmt::format("{:<22} {:<12} {}\n", "image", "path", "impl");
+  for (const SampleType sample : {SampleType::kU8, SampleType::kU16, SampleType::kF32}) {
+    for (const int channels : {1, 3, 4}) {
+      const std::string image = describe({channels, 1, 1}, sample).substr(std::string("WxH 1x1, ").size());
+      std::string path, impl;
+      try {
+        const ImageUpsampler upsampler = ImageUpsampler::create(
+            {source.layer(channels), source.interpolation(), border, opt.linear},
+            {channels, sample});
+        path = upsampler.interleaved() ? "interleaved" : "planar";
+        impl = std::string(upsampler.impl_name());
+      } catch (const tconv::Error& e) {
+        path = "-";
+        impl = e.what();  // --weights whose channels do not fit this kind
+      }
+      out += fmt::format("{:<22} {:<12} {}\n", image, path, impl);
+    }
+  }
+  out += "(interleaved when the output format stores the input's samples, else planar)\n";
+  out += "\n--impl accepts (best first; * applies to this layer on this CPU):\n";
+  out += fmt::format("  {:<18}", "conv_transpose2d");
+  for (const std::string& name : conv_transpose2d_impl_names())
+    out += fmt::format(" {}{}", conv_transpose2d_impl_applicable(name, probe.params) ? "*" : " ",
+                       name);
+  out += "\n";
+  if (const auto& kind = source.interpolation()) {
+    const Size2 factor = probe.params.stride;
+    if (factor.h <= kMaxFactor && factor.w <= kMaxFactor) {
+      out += interleaved_line<std::uint8_t>("interleaved 8-bit", *kind, factor, 3);
+      out += interleaved_line<std::uint16_t>("interleaved 16-bit", *kind, factor, 3);
+      out += interleaved_line<float>("interleaved float", *kind, factor, 3);
+    }
+  }
+  std::cout << out;
+  std::cout.flush();
+  if (!std::cout) throw InputError("stdout: write failed");
+}
+
+}  // namespace tconv::app
