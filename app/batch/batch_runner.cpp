@@ -231,6 +231,11 @@ BatchSummary run_files(const std::vector<BatchItem>& items, const FileFunction& 
   RunnerOptions options;
   options.jobs = 1;
   options.progress = progress;
+  return run_files(items, work, results, options);
+}
+
+BatchSummary run_files(const std::vector<BatchItem>& items, const FileFunction& work,
+                       std::vector<ItemResult>& results, const RunnerOptions& options) {
   const auto one = [&](const BatchItem& item) {
     if (!item.error.empty()) throw InputError(item.error);
     // run_batch() hands out references into `items`: the index is the offset.

@@ -86,6 +86,13 @@ BatchSummary run_files(const std::vector<BatchItem>& items, const FileFunction& 
                        std::vector<ItemResult>& results,
                        ProgressMode progress = ProgressMode::kAuto);
 
+/// The same with `options.jobs` files at once (-j), --fail-fast and a
+/// progress mode: `work` then runs on several threads (results still by
+/// index, so a command keeps its output in the files' order by printing
+/// after the batch).
+BatchSummary run_files(const std::vector<BatchItem>& items, const FileFunction& work,
+                       std::vector<ItemResult>& results, const RunnerOptions& options);
+
 /// Throws Interrupted when a signal stopped the batch.
 void stop_if_interrupted(const BatchSummary& summary);
 

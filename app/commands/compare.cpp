@@ -19,6 +19,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "batch/batch.hpp"
 #include "batch/batch_runner.hpp"
@@ -29,6 +30,7 @@
 #include "image/image_io.hpp"
 #include "image/image_reader.hpp"
 #include "report/picture_io.hpp"
+#include "report/run_report.hpp"
 #include "tconv/core/conv_transpose2d.hpp"
 #include "tconv/core/error.hpp"
 #include "tconv/io/npy.hpp"
@@ -516,7 +518,14 @@ void setup_compare(CLI::App& app) {
   cmd->add_option("--fail-above", opt->fail_above,
                   "Exit 4 when the transposed convolution's phase_mean_spread exceeds this")
       ->check(CLI::NonNegativeNumber);
-  cmd->add_flag("--overwrite", opt->overwrite, "Replace existing pictures");
+  cmd->add_flag("--overwrite", opt->overwrite, "Replace existing pictures (and an existing --report)");
+  cmd->add_option("-j,--jobs", opt->jobs,
+                  "Images analysed at once (0: number of cores); tables come in input order")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+  cmd->add_flag("--fail-fast", opt->fail_fast, "Stop starting new images after the first failure");
+  cmd->add_option("--report", opt->report,
+                  "Write per-file results to FILE.json (the main command's rules and format)");
   add_layer_flags(*cmd, opt->layer);
   cmd->callback([opt] { run_compare(*opt); });
 }
@@ -529,12 +538,6 @@ void run_compare(const CompareOptions& opt) {
     throw NothingToDoError("compare: no image found in " + fmt::format("{}", fmt::join(opt.inputs, ", ")));
   if (!opt.reference.empty() && files.size() + errors.size() != 1)
     throw UsageError("--reference applies to a single input image");
-  if (!opt.output_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(opt.output_dir, ec);
-    if (ec) throw InputError("-o " + opt.output_dir + ": cannot create the directory: " + ec.message());
-  }
-
   // The inputs that could not be listed fail first, with their own message,
   // then the images in order; a table is printed as each image is done.
   std::vector<BatchItem> items;
@@ -543,14 +546,30 @@ void run_compare(const CompareOptions& opt) {
   for (BatchItem& item : file_items(files)) items.push_back(std::move(item));
   std::vector<std::optional<Report>> per_item(items.size());
   std::vector<ItemResult> results;
+  const ReportTarget report_target = plan_report(opt.report, items, opt.overwrite);
+  if (!opt.output_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(opt.output_dir, ec);
+    if (ec) throw InputError("-o " + opt.output_dir + ": cannot create the directory: " + ec.message());
+  }
+  RunnerOptions runner;
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  runner.jobs = std::max(1, std::min(opt.jobs > 0 ? opt.jobs : cores, static_cast<int>(items.size())));
+  runner.fail_fast = opt.fail_fast;
   // Tables printed on the terminal as they come would run into a progress
   // bar on the same terminal: no bar then.
-  const ProgressMode progress =
-      !opt.json && ::isatty(STDOUT_FILENO) ? ProgressMode::kNone : ProgressMode::kAuto;
+  runner.progress = !opt.json && ::isatty(STDOUT_FILENO) ? ProgressMode::kNone : ProgressMode::kAuto;
+  // One job prints each table as its image is done; several print them in
+  // input order once all are done.
+  const bool stream = !opt.json && runner.jobs == 1;
   const BatchSummary batch = run_files(items, [&](std::size_t i, const BatchItem&) {
     per_item[i] = analyse(files[i - first_file], setup, opt, files);
-    if (!opt.json) std::cout << report_table(*per_item[i]) << "\n" << std::flush;
-  }, results, progress);
+    if (stream) std::cout << report_table(*per_item[i]) << "\n" << std::flush;
+  }, results, runner);
+  if (!opt.json && !stream)
+    for (const auto& r : per_item)
+      if (r) std::cout << report_table(*r) << "\n";
+  if (!report_target.path.empty()) write_report(report_target, items, results, batch);
   stop_if_interrupted(batch);
   const std::size_t failed = batch.failed;
   std::vector<Report> reports;

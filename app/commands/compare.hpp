@@ -21,7 +21,10 @@ struct CompareOptions {
   std::string reference;            ///< --reference HR.png (one input only).
   bool json = false;                ///< --json on stdout instead of the table.
   double fail_above = -1.0;         ///< --fail-above X; < 0: no gate.
-  bool overwrite = false;           ///< Replace existing pictures.
+  bool overwrite = false;           ///< Replace existing pictures (and an existing --report).
+  int jobs = 1;                     ///< -j: images analysed at once; 0 = number of cores.
+  bool fail_fast = false;           ///< --fail-fast: stop starting images after the first failure.
+  std::string report;               ///< --report FILE.json: per-file results, as the main command's.
   LayerFlags layer;
 };
 

@@ -212,6 +212,38 @@ TEST_CASE("compare on directories: one report per image, bad files counted, empt
   CHECK_THAT(none.err, Catch::Contains("no image found"));
 }
 
+TEST_CASE("compare -j runs images at once with the same tables, --report and --fail-fast", "[cli][analysis]") {
+  TempDir dir;
+  fs::create_directories(dir.path / "imgs");
+  for (const char* name : {"imgs/a.png", "imgs/b.png", "imgs/d.png", "imgs/e.png"}) small_photo(dir, name);
+  {
+    std::ofstream bad(dir / "imgs/c.png", std::ios::binary);
+    bad << "not a png";
+  }
+  const Result one = run("compare " + dir / "imgs" + " -s 2", dir.path);
+  const Result two = run("compare " + dir / "imgs" + " -s 2 -j 2 --report " + dir / "r.json", dir.path);
+  INFO(one.out << one.err << two.out << two.err);
+  CHECK(one.exit_code == 1);
+  CHECK(two.exit_code == 1);
+  // The same tables in the same (input) order, whatever the jobs.
+  CHECK(two.out == one.out);
+  CHECK_THAT(two.out, Catch::Contains("summary: 5 images, 4 compared, 1 failed"));
+  const json report = json::parse(tconv::test::read_bytes(dir / "r.json"));
+  REQUIRE(report["files"].size() == 5);
+  CHECK(report["files"][2]["status"] == "failed");
+  CHECK(report["files"][3]["status"] == "done");
+  CHECK(report["summary"]["failed"] == 1);
+  CHECK(report["summary"]["done"] == 4);
+  // The report is an output: never over an input, an existing non-report refused.
+  CHECK(run("compare " + dir / "imgs" + " -s 2 --report " + dir / "imgs/a.png", dir.path).exit_code == 2);
+  // --fail-fast: nothing starts after the failed c.png (one job, input order).
+  const Result fast = run("compare " + dir / "imgs" + " -s 2 --fail-fast --json", dir.path);
+  CHECK(fast.exit_code == 1);
+  const json j = json::parse(fast.out);
+  CHECK(j["summary"]["compared"] == 2);
+  CHECK(j["summary"]["failed"] == 1);
+}
+
 TEST_CASE("compare usage errors exit 2 before any input is read", "[cli][analysis]") {
   TempDir dir;
   const std::string in = small_photo(dir);
