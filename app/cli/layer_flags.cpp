@@ -183,6 +183,11 @@ Layer LayerSource::layer(int channels) const {
   return weights_layer_;  // the op checks the input's channels against in_channels when it runs
 }
 
+ConvParams LayerSource::params(int channels) const {
+  if (interpolation_) return make_upsampler(*interpolation_, scale_, channels).params;
+  return weights_layer_.params;
+}
+
 Layer make_layer(const LayerFlags& flags, int channels) { return LayerSource(flags).layer(channels); }
 
 }  // namespace tconv::app

@@ -64,6 +64,8 @@ class LayerSource {
   /// copy of the raw weights with the geometry flags (whose input channels
   /// the op checks when it runs). Throws InvalidArgument as make_upsampler().
   [[nodiscard]] Layer layer(int channels) const;
+  /// The layer's params alone (no copy of the weights), for geometry checks.
+  [[nodiscard]] ConvParams params(int channels) const;
   /// The interpolation kernel, or nullopt with --weights.
   [[nodiscard]] const std::optional<Interpolation>& interpolation() const noexcept {
     return interpolation_;

@@ -79,9 +79,6 @@ class BatchPlans {
   }
 
   [[nodiscard]] const Model* model() const { return model_ ? &*model_ : nullptr; }
-  [[nodiscard]] const std::optional<Interpolation>& interpolation() const {
-    return layer_->interpolation();
-  }
   [[nodiscard]] const LayerSource& layer() const { return *layer_; }
 
   // The upsampler for images of `kind`; `interleaved_allowed` as
@@ -387,10 +384,10 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
                                    {{"model", model->planned_peak_bytes(gray)}}),
                  opt.image.max_memory);
   } else {
-    const Layer geometry = plans.layer().layer(1);
-    geometry.params.validate(ConvKind::kConvTranspose2d);
-    const Shape3 planned = geometry.params.output_shape(
-        ConvKind::kConvTranspose2d, {geometry.params.in_channels, shown.h, shown.w});
+    const ConvParams geometry = plans.layer().params(1);
+    geometry.validate(ConvKind::kConvTranspose2d);
+    const Shape3 planned = geometry.output_shape(ConvKind::kConvTranspose2d,
+                                                 {geometry.in_channels, shown.h, shown.w});
     check_planned_output(opt, *format, {planned.h, planned.w});
     // Before decoding, the least the run can need (a gray 8-bit image, fused).
     check_memory(opt.input,
