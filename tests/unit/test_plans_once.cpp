@@ -91,6 +91,16 @@ TEST_CASE("a batch plans each kind of image once, not each image", "[cli][plans]
     // for the replicate border.
     CHECK(two == 5);
   }
+  SECTION("--model: loaded and planned once for the batch") {
+    const auto set = [](app::UpsampleOptions& opt, const fs::path&) {
+      opt.layer.model = std::string(TCONV_MODELS_DIR) + "/linear_y_x2.safetensors";
+    };
+    const std::int64_t two = plans_for_batch(2, true, set);
+    const std::int64_t six = plans_for_batch(6, true, set);
+    INFO("plans for 2 + 1 images: " << two << ", for 6 + 1: " << six);
+    CHECK(two == six);
+    CHECK(two > 0);
+  }
   SECTION("--weights: planned once per kind") {
     const auto set = [](app::UpsampleOptions& opt, const fs::path& dir) {
       // A 3 -> 3 channel 4x4 layer: only the RGB images; no alpha image.
