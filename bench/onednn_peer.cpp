@@ -8,30 +8,35 @@ namespace tconv::bench {
 
 using dnnl::memory;
 
-struct OneDnnDeconvolution::State {
+struct OneDnnConv::State {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
-  dnnl::deconvolution_forward::primitive_desc pd;
-  dnnl::deconvolution_forward primitive;
+  dnnl::primitive_desc pd;
+  dnnl::primitive primitive;
   memory src, weights, bias, dst;
   Shape3 out_shape;
 };
 
-OneDnnDeconvolution::OneDnnDeconvolution(const ConvParams& p, const Weights& w, const Tensor& x,
-                                         int threads)
+OneDnnConv::OneDnnConv(ConvKind kind, const ConvParams& p, const Weights& w, const Tensor& x,
+                       int threads)
     : state_(std::make_unique<State>()) {
   omp_set_num_threads(threads);
   State& s = *state_;
-  const ConvParams r = p.resolved(ConvKind::kConvTranspose2d, x.shape());
-  s.out_shape = p.output_shape(ConvKind::kConvTranspose2d, x.shape());
+  const bool deconv = kind == ConvKind::kConvTranspose2d;
+  const ConvParams r = p.resolved(kind, x.shape());
+  s.out_shape = p.output_shape(kind, x.shape());
   const memory::dims src_dims{1, x.shape().c, x.shape().h, x.shape().w};
   const memory::dims dst_dims{1, s.out_shape.c, s.out_shape.h, s.out_shape.w};
   const int g = p.groups;
-  // oneDNN weights are (g, oc/g, ic/g, kh, kw); ours are (ic, oc/g, kh, kw),
-  // which is oneDNN's "giohw" order.
+  // oneDNN weights are (g, oc/g, ic/g, kh, kw). A deconvolution's are ours
+  // (ic, oc/g, kh, kw) in oneDNN's "giohw" order; a convolution's
+  // (oc, ic/g, kh, kw) are "goihw".
   const memory::dims wei_dims =
       g == 1 ? memory::dims{p.out_channels, p.in_channels, p.kernel.h, p.kernel.w}
              : memory::dims{g, p.out_channels / g, p.in_channels / g, p.kernel.h, p.kernel.w};
+  const memory::format_tag wei_tag =
+      deconv ? (g == 1 ? memory::format_tag::iohw : memory::format_tag::giohw)
+             : (g == 1 ? memory::format_tag::oihw : memory::format_tag::goihw);
   const auto f32 = memory::data_type::f32;
   const memory::desc src_any(src_dims, f32, memory::format_tag::any);
   const memory::desc wei_any(wei_dims, f32, memory::format_tag::any);
@@ -39,22 +44,34 @@ OneDnnDeconvolution::OneDnnDeconvolution(const ConvParams& p, const Weights& w, 
   const memory::desc bias_md({p.out_channels}, f32, memory::format_tag::x);
   const bool has_bias = !w.bias.empty();
   // output_padding is part of the destination size: oneDNN derives it from
-  // dst dims, so pad_end shrinks by it.
+  // dst dims, so a deconvolution's pad_end shrinks by it.
   const memory::dims strides{r.stride.h, r.stride.w};
   const memory::dims pad_l{r.pad_begin.h, r.pad_begin.w};
-  const memory::dims pad_r{r.pad_end.h - r.output_padding.h, r.pad_end.w - r.output_padding.w};
+  const memory::dims pad_r{r.pad_end.h - (deconv ? r.output_padding.h : 0),
+                           r.pad_end.w - (deconv ? r.output_padding.w : 0)};
   const memory::dims dilates{r.dilation.h - 1, r.dilation.w - 1};
-  const auto desc =
-      has_bias ? dnnl::deconvolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                   dnnl::algorithm::deconvolution_direct, src_any,
-                                                   wei_any, bias_md, dst_any, strides, dilates,
-                                                   pad_l, pad_r)
-               : dnnl::deconvolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                   dnnl::algorithm::deconvolution_direct, src_any,
-                                                   wei_any, dst_any, strides, dilates, pad_l,
-                                                   pad_r);
-  s.pd = dnnl::deconvolution_forward::primitive_desc(desc, s.engine);
-  s.primitive = dnnl::deconvolution_forward(s.pd);
+  const auto inference = dnnl::prop_kind::forward_inference;
+  if (deconv) {
+    const auto algo = dnnl::algorithm::deconvolution_direct;
+    const auto desc =
+        has_bias ? dnnl::deconvolution_forward::desc(inference, algo, src_any, wei_any, bias_md,
+                                                     dst_any, strides, dilates, pad_l, pad_r)
+                 : dnnl::deconvolution_forward::desc(inference, algo, src_any, wei_any, dst_any,
+                                                     strides, dilates, pad_l, pad_r);
+    const dnnl::deconvolution_forward::primitive_desc pd(desc, s.engine);
+    s.pd = pd;
+    s.primitive = dnnl::deconvolution_forward(pd);
+  } else {
+    const auto algo = dnnl::algorithm::convolution_direct;
+    const auto desc =
+        has_bias ? dnnl::convolution_forward::desc(inference, algo, src_any, wei_any, bias_md,
+                                                   dst_any, strides, dilates, pad_l, pad_r)
+                 : dnnl::convolution_forward::desc(inference, algo, src_any, wei_any, dst_any,
+                                                   strides, dilates, pad_l, pad_r);
+    const dnnl::convolution_forward::primitive_desc pd(desc, s.engine);
+    s.pd = pd;
+    s.primitive = dnnl::convolution_forward(pd);
+  }
 
   auto import = [&](const memory::desc& want, const memory::dims& dims, memory::format_tag tag,
                     const float* data) {
@@ -63,18 +80,17 @@ OneDnnDeconvolution::OneDnnDeconvolution(const ConvParams& p, const Weights& w, 
     dnnl::reorder(user, mem).execute(s.stream, user, mem);
     return mem;
   };
-  s.src = import(s.pd.src_desc(), src_dims, memory::format_tag::nchw, x.data());
-  s.weights = import(s.pd.weights_desc(), wei_dims,
-                     g == 1 ? memory::format_tag::iohw : memory::format_tag::giohw,
-                     w.values.data());
-  if (has_bias) s.bias = import(s.pd.bias_desc(), {p.out_channels}, memory::format_tag::x, w.bias.data());
-  s.dst = memory(s.pd.dst_desc(), s.engine);
+  s.src = import(s.pd.src_desc(0), src_dims, memory::format_tag::nchw, x.data());
+  s.weights = import(s.pd.weights_desc(0), wei_dims, wei_tag, w.values.data());
+  if (has_bias)
+    s.bias = import(s.pd.weights_desc(1), {p.out_channels}, memory::format_tag::x, w.bias.data());
+  s.dst = memory(s.pd.dst_desc(0), s.engine);
   s.stream.wait();
 }
 
-OneDnnDeconvolution::~OneDnnDeconvolution() = default;
+OneDnnConv::~OneDnnConv() = default;
 
-void OneDnnDeconvolution::run() {
+void OneDnnConv::run() {
   State& s = *state_;
   std::unordered_map<int, memory> args{
       {DNNL_ARG_SRC, s.src}, {DNNL_ARG_WEIGHTS, s.weights}, {DNNL_ARG_DST, s.dst}};
@@ -83,7 +99,7 @@ void OneDnnDeconvolution::run() {
   s.stream.wait();
 }
 
-Tensor OneDnnDeconvolution::output() {
+Tensor OneDnnConv::output() {
   State& s = *state_;
   Tensor out(s.out_shape);
   memory user({{1, s.out_shape.c, s.out_shape.h, s.out_shape.w}, memory::data_type::f32,
@@ -94,6 +110,6 @@ Tensor OneDnnDeconvolution::output() {
   return out;
 }
 
-const char* OneDnnDeconvolution::impl_name() const { return state_->pd.impl_info_str(); }
+const char* OneDnnConv::impl_name() const { return state_->pd.impl_info_str(); }
 
 }  // namespace tconv::bench

@@ -1,5 +1,5 @@
-// oneDNN's deconvolution primitive as a benchmark peer (built only when
-// libdnnl-dev is installed; TCONV_HAVE_ONEDNN says so).
+// oneDNN's deconvolution and convolution primitives as benchmark peers
+// (built only when libdnnl-dev is installed; TCONV_HAVE_ONEDNN says so).
 #pragma once
 
 #include <functional>
@@ -10,15 +10,16 @@
 
 namespace tconv::bench {
 
-/// A oneDNN f32 deconvolution_forward for `params` on `src`, with the
-/// layouts oneDNN prefers (format_tag::any); inputs are reordered once when
-/// it is created, so run() times the primitive alone. Its output is
-/// reordered back to planar for checking by output().
-class OneDnnDeconvolution {
+/// A oneDNN f32 deconvolution_forward (kConvTranspose2d) or
+/// convolution_forward (kConv2d) for `params` on `src`, with the layouts
+/// oneDNN prefers (format_tag::any); inputs are reordered once when it is
+/// created, so run() times the primitive alone. Its output is reordered back
+/// to planar for checking by output().
+class OneDnnConv {
  public:
-  OneDnnDeconvolution(const ConvParams& params, const Weights& weights, const Tensor& src,
-                      int threads);
-  ~OneDnnDeconvolution();
+  OneDnnConv(ConvKind kind, const ConvParams& params, const Weights& weights, const Tensor& src,
+             int threads);
+  ~OneDnnConv();
   void run();
   /// The last result in planar CHW.
   [[nodiscard]] Tensor output();

@@ -1,10 +1,13 @@
-// tconv-bench: named transposed-convolution cases, timed against peers in
-// the same run (the reference impl, oneDNN's deconvolution, cv::resize).
+// tconv-bench: named convolution cases, timed against peers in the same
+// run (the reference impl, oneDNN's deconvolution and convolution,
+// cv::resize), and against the machine's measured FMA peak.
 //
 // Each measurement is the median of --reps runs after warm-up runs, with the
 // output preallocated where the API allows. GFLOP/s counts the useful
-// multiply-adds of the layer: 2 * input pixels * in_channels *
-// (out_channels / groups) * kh * kw.
+// multiply-adds of the layer: 2 * (input pixels of a transposed convolution,
+// output pixels of a convolution) * in_channels * (out_channels / groups) *
+// kh * kw; "% peak" divides it by the FMA peak of the ISA the impls use
+// (cpu_isa()) on the same thread count, measured at start (fma_peak.hpp).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -20,7 +23,12 @@
 #include <thread>
 #include <vector>
 
+#include "fma_peak.hpp"
+#include "tconv/core/conv2d.hpp"
 #include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/cpu.hpp"
+#include "tconv/io/safetensors.hpp"
+#include "tconv/model/model.hpp"
 #include "tconv/resample/border.hpp"
 #include "tconv/resample/factories.hpp"
 #include "tconv/resample/resample.hpp"
@@ -41,7 +49,19 @@ struct Case {
   ConvParams params;
   bool bilinear = false;  // interpolation weights; cv::resize is a peer
   bool u8 = false;        // 8-bit image case
+  tconv::ConvKind kind = tconv::ConvKind::kConvTranspose2d;
+  bool network = false;   // the whole FSRCNN x2 network (params unused)
 };
+
+// A conv2d layer of FSRCNN (stride 1, "same" padding for odd k).
+ConvParams conv(int ic, int oc, int k) {
+  ConvParams p;
+  p.in_channels = ic;
+  p.out_channels = oc;
+  p.kernel = {k, k};
+  p.padding(k / 2);
+  return p;
+}
 
 ConvParams layer(int ic, int oc, int groups, int k, int s, int pad, int op = 0) {
   ConvParams p;
@@ -63,6 +83,20 @@ std::vector<Case> all_cases() {
       {"unet128to64_k2s2_128", "f32 128->64 k2 s2, 128x128", {128, 128, 128}, layer(128, 64, 1, 2, 2, 0)},
       {"depthwise3_k8s4_540p", "f32 groups 3 k8 s4 p2, 540x960", {3, 540, 960}, layer(3, 3, 3, 8, 4, 2)},
   };
+  // FSRCNN x2 (d 56, s 12, m 4) layer by layer on a 1080p luma plane, then whole.
+  const auto k2d = tconv::ConvKind::kConv2d;
+  cases.push_back({"fsrcnn_feature_1to56_k5_1080p", "f32 conv2d 1->56 k5 p2, 1080x1920",
+                   {1, 1080, 1920}, conv(1, 56, 5), false, false, k2d});
+  cases.push_back({"fsrcnn_shrink_56to12_k1_1080p", "f32 conv2d 56->12 k1, 1080x1920",
+                   {56, 1080, 1920}, conv(56, 12, 1), false, false, k2d});
+  cases.push_back({"fsrcnn_map_12to12_k3_1080p", "f32 conv2d 12->12 k3 p1, 1080x1920",
+                   {12, 1080, 1920}, conv(12, 12, 3), false, false, k2d});
+  cases.push_back({"fsrcnn_expand_12to56_k1_1080p", "f32 conv2d 12->56 k1, 1080x1920",
+                   {12, 1080, 1920}, conv(12, 56, 1), false, false, k2d});
+  cases.push_back({"fsrcnn_deconv_56to1_k9s2_1080p", "f32 56->1 k9 s2 p4 op1, 1080x1920",
+                   {56, 1080, 1920}, layer(56, 1, 1, 9, 2, 4, 1)});
+  cases.push_back({"fsrcnn_x2_network_1080p", "FSRCNN x2 forward (Model::run_network), 1080x1920 Y",
+                   {1, 1080, 1920}, {}, false, false, tconv::ConvKind::kConvTranspose2d, true});
   tconv::Layer bilinear = tconv::make_upsampler(tconv::Interpolation::kBilinear, {2, 2}, 3);
   cases.push_back({"rgb_bilinear_x2_f32_1080p", "f32 RGB bilinear x2 (replicate), 1080x1920",
                    {3, 1080, 1920}, bilinear.params, true, false});
@@ -91,9 +125,9 @@ Tensor random_tensor(Shape3 shape, std::uint32_t seed) {
   return Tensor(shape, std::move(v));
 }
 
-tconv::Weights random_weights(const ConvParams& p) {
+tconv::Weights random_weights(const ConvParams& p, tconv::ConvKind kind) {
   tconv::Weights w;
-  w.shape = p.weight_shape(tconv::ConvKind::kConvTranspose2d);
+  w.shape = p.weight_shape(kind);
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> dist(-0.1f, 0.1f);
   w.values.resize(static_cast<std::size_t>(w.shape.elements()));
@@ -124,11 +158,73 @@ cv::Mat to_mat(const Tensor& t, int depth) {
   return m;
 }
 
+// Multiply-adds of one run of the case's layer.
+double layer_macs(tconv::ConvKind kind, const ConvParams& p, const Shape3& input) {
+  const Shape3 out = p.output_shape(kind, input);
+  const double pixels = kind == tconv::ConvKind::kConv2d ? double(out.h) * out.w : double(input.h) * input.w;
+  return pixels * p.in_channels * (p.out_channels / p.groups) * p.kernel.h * p.kernel.w;
+}
+
+// FSRCNN x2 (d 56, s 12, m 4) with random weights, as a model file in
+// memory: conv 1->56 k5, PReLU, 56->12 k1, PReLU, 4 x (12->12 k3, PReLU),
+// 12->56 k1, PReLU, transposed 56->1 k9 s2 p4 op1. Sets `macs` to the
+// network's multiply-adds for `input`.
+tconv::Model fsrcnn_x2(const Shape3& input, double& macs) {
+  tconv::ModelFileSpec spec;
+  spec.scale = 2;
+  spec.color = tconv::ModelColor::kY;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> dist(-0.05f, 0.05f);
+  auto tensor = [&](const std::string& name, std::vector<std::int64_t> shape) {
+    std::int64_t n = 1;
+    for (auto d : shape) n *= d;
+    std::vector<float> v(static_cast<std::size_t>(n));
+    for (float& x : v) x = dist(rng);
+    spec.tensors.push_back({name, std::move(shape), std::move(v)});
+  };
+  macs = 0;
+  int index = 0;
+  auto add_conv = [&](int ic, int oc, int k) {
+    const std::string name = "l" + std::to_string(index++);
+    tensor(name + ".weight", {oc, ic, k, k});
+    tensor(name + ".bias", {oc});
+    tconv::ModelFileLayer l;
+    l.op = "conv2d";
+    l.weight = name + ".weight";
+    l.bias = name + ".bias";
+    l.params = conv(ic, oc, k);
+    spec.layers.push_back(l);
+    macs += double(input.h) * input.w * ic * oc * k * k;
+    const std::string slope = "a" + std::to_string(index);
+    tensor(slope, {oc});
+    tconv::ModelFileLayer act;
+    act.op = "prelu";
+    act.weight = slope;
+    spec.layers.push_back(act);
+  };
+  add_conv(1, 56, 5);
+  add_conv(56, 12, 1);
+  for (int m = 0; m < 4; ++m) add_conv(12, 12, 3);
+  add_conv(12, 56, 1);
+  tensor("deconv.weight", {56, 1, 9, 9});
+  tensor("deconv.bias", {1});
+  tconv::ModelFileLayer d;
+  d.op = "conv_transpose2d";
+  d.weight = "deconv.weight";
+  d.bias = "deconv.bias";
+  d.params = layer(56, 1, 1, 9, 2, 4, 1);
+  spec.layers.push_back(d);
+  macs += double(input.h) * input.w * 56 * 81;
+  const auto bytes = tconv::encode_model(spec);
+  return tconv::Model::from_safetensors(tconv::parse_safetensors(bytes, "fsrcnn_x2"), "fsrcnn_x2");
+}
+
 struct Result {
   std::string name;
   std::string impl;
   double median = 0;
   double gflops = 0;
+  double peak_percent = 0;
   std::optional<double> onednn, cv_resize, reference;
   std::string note;
 };
@@ -167,7 +263,7 @@ int main(int argc, char** argv) {
 
   std::vector<Case> cases = all_cases();
   if (list) {
-    for (const Case& c : cases) std::printf("%-28s %s\n", c.name.c_str(), c.problem.c_str());
+    for (const Case& c : cases) std::printf("%-32s %s\n", c.name.c_str(), c.problem.c_str());
     return 0;
   }
   if (!names.empty()) {
@@ -179,22 +275,50 @@ int main(int argc, char** argv) {
     std::erase_if(cases, [&](const Case& c) { return std::find(names.begin(), names.end(), c.name) == names.end(); });
   }
 
+  // The yardstick: the FMA peak of the ISA the impls use, on these threads.
+  const std::string isa(tconv::cpu_isa());
+  const double peak = tconv::bench::fma_peak_gflops(isa, threads);
+  if (!json) std::fprintf(stderr, "ISA %s: FMA peak %.1f GFLOP/s on %d threads\n", isa.c_str(), peak, threads);
+
   std::vector<Result> results;
   for (const Case& c : cases) {
     Result r;
     r.name = c.name;
     const Tensor src = random_tensor(c.input, 1);
+    if (c.network) {
+      double macs = 0;
+      const tconv::Model model = fsrcnn_x2(c.input, macs);
+      r.impl = "model (" + std::to_string(model.describe().size()) + " layers)";
+      r.median = median_ms(1, std::max(1, reps / 2), [&] { (void)model.run_network(src.view(), threads); });
+      r.gflops = 2.0 * macs / (r.median * 1e6);
+      r.peak_percent = 100.0 * r.gflops / peak;
+      r.note = "peers: PyTorch when installed (not here)";
+      if (!json) std::fprintf(stderr, "%s: %.2f ms\n", c.name.c_str(), r.median);
+      results.push_back(r);
+      continue;
+    }
     const tconv::Weights weights = c.bilinear ? tconv::make_upsampler(tconv::Interpolation::kBilinear, {2, 2}, 3).weights
-                                              : random_weights(c.params);
+                                              : random_weights(c.params, c.kind);
     tconv::OpOptions options;
     options.threads = threads;
-    const auto op = tconv::ConvTranspose2d::create(c.params, weights, options);
-    r.impl = std::string(op.impl_name());
-    const Shape3 out_shape = op.output_shape(c.input);
-    const double macs = static_cast<double>(c.input.h) * c.input.w * c.params.in_channels *
-                        (c.params.out_channels / c.params.groups) * c.params.kernel.h * c.params.kernel.w;
+    const bool conv2d = c.kind == tconv::ConvKind::kConv2d;
+    // One planned op of either kind behind the same three calls.
+    std::optional<tconv::ConvTranspose2d> tconv_op;
+    std::optional<tconv::Conv2d> conv_op;
+    if (conv2d)
+      conv_op.emplace(tconv::Conv2d::create(c.params, weights, options));
+    else
+      tconv_op.emplace(tconv::ConvTranspose2d::create(c.params, weights, options));
+    const auto run_op = [&](const Tensor& in, Tensor& out) {
+      if (conv2d) conv_op->run(in.view(), out.view());
+      else tconv_op->run(in.view(), out.view());
+    };
+    r.impl = std::string(conv2d ? conv_op->impl_name() : tconv_op->impl_name());
+    const Shape3 out_shape = c.params.output_shape(c.kind, c.input);
+    const double macs = layer_macs(c.kind, c.params, c.input);
     Tensor dst(out_shape);
     if (c.bilinear) {
+      const tconv::ConvTranspose2d& op = *tconv_op;
       // The image path: replicate border, into a preallocated output.
       Tensor out(out_shape);
       r.median = median_ms(2, reps, [&] { tconv::run_with_border(op, src.view(), out.view(), tconv::Border::kReplicate); });
@@ -204,7 +328,7 @@ int main(int argc, char** argv) {
       cv::setNumThreads(threads);
       r.cv_resize = median_ms(2, reps, [&] { cv::resize(in, resized, resized.size(), 0, 0, cv::INTER_LINEAR); });
       if (c.u8) {
-        // The fused integer path, into a preallocated interleaved output.
+        // The interleaved integer path, into a preallocated interleaved output.
         cv::Mat ours(out_shape.h, out_shape.w, CV_8UC3);
         const tconv::InterleavedView<const std::uint8_t> in_view{
             in.ptr<std::uint8_t>(), in.rows, in.cols, 3, static_cast<std::ptrdiff_t>(in.step1())};
@@ -220,11 +344,11 @@ int main(int argc, char** argv) {
       }
       r.gflops = 2.0 * macs / (r.median * 1e6);
     } else {
-      r.median = median_ms(2, reps, [&] { op.run(src.view(), dst.view()); });
+      r.median = median_ms(2, reps, [&] { run_op(src, dst); });
       r.gflops = 2.0 * macs / (r.median * 1e6);
 #ifdef TCONV_HAVE_ONEDNN
       try {
-        tconv::bench::OneDnnDeconvolution peer(c.params, weights, src, threads);
+        tconv::bench::OneDnnConv peer(c.kind, c.params, weights, src, threads);
         r.onednn = median_ms(2, reps, [&] { peer.run(); });
         const float diff = max_abs_diff(peer.output(), dst);
         if (!(diff < 1e-3f)) r.note = "oneDNN result differs by " + std::to_string(diff);
@@ -234,13 +358,19 @@ int main(int argc, char** argv) {
       }
 #endif
     }
+    r.peak_percent = 100.0 * r.gflops / peak;
     if (reference_reps > 0 && !c.u8) {
       tconv::OpOptions ref_options = options;
-      ref_options.force_impl = "tconv2d_f32_ref";
-      const auto ref = tconv::ConvTranspose2d::create(c.params, weights, ref_options);
+      ref_options.force_impl = conv2d ? "conv2d_f32_ref" : "tconv2d_f32_ref";
       Tensor ref_dst(out_shape);
-      r.reference = median_ms(0, reference_reps, [&] { ref.run(src.view(), ref_dst.view()); });
-      op.run(src.view(), dst.view());
+      if (conv2d) {
+        const auto ref = tconv::Conv2d::create(c.params, weights, ref_options);
+        r.reference = median_ms(0, reference_reps, [&] { ref.run(src.view(), ref_dst.view()); });
+      } else {
+        const auto ref = tconv::ConvTranspose2d::create(c.params, weights, ref_options);
+        r.reference = median_ms(0, reference_reps, [&] { ref.run(src.view(), ref_dst.view()); });
+      }
+      run_op(src, dst);
       const float diff = max_abs_diff(ref_dst, dst);
       if (!(diff < 1e-3f)) r.note += " reference differs by " + std::to_string(diff);
     }
@@ -253,19 +383,22 @@ int main(int argc, char** argv) {
     nlohmann::json out = nlohmann::json::array();
     auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
     for (const Result& r : results)
-      out.push_back({{"case", r.name}, {"threads", threads}, {"impl", r.impl}, {"median_ms", r.median},
-                     {"gflops", r.gflops},
+      out.push_back({{"case", r.name}, {"threads", threads}, {"isa", isa}, {"fma_peak_gflops", peak},
+                     {"impl", r.impl}, {"median_ms", r.median}, {"gflops", r.gflops},
+                     {"peak_percent", r.peak_percent},
                      {"peers", {{"onednn", opt(r.onednn)}, {"cv_resize", opt(r.cv_resize)}, {"reference", opt(r.reference)}}},
                      {"note", r.note}});
     std::printf("%s\n", out.dump(1).c_str());
     return 0;
   }
-  std::printf("threads %d, median of %d runs (reference: %d)\n", threads, reps, reference_reps);
-  std::printf("%-28s %-26s %9s %8s %9s %7s %9s %7s %11s %s\n", "case", "impl", "ms", "GFLOP/s", "oneDNN",
-              "ratio", "cv", "ratio", "reference", "note");
+  std::printf("threads %d, median of %d runs (reference: %d); ISA %s, FMA peak %.1f GFLOP/s\n", threads,
+              reps, reference_reps, isa.c_str(), peak);
+  std::printf("%-30s %-30s %9s %8s %6s %9s %7s %9s %7s %11s %s\n", "case", "impl", "ms", "GFLOP/s", "%peak",
+              "oneDNN", "ratio", "cv", "ratio", "reference", "note");
   for (const Result& r : results)
-    std::printf("%-28s %-26s %9.2f %8.1f %9s %7s %9s %7s %11s %s\n", r.name.c_str(), r.impl.c_str(), r.median,
-                r.gflops, ms_text(r.onednn).c_str(), ratio_text(r.median, r.onednn).c_str(),
+    std::printf("%-30s %-30s %9.2f %8.1f %6.1f %9s %7s %9s %7s %11s %s\n", r.name.c_str(), r.impl.c_str(),
+                r.median, r.gflops, r.peak_percent, ms_text(r.onednn).c_str(),
+                ratio_text(r.median, r.onednn).c_str(),
                 ms_text(r.cv_resize).c_str(), ratio_text(r.median, r.cv_resize).c_str(),
                 ms_text(r.reference).c_str(), r.note.c_str());
   return 0;

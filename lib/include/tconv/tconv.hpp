@@ -14,6 +14,7 @@
 #include "tconv/core/conv2d.hpp"
 #include "tconv/core/conv_params.hpp"
 #include "tconv/core/conv_transpose2d.hpp"
+#include "tconv/core/cpu.hpp"
 #include "tconv/core/error.hpp"
 #include "tconv/core/tensor.hpp"
 #include "tconv/core/torch_settings.hpp"

@@ -3,6 +3,8 @@
 // cached table, so each call is a load and a test.
 #include "core/cpu_features.hpp"
 
+#include "tconv/core/cpu.hpp"
+
 namespace tconv::detail {
 
 bool cpu_has_avx2_fma() noexcept {
@@ -23,3 +25,13 @@ bool cpu_has_avx512() noexcept {
 }
 
 }  // namespace tconv::detail
+
+namespace tconv {
+
+std::string_view cpu_isa() noexcept {
+  if (detail::cpu_has_avx512()) return "avx512";
+  if (detail::cpu_has_avx2_fma()) return "avx2";
+  return "portable";
+}
+
+}  // namespace tconv

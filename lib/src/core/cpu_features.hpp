@@ -1,7 +1,8 @@
 // Internal: the one place that asks the CPU which instruction sets it has.
-// Every run-time dispatch (the impl registries in impl/registry.cpp and the
-// fused interleaved path in resample.cpp) decides from these two answers, so
-// an impl compiled for an ISA is chosen by the same rule everywhere.
+// Every run-time dispatch (the impl registries of impl/registry.cpp, for the
+// convolutions and the interleaved upsampling) and the public cpu_isa()
+// decide from these two answers, so an impl compiled for an ISA is chosen by
+// the same rule everywhere.
 #pragma once
 
 namespace tconv::detail {
