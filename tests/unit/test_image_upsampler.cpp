@@ -117,6 +117,13 @@ TEST_CASE("image upsampler: forced impls of either family and the refusals", "[u
   options.force_impl = "no_such_impl";
   CHECK_THROWS_WITH(ImageUpsampler::create(spec(), {3, SampleType::kU8}, options),
                     Catch::Contains("unknown") && Catch::Contains("upsample_u8_float"));
+  // The interpolation must name the layer's own kernel.
+  ImageUpsamplerSpec mismatched = spec();
+  mismatched.layer.weights.values[0] += 0.5f;
+  CHECK_THROWS_AS(ImageUpsampler::create(mismatched, {3, SampleType::kU8}), InvalidArgument);
+  ImageUpsamplerSpec other_kernel = spec();
+  other_kernel.interpolation = Interpolation::kBicubic;
+  CHECK_THROWS_AS(ImageUpsampler::create(other_kernel, {3, SampleType::kU8}), InvalidArgument);
   // The caller's choice: no interleaved result when it is not allowed.
   ImageUpsamplerOptions planar_only;
   planar_only.interleaved_allowed = false;

@@ -135,6 +135,26 @@ ImageUpsampler ImageUpsampler::create(ImageUpsamplerSpec spec, const ImageKind& 
     throw InvalidArgument("image upsampler channels " + std::to_string(kind.channels) +
                           ": must be >= 1");
   spec.layer.params.validate(ConvKind::kConvTranspose2d);
+  if (spec.interpolation) {
+    // The interleaved impls compute the kernel from its taps, not from the
+    // layer: the layer must be that kernel.
+    const Layer kernel =
+        make_upsampler(*spec.interpolation, spec.layer.params.stride, spec.layer.params.in_channels);
+    const ConvParams& p = spec.layer.params;
+    const ConvParams& k = kernel.params;
+    const bool same = p.in_channels == k.in_channels && p.out_channels == k.out_channels &&
+                      p.groups == k.groups && p.kernel == k.kernel && p.stride == k.stride &&
+                      p.dilation == k.dilation && p.pad_begin == k.pad_begin &&
+                      p.pad_end == k.pad_end && p.output_padding == k.output_padding &&
+                      p.auto_pad == k.auto_pad && p.output_size == k.output_size &&
+                      spec.layer.weights.shape == kernel.weights.shape &&
+                      spec.layer.weights.values == kernel.weights.values &&
+                      spec.layer.weights.bias.empty();
+    if (!same)
+      throw InvalidArgument("image upsampler interpolation " +
+                            std::string(to_string(*spec.interpolation)) + ": the layer " + p.to_string() +
+                            " is not make_upsampler()'s kernel for it (leave interpolation unset)");
+  }
   const std::string& force = options.force_impl;
   if (!force.empty() && !is_resample_impl(force) && !is_conv_impl(force))
     throw InvalidArgument("image upsampler impl " + force + ": unknown (interleaved: " +

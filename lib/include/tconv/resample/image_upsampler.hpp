@@ -58,8 +58,9 @@ struct ImageUpsamplerSpec {
   /// The transposed convolution: make_upsampler()'s layer for an
   /// interpolation kernel, or any layer (weights, bias, geometry).
   Layer layer;
-  /// Set when `layer` is make_upsampler(*interpolation, stride, channels):
-  /// the interleaved impls may then serve it. Unset: always planar.
+  /// Set when `layer` is make_upsampler(*interpolation, stride, channels)
+  /// (create() checks it): the interleaved impls may then serve it. Unset:
+  /// always planar.
   std::optional<Interpolation> interpolation;
   Border border = Border::kReplicate;
   /// Integer (sRGB-encoded) samples go to linear light before the layer and
