@@ -219,6 +219,26 @@ tconv::Model fsrcnn_x2(const Shape3& input, double& macs) {
   return tconv::Model::from_safetensors(tconv::parse_safetensors(bytes, "fsrcnn_x2"), "fsrcnn_x2");
 }
 
+// The ISA an impl name says it needs ("avx512", "avx2"; "portable" otherwise).
+std::string isa_of(std::string_view impl) {
+  if (impl.ends_with("_avx512")) return "avx512";
+  if (impl.ends_with("_avx2")) return "avx2";
+  return "portable";
+}
+
+int isa_rank(std::string_view isa) { return isa == "avx512" ? 2 : isa == "avx2" ? 1 : 0; }
+
+// The first impl of `names` (registry order, best first) that applies and
+// needs no ISA above `isa`: what the registry would choose on a CPU with
+// that ISA. Empty when none does.
+template <typename Applies>
+std::string best_impl_up_to(const std::vector<std::string>& names, std::string_view isa,
+                            const Applies& applies) {
+  for (const std::string& name : names)
+    if (isa_rank(isa_of(name)) <= isa_rank(isa) && applies(name)) return name;
+  return "";
+}
+
 struct Result {
   std::string name;
   std::string impl;
@@ -259,6 +279,12 @@ int main(int argc, char** argv) {
   app.add_option("--reference-reps", reference_reps, "Timed runs of the slow reference impl (0: skip it)")->capture_default_str()->check(CLI::Range(0, 100));
   app.add_flag("--json", json, "Print one JSON array instead of a table");
   app.add_flag("--list", list, "List the cases and exit");
+  std::string isa_option;
+  app.add_option("--isa", isa_option,
+                 "Run the impls of at most this ISA (avx512, avx2, portable), as on a CPU that "
+                 "has no wider one, and measure its peak; default: this CPU's (the whole-network "
+                 "case runs at this CPU's ISA only)")
+      ->check(CLI::IsMember({"avx512", "avx2", "portable"}));
   CLI11_PARSE(app, argc, argv);
 
   std::vector<Case> cases = all_cases();
@@ -276,7 +302,13 @@ int main(int argc, char** argv) {
   }
 
   // The yardstick: the FMA peak of the ISA the impls use, on these threads.
-  const std::string isa(tconv::cpu_isa());
+  const std::string native_isa(tconv::cpu_isa());
+  const std::string isa = isa_option.empty() ? native_isa : isa_option;
+  if (isa_rank(isa) > isa_rank(native_isa)) {
+    std::fprintf(stderr, "tconv-bench: --isa %s: this CPU has %s at most\n", isa.c_str(), native_isa.c_str());
+    return 2;
+  }
+  const bool forced_isa = isa != native_isa;
   const double peak = tconv::bench::fma_peak_gflops(isa, threads);
   if (!json) std::fprintf(stderr, "ISA %s: FMA peak %.1f GFLOP/s on %d threads\n", isa.c_str(), peak, threads);
 
@@ -285,6 +317,7 @@ int main(int argc, char** argv) {
     Result r;
     r.name = c.name;
     const Tensor src = random_tensor(c.input, 1);
+    if (c.network && forced_isa) continue;  // its layers' impls are the CPU's choice
     if (c.network) {
       double macs = 0;
       const tconv::Model model = fsrcnn_x2(c.input, macs);
@@ -302,6 +335,14 @@ int main(int argc, char** argv) {
     tconv::OpOptions options;
     options.threads = threads;
     const bool conv2d = c.kind == tconv::ConvKind::kConv2d;
+    if (forced_isa) {
+      options.force_impl = conv2d
+          ? best_impl_up_to(tconv::conv2d_impl_names(), isa,
+                            [&](const std::string& n) { return tconv::conv2d_impl_applicable(n, c.params); })
+          : best_impl_up_to(tconv::conv_transpose2d_impl_names(), isa, [&](const std::string& n) {
+              return tconv::conv_transpose2d_impl_applicable(n, c.params);
+            });
+    }
     // One planned op of either kind behind the same three calls.
     std::optional<tconv::ConvTranspose2d> tconv_op;
     std::optional<tconv::Conv2d> conv_op;
@@ -334,11 +375,22 @@ int main(int argc, char** argv) {
             in.ptr<std::uint8_t>(), in.rows, in.cols, 3, static_cast<std::ptrdiff_t>(in.step1())};
         const tconv::InterleavedView<std::uint8_t> out_view{
             ours.ptr<std::uint8_t>(), ours.rows, ours.cols, 3, static_cast<std::ptrdiff_t>(ours.step1())};
+        tconv::ResampleOptions resample;
+        resample.threads = threads;
+        if (forced_isa) {
+          std::vector<std::string> impls;
+          for (const auto n : tconv::upsample_interleaved_impls<std::uint8_t>()) impls.emplace_back(n);
+          resample.force_impl = best_impl_up_to(impls, isa, [](const std::string& n) {
+            return tconv::upsample_interleaved_applicable<std::uint8_t>(n, tconv::Interpolation::kBilinear,
+                                                                       {2, 2}, 3);
+          });
+        }
         r.median = median_ms(2, reps, [&] {
           tconv::upsample_interleaved(tconv::Interpolation::kBilinear, {2, 2}, tconv::Border::kReplicate,
-                                      in_view, out_view, threads);
+                                      in_view, out_view, resample);
         });
-        r.impl = std::string(tconv::upsample_interleaved_impl<std::uint8_t>(tconv::Interpolation::kBilinear, {2, 2}, 3));
+        r.impl = std::string(tconv::upsample_interleaved_impl<std::uint8_t>(tconv::Interpolation::kBilinear,
+                                                                            {2, 2}, 3, resample));
         const double diff = cv::norm(ours, resized, cv::NORM_INF);
         if (diff > 1.0) r.note = "differs from cv::resize by " + std::to_string(diff) + " LSB";
       }
