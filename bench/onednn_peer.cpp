@@ -50,28 +50,23 @@ OneDnnConv::OneDnnConv(ConvKind kind, const ConvParams& p, const Weights& w, con
   const memory::dims pad_r{r.pad_end.h - (deconv ? r.output_padding.h : 0),
                            r.pad_end.w - (deconv ? r.output_padding.w : 0)};
   const memory::dims dilates{r.dilation.h - 1, r.dilation.w - 1};
-  const auto inference = dnnl::prop_kind::forward_inference;
-  if (deconv) {
-    const auto algo = dnnl::algorithm::deconvolution_direct;
-    const auto desc =
-        has_bias ? dnnl::deconvolution_forward::desc(inference, algo, src_any, wei_any, bias_md,
-                                                     dst_any, strides, dilates, pad_l, pad_r)
-                 : dnnl::deconvolution_forward::desc(inference, algo, src_any, wei_any, dst_any,
-                                                     strides, dilates, pad_l, pad_r);
-    const dnnl::deconvolution_forward::primitive_desc pd(desc, s.engine);
-    s.pd = pd;
-    s.primitive = dnnl::deconvolution_forward(pd);
-  } else {
-    const auto algo = dnnl::algorithm::convolution_direct;
-    const auto desc =
-        has_bias ? dnnl::convolution_forward::desc(inference, algo, src_any, wei_any, bias_md,
+  // The same descriptor for either primitive (Op: deconvolution_forward or
+  // convolution_forward).
+  const auto plan = [&](auto op_tag, dnnl::algorithm algo) {
+    using Op = decltype(op_tag);
+    const auto inference = dnnl::prop_kind::forward_inference;
+    const auto desc = has_bias ? typename Op::desc(inference, algo, src_any, wei_any, bias_md,
                                                    dst_any, strides, dilates, pad_l, pad_r)
-                 : dnnl::convolution_forward::desc(inference, algo, src_any, wei_any, dst_any,
+                               : typename Op::desc(inference, algo, src_any, wei_any, dst_any,
                                                    strides, dilates, pad_l, pad_r);
-    const dnnl::convolution_forward::primitive_desc pd(desc, s.engine);
+    const typename Op::primitive_desc pd(desc, s.engine);
     s.pd = pd;
-    s.primitive = dnnl::convolution_forward(pd);
-  }
+    s.primitive = Op(pd);
+  };
+  if (deconv)
+    plan(dnnl::deconvolution_forward{}, dnnl::algorithm::deconvolution_direct);
+  else
+    plan(dnnl::convolution_forward{}, dnnl::algorithm::convolution_direct);
 
   auto import = [&](const memory::desc& want, const memory::dims& dims, memory::format_tag tag,
                     const float* data) {

@@ -43,6 +43,23 @@ struct ResampleImpl {
 template <typename T>
 [[nodiscard]] std::span<const ResampleImpl<T>> resample_impl_list() noexcept;
 
+/// Whether `name` is an interleaved impl of any sample type.
+[[nodiscard]] bool is_resample_impl(std::string_view name) noexcept;
+
+/// The impl for `problem` (factor and channels checked here): the first
+/// applicable of resample_impl_list<T>(), or the one `force_impl` names.
+/// Throws InvalidArgument for a bad factor or channel count, and for a
+/// forced impl that does not apply, serves another sample type or is
+/// unknown. The one choice, for upsample_interleaved() and ImageUpsampler.
+template <typename T>
+[[nodiscard]] const ResampleImpl<T>& choose_resample_impl(const ResampleProblem& problem,
+                                                          std::string_view force_impl);
+
+/// Throws ShapeMismatch unless `src` is non-empty with a consistent stride
+/// and `dst` is exactly `factor` times it with the same channels.
+template <typename T>
+void check_resample_views(Size2 factor, InterleavedView<const T> src, InterleavedView<T> dst);
+
 // The run functions, named as their impls.
 void upsample_u8_fixed_avx512(const ResampleProblem&, InterleavedView<const std::uint8_t>,
                               InterleavedView<std::uint8_t>, int threads);

@@ -47,18 +47,6 @@ constexpr SampleType sample_type_of() {
     return SampleType::kF32;
 }
 
-template <typename T>
-const detail::ResampleImpl<T>* find_resample_impl(std::string_view name) {
-  for (const auto& impl : detail::resample_impl_list<T>())
-    if (impl.name == name) return &impl;
-  return nullptr;
-}
-
-// Whether `name` is an impl of either family (for any sample type).
-bool is_resample_impl(std::string_view name) {
-  return find_resample_impl<std::uint8_t>(name) || find_resample_impl<std::uint16_t>(name) ||
-         find_resample_impl<float>(name);
-}
 
 std::string join(const std::vector<std::string>& names) {
   std::string text;
@@ -88,37 +76,20 @@ std::string interleaved_refusal(const ImageUpsamplerSpec& spec, const ImageKind&
   if (kind.channels == 4) return "alpha is interpolated premultiplied (planar)";
   if (spec.linear_light) return "linear light is computed on planar float images";
   if (spec.border == Border::kNormalize) return "the normalize border is planar only";
-  const Size2 f = spec.layer.params.stride;
-  if (f.h > kMaxFactor || f.w > kMaxFactor) return "the factor exceeds the interleaved limit";
   return "";
 }
 
-// Picks the interleaved impl of T for the problem: the forced one (which
-// must apply) or the first applicable; records it in `st`.
+// Records the interleaved impl of T for the problem (the registry's choice,
+// or the forced one) in `st`.
 template <typename T>
 void plan_interleaved(detail::ImageUpsamplerState& st, const detail::ResampleProblem& problem,
                       std::string_view force_impl) {
-  const detail::ResampleImpl<T>* chosen = nullptr;
-  for (const auto& impl : detail::resample_impl_list<T>()) {
-    if (!force_impl.empty() && impl.name != force_impl) continue;
-    if (impl.applicable(problem)) {
-      chosen = &impl;
-      break;
-    }
-    if (!force_impl.empty())
-      throw InvalidArgument("image upsampler impl " + std::string(force_impl) +
-                            ": does not apply to " + std::string(to_string(problem.kind)) +
-                            " x" + to_string(problem.factor) + " with " +
-                            std::to_string(problem.channels) + " channels on this CPU");
-  }
-  if (chosen == nullptr)
-    throw InvalidArgument("image upsampler impl " + std::string(force_impl) +
-                          ": serves another sample type");
+  const detail::ResampleImpl<T>& chosen = detail::choose_resample_impl<T>(problem, force_impl);
   st.resample = problem;
-  st.resample_impl = chosen->name;
-  if constexpr (std::is_same_v<T, std::uint8_t>) st.run_u8 = chosen->run;
-  if constexpr (std::is_same_v<T, std::uint16_t>) st.run_u16 = chosen->run;
-  if constexpr (std::is_same_v<T, float>) st.run_f32 = chosen->run;
+  st.resample_impl = chosen.name;
+  if constexpr (std::is_same_v<T, std::uint8_t>) st.run_u8 = chosen.run;
+  if constexpr (std::is_same_v<T, std::uint16_t>) st.run_u16 = chosen.run;
+  if constexpr (std::is_same_v<T, float>) st.run_f32 = chosen.run;
 }
 
 void check_threads(int threads) {
@@ -156,7 +127,7 @@ ImageUpsampler ImageUpsampler::create(ImageUpsamplerSpec spec, const ImageKind& 
                             " is not make_upsampler()'s kernel for it (leave interpolation unset)");
   }
   const std::string& force = options.force_impl;
-  if (!force.empty() && !is_resample_impl(force) && !is_conv_impl(force))
+  if (!force.empty() && !detail::is_resample_impl(force) && !is_conv_impl(force))
     throw InvalidArgument("image upsampler impl " + force + ": unknown (interleaved: " +
                           impl_list_text() + "; planar: " + join(conv_transpose2d_impl_names()) +
                           ")");
@@ -166,7 +137,7 @@ ImageUpsampler ImageUpsampler::create(ImageUpsamplerSpec spec, const ImageKind& 
   st->params = spec.layer.params;
   st->max_output_elements = options.max_output_elements;
   const std::string refusal = interleaved_refusal(spec, kind, options);
-  const bool forced_interleaved = !force.empty() && is_resample_impl(force);
+  const bool forced_interleaved = !force.empty() && detail::is_resample_impl(force);
   if (forced_interleaved && !refusal.empty())
     throw InvalidArgument("image upsampler impl " + force + ": " + refusal);
   if (refusal.empty() && (force.empty() || forced_interleaved)) {
@@ -228,19 +199,10 @@ void run_interleaved(const detail::ImageUpsamplerState& st, detail::ResampleRunF
                           (st.resample ? "other samples" : "planar images") +
                           "; this run takes interleaved samples of another kind");
   check_threads(threads);
-  if (src.channels != st.kind.channels || src.height < 1 || src.width < 1 ||
-      src.row_stride < std::ptrdiff_t{src.width} * src.channels)
-    throw ShapeMismatch("image upsampler input " + std::to_string(src.width) + "x" +
-                        std::to_string(src.height) + "x" + std::to_string(src.channels) +
-                        ": needs " + std::to_string(st.kind.channels) +
-                        " channels, a non-empty size and a consistent stride");
-  const Size2 f = st.resample->factor;
-  if (std::int64_t{dst.height} != std::int64_t{src.height} * f.h ||
-      std::int64_t{dst.width} != std::int64_t{src.width} * f.w || dst.channels != src.channels ||
-      dst.row_stride < std::ptrdiff_t{dst.width} * dst.channels)
-    throw ShapeMismatch("image upsampler output " + std::to_string(dst.width) + "x" +
-                        std::to_string(dst.height) + "x" + std::to_string(dst.channels) +
-                        ": expected the input times factor " + to_string(f));
+  if (src.channels != st.kind.channels)
+    throw ShapeMismatch("image upsampler input channels " + std::to_string(src.channels) +
+                        ": planned for " + std::to_string(st.kind.channels));
+  detail::check_resample_views(st.resample->factor, src, dst);
   if (std::int64_t{dst.height} * dst.width * dst.channels > st.max_output_elements)
     throw LimitExceeded("image upsampler output " + std::to_string(dst.width) + "x" +
                         std::to_string(dst.height) + "x" + std::to_string(dst.channels) +

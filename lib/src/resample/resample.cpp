@@ -4,6 +4,7 @@
 // and impl/upsample_float.cpp.
 #include "tconv/resample/resample.hpp"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,13 +24,38 @@ void check_kernel(Size2 factor, int channels) {
     throw InvalidArgument("upsample_interleaved channels " + std::to_string(channels) + ": must be >= 1");
 }
 
-// The impl for the problem: the first applicable of the list, or the forced
-// one (InvalidArgument when unknown for T or not applicable).
 template <typename T>
-const detail::ResampleImpl<T>& choose(const detail::ResampleProblem& problem,
-                                      std::string_view force_impl) {
+void upsample(Interpolation kind, Size2 factor, Border border, InterleavedView<const T> src,
+              InterleavedView<T> dst, const ResampleOptions& options) {
+  check_kernel(factor, src.channels);
+  if (border == Border::kNormalize)
+    throw InvalidArgument("upsample_interleaved border normalize: not supported (use zero, "
+                          "replicate or reflect, or the float path)");
+  detail::check_resample_views(factor, src, dst);
+  const detail::ResampleProblem problem{kind, factor, border, src.channels};
+  detail::choose_resample_impl<T>(problem, options.force_impl).run(problem, src, dst, options.threads);
+}
+
+template <typename T>
+bool is_impl_of(std::string_view name) noexcept {
+  for (const auto& impl : detail::resample_impl_list<T>())
+    if (impl.name == name) return true;
+  return false;
+}
+
+}  // namespace
+
+namespace detail {
+
+bool is_resample_impl(std::string_view name) noexcept {
+  return is_impl_of<std::uint8_t>(name) || is_impl_of<std::uint16_t>(name) || is_impl_of<float>(name);
+}
+
+template <typename T>
+const ResampleImpl<T>& choose_resample_impl(const ResampleProblem& problem,
+                                            std::string_view force_impl) {
   check_kernel(problem.factor, problem.channels);
-  for (const detail::ResampleImpl<T>& impl : detail::resample_impl_list<T>()) {
+  for (const ResampleImpl<T>& impl : resample_impl_list<T>()) {
     if (!force_impl.empty() && impl.name != force_impl) continue;
     if (impl.applicable(problem)) return impl;
     if (!force_impl.empty())
@@ -39,14 +65,12 @@ const detail::ResampleImpl<T>& choose(const detail::ResampleProblem& problem,
                             std::to_string(problem.channels) + " channels on this CPU");
   }
   throw InvalidArgument("upsample_interleaved impl " + std::string(force_impl) +
-                        ": unknown for this sample type (see upsample_interleaved_impls)");
+                        (is_resample_impl(force_impl) ? ": serves another sample type"
+                               : ": unknown (see upsample_interleaved_impls)"));
 }
 
 template <typename T>
-void check_views(Border border, Size2 factor, InterleavedView<const T> src, InterleavedView<T> dst) {
-  if (border == Border::kNormalize)
-    throw InvalidArgument("upsample_interleaved border normalize: not supported (use zero, "
-                          "replicate or reflect, or the float path)");
+void check_resample_views(Size2 factor, InterleavedView<const T> src, InterleavedView<T> dst) {
   if (src.height < 1 || src.width < 1 || src.channels < 1 ||
       src.row_stride < std::ptrdiff_t{src.width} * src.channels)
     throw ShapeMismatch("upsample_interleaved input " + std::to_string(src.width) + "x" +
@@ -60,16 +84,16 @@ void check_views(Border border, Size2 factor, InterleavedView<const T> src, Inte
                         ": expected the input times factor " + to_string(factor));
 }
 
-template <typename T>
-void upsample(Interpolation kind, Size2 factor, Border border, InterleavedView<const T> src,
-              InterleavedView<T> dst, const ResampleOptions& options) {
-  check_kernel(factor, src.channels);
-  check_views(border, factor, src, dst);
-  const detail::ResampleProblem problem{kind, factor, border, src.channels};
-  choose<T>(problem, options.force_impl).run(problem, src, dst, options.threads);
-}
+#define TCONV_INSTANTIATE_DETAIL(T)                                                          \
+  template const ResampleImpl<T>& choose_resample_impl<T>(const ResampleProblem&,         \
+                                                          std::string_view);              \
+  template void check_resample_views<T>(Size2, InterleavedView<const T>, InterleavedView<T>);
+TCONV_INSTANTIATE_DETAIL(std::uint8_t)
+TCONV_INSTANTIATE_DETAIL(std::uint16_t)
+TCONV_INSTANTIATE_DETAIL(float)
+#undef TCONV_INSTANTIATE_DETAIL
 
-}  // namespace
+}  // namespace detail
 
 template <typename T>
 std::vector<std::string_view> upsample_interleaved_impls() {
@@ -90,7 +114,9 @@ bool upsample_interleaved_applicable(std::string_view name, Interpolation kind, 
 template <typename T>
 std::string_view upsample_interleaved_impl(Interpolation kind, Size2 factor, int channels,
                                            const ResampleOptions& options) {
-  return choose<T>({kind, factor, Border::kReplicate, channels}, options.force_impl).name;
+  return detail::choose_resample_impl<T>({kind, factor, Border::kReplicate, channels},
+                                         options.force_impl)
+      .name;
 }
 
 #define TCONV_INSTANTIATE(T)                                                                        \
