@@ -177,12 +177,44 @@ TEST_CASE("conv2d impls match the reference on channel counts straddling the vec
   report_skipped(impl, checked, problems);
 }
 
+// Rows long enough to be cut into column chunks (a tiled impl's chunk is a
+// multiple of 96 columns, at least 96, less when many input rows are packed),
+// with the channel counts of FSRCNN's layers (1 -> 56 5x5, 56 -> 12 1x1,
+// 12 -> 12 3x3, 12 -> 56 1x1) and the output-channel tails of 4-channel tiles.
+TEST_CASE("conv2d impls match the reference on rows of several column chunks",
+          "[impl][property][conv2d]") {
+  const std::string impl = GENERATE(from_range(tconv::conv2d_impl_names()));
+  struct Layer {
+    int ic, oc, k, pad;
+  };
+  static constexpr Layer kLayers[] = {
+      {1, 56, 5, 2}, {56, 12, 1, 0}, {12, 12, 3, 1}, {12, 56, 1, 0}, {9, 7, 3, 1}, {40, 1, 3, 1},
+  };
+  int checked = 0;
+  int problems = 0;
+  for (const Layer& l : kLayers)
+    for (const int iw : {95, 96, 97, 191, 193, 290, 1100}) {
+      Conv2dTester t;
+      t.input(l.ic, 3, iw)
+          .output_channels(l.oc)
+          .kernel(l.k, l.k)
+          .padding(l.pad)
+          .bias(iw % 2 == 1)
+          .threads(2)
+          .seed(static_cast<std::uint32_t>(l.ic * 10000 + l.oc * 100 + iw));
+      ++problems;
+      if (t.test_against_reference(impl)) ++checked;
+    }
+  report_skipped(impl, checked, problems);
+}
+
 TEST_CASE("conv2d impls give bit-identical results for any thread count",
           "[impl][threads][conv2d]") {
   const std::string impl = GENERATE(from_range(tconv::conv2d_impl_names()));
+  const int width = GENERATE(37, 301);  // one column chunk, several
   Conv2dTester t;
-  t.input(6, 23, 37)
-      .output_channels(4)
+  t.input(6, 23, width)
+      .output_channels(10)
       .groups(2)
       .kernel(5, 4)
       .dilation(1, 2)

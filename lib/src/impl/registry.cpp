@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/cpu_features.hpp"
+#include "impl/conv2d_f32_tile.hpp"
 #include "impl/impls.hpp"
 #include "impl/resample_impls.hpp"
 #include "impl/upsample_fixed.hpp"
@@ -52,7 +53,7 @@ constexpr Impl kTConv2dImpls[] = {
     {"tconv2d_f32_ref", &always, &tconv2d_f32_ref},  // must stay last
 };
 
-// The row-vectorised conv2d reads contiguous input segments: stride 1 only.
+// The row-vectorised and tiled conv2d read contiguous input segments: stride 1 only.
 bool unit_stride(const ConvParams& p) noexcept { return p.stride.h == 1 && p.stride.w == 1; }
 bool unit_stride_avx2(const ConvParams& p) noexcept { return unit_stride(p) && isa_avx2(p); }
 bool unit_stride_avx512(const ConvParams& p) noexcept {
@@ -61,6 +62,13 @@ bool unit_stride_avx512(const ConvParams& p) noexcept {
 
 constexpr Impl kConv2dImpls[] = {
     // Best first; ISA-specific entries above their portable fallback.
+    {"conv2d_f32_tile_avx512", &unit_stride_avx512, &conv2d_f32_tile_avx512,
+     &conv2d_f32_tile_workspace, &conv2d_f32_tile_shared, &conv2d_f32_tile_prepare,
+     &conv2d_f32_tile_items},
+    {"conv2d_f32_tile_avx2", &unit_stride_avx2, &conv2d_f32_tile_avx2, &conv2d_f32_tile_workspace,
+     &conv2d_f32_tile_shared, &conv2d_f32_tile_prepare, &conv2d_f32_tile_items},
+    {"conv2d_f32_tile", &unit_stride, &conv2d_f32_tile, &conv2d_f32_tile_workspace,
+     &conv2d_f32_tile_shared, &conv2d_f32_tile_prepare, &conv2d_f32_tile_items},
     {"conv2d_f32_rows_avx512", &unit_stride_avx512, &conv2d_f32_rows_avx512},
     {"conv2d_f32_rows_avx2", &unit_stride_avx2, &conv2d_f32_rows_avx2},
     {"conv2d_f32_rows", &unit_stride, &conv2d_f32_rows},

@@ -1,0 +1,44 @@
+// Internal: the shared-buffer and workspace layout of the conv2d_f32_tile
+// impls (the same for every ISA, so one set of size functions serves all).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "core/plan.hpp"
+
+namespace tconv::detail {
+
+/// Output channels per register tile (every ISA).
+inline constexpr int kTileChannels = 4;
+/// Column chunks are a multiple of this: a whole number of register tiles
+/// for every ISA (96 = 6 x 16 = 12 x 8 = 24 x 4 pixels).
+inline constexpr int kTileChunkStep = 96;
+/// Zero floats after a packed row's last column: the widest vector's overrun.
+inline constexpr int kTileRowSlack = 16;
+
+/// Sizes of one problem's packing.
+///   shared:    weights [g][block][icl][ky][kx][kTileChannels], then bias [g][block][kTileChannels]
+///   workspace: one chunk's input rows [icl][ky][pw] of a group
+struct TileLayout {
+  int icg = 0, ocg = 0, kh = 0, kw = 0;
+  int blocks = 0;  // channel blocks per group: ceil(ocg / kTileChannels)
+  int chunk = 0;   // output columns per chunk (a multiple of kTileChunkStep)
+  int pw = 0;      // packed row length: chunk + dw (kw - 1) + slack, multiple of 16
+  std::size_t weight_floats = 0;
+  std::size_t shared_floats = 0;
+  std::size_t workspace_floats = 0;
+};
+
+/// The layout (every ISA's tile divides kTileChunkStep).
+[[nodiscard]] TileLayout tile_layout(const Problem& problem) noexcept;
+/// Packs the weights and bias into the shared buffer (part 0 only; a few KB).
+void conv2d_f32_tile_prepare(const Problem& problem, const Weights& weights, ConstTensorView src,
+                             std::span<std::byte> shared, int part, int parts) noexcept;
+
+std::size_t conv2d_f32_tile_shared(const Problem& problem) noexcept;
+std::size_t conv2d_f32_tile_workspace(const Problem& problem) noexcept;
+/// Work items: the output rows.
+std::int64_t conv2d_f32_tile_items(const Problem& problem) noexcept;
+
+}  // namespace tconv::detail

@@ -1,0 +1,167 @@
+// conv2d_f32_tile: direct convolution for stride 1 (any dilation, padding,
+// groups) with register tiles of output channels x output pixels.
+//
+// Included by one translation unit per ISA, which defines TCONV_TILE_FN,
+// TCONV_TILE_PREPARE_FN, TCONV_TARGET (a GCC target attribute, or nothing
+// for the portable build), TCONV_TILE_LANES (floats per vector) and
+// TCONV_TILE_VECTORS (pixel vectors per register tile).
+//
+// With stride 1, output (oc, oy, ox), oc = g * ocg + o, is
+//   bias[oc] + sum_{icl, ky, kx} w[oc][icl][ky][kx] * in[g * icg + icl][iy][ox - pl + kx * dw]
+// with iy = oy - pt + ky * dh; taps outside the input are zero. A register
+// tile holds kOcb channels x V vectors of L consecutive pixels: per tap
+// (icl, ky, kx) it loads V input vectors (shared by the kOcb channels) and
+// broadcasts kOcb weights (shared by the V vectors), kOcb * V FMAs.
+//
+// Work item = output row oy (every channel). The row is cut into column
+// chunks small enough that the chunk's input rows stay in L1; per chunk and
+// group, the icg x kh input rows the chunk reads are copied into the
+// workspace with their zero columns (packed[(icl * kh + ky) * pw + p] =
+// in[g * icg + icl][iy][x0 - pl + p], zero outside [0, iw)), so the tile
+// loops have no bounds checks. Rows outside the input are skipped as taps
+// (ky in [ky_lo, ky_hi)). Every output is bias, then the taps in (icl, ky,
+// kx) order, each one FMA, whichever tile or thread computes it, so results
+// do not depend on the thread split or on the tiling of the row.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "impl/conv2d_f32_tile.hpp"
+#include "impl/impls.hpp"
+
+namespace tconv::detail {
+
+namespace {
+
+constexpr int kLanes = TCONV_TILE_LANES;
+constexpr int kVectors = TCONV_TILE_VECTORS;
+constexpr int kOcb = kTileChannels;
+static_assert(kTileChunkStep % (kLanes * kVectors) == 0, "chunks hold whole tiles");
+static_assert(kLanes <= kTileRowSlack, "packed rows have a vector of slack");
+static_assert(kOcb == 4, "the channel-tail switch below covers 1..3");
+
+typedef float TileVec __attribute__((vector_size(4 * kLanes)));
+
+TCONV_TARGET inline TileVec load_vec(const float* p) noexcept {
+  TileVec v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// R (<= kOcb) channels x V vectors at packed column j: out[o] + ox receives
+// pixels ox .. ox + valid of channel o (valid <= V * L).
+template <int R, int V>
+TCONV_TARGET inline void micro_kernel(const float* packed, int pw, int icg, int kh, int kw,
+                                      int ky_lo, int ky_hi, int dw, int j, const float* w,
+                                      const float* bias, float* const* out, int ox,
+                                      int valid) noexcept {
+  TileVec acc[R][V];
+  for (int o = 0; o < R; ++o)
+    for (int v = 0; v < V; ++v) acc[o][v] = TileVec{} + bias[o];
+  for (int icl = 0; icl < icg; ++icl) {
+    for (int ky = ky_lo; ky < ky_hi; ++ky) {
+      const float* in = packed + static_cast<std::ptrdiff_t>(icl * kh + ky) * pw + j;
+      const float* wk = w + static_cast<std::ptrdiff_t>((icl * kh + ky) * kw) * kOcb;
+      for (int kx = 0; kx < kw; ++kx) {
+        TileVec x[V];
+        for (int v = 0; v < V; ++v) x[v] = load_vec(in + kx * dw + v * kLanes);
+        for (int o = 0; o < R; ++o) {
+          const float wo = wk[kx * kOcb + o];
+          for (int v = 0; v < V; ++v) acc[o][v] += wo * x[v];
+        }
+      }
+    }
+  }
+  for (int o = 0; o < R; ++o) {
+    float* dst = out[o] + ox;
+    if (valid == V * kLanes) {
+      for (int v = 0; v < V; ++v) std::memcpy(dst + v * kLanes, &acc[o][v], sizeof(TileVec));
+    } else {
+      for (int v = 0; v < V; ++v) {
+        const int n = std::min(kLanes, valid - v * kLanes);
+        if (n <= 0) break;
+        std::memcpy(dst + v * kLanes, &acc[o][v], static_cast<std::size_t>(n) * sizeof(float));
+      }
+    }
+  }
+}
+
+struct TileRow {
+  const float* packed;
+  int pw, icg, kh, kw, ky_lo, ky_hi, dw;
+};
+
+// One channel block (R channels) over the chunk's `count` pixels from ox:
+// full V-vector tiles, then one-vector tiles for the rest.
+template <int R>
+TCONV_TARGET inline void block(const TileRow& r, const float* w, const float* bias,
+                               float* const* out, int ox, int count) noexcept {
+  int j = 0;
+  for (; j + kVectors * kLanes <= count; j += kVectors * kLanes)
+    micro_kernel<R, kVectors>(r.packed, r.pw, r.icg, r.kh, r.kw, r.ky_lo, r.ky_hi, r.dw, j, w,
+                              bias, out, ox + j, kVectors * kLanes);
+  for (; j < count; j += kLanes)
+    micro_kernel<R, 1>(r.packed, r.pw, r.icg, r.kh, r.kw, r.ky_lo, r.ky_hi, r.dw, j, w, bias, out,
+                       ox + j, std::min(kLanes, count - j));
+}
+
+}  // namespace
+
+TCONV_TARGET void TCONV_TILE_FN(const Problem& pb, const Weights& /*wei*/, ConstTensorView src,
+                                TensorView dst, std::span<const std::byte> shared,
+                                std::span<std::byte> workspace, std::int64_t begin,
+                                std::int64_t end) noexcept {
+  const ConvParams& p = pb.params;
+  const TileLayout l = tile_layout(pb);
+  const auto* weights = reinterpret_cast<const float*>(shared.data());
+  const float* bias = weights + l.weight_floats;
+  auto* packed = reinterpret_cast<float*>(workspace.data());
+  const int taps = l.icg * l.kh * l.kw;
+  const int iw = pb.src.w;
+  const int ow = pb.dst.w;
+  const int pl = p.pad_begin.w;
+  const int pt = p.pad_begin.h;
+  const int dh = p.dilation.h;
+  for (std::int64_t item = begin; item < end; ++item) {
+    const int oy = static_cast<int>(item);
+    // Taps ky with iy = oy - pt + ky * dh in [0, ih): a contiguous range.
+    int ky_lo = 0;
+    while (ky_lo < l.kh && oy - pt + ky_lo * dh < 0) ++ky_lo;
+    int ky_hi = l.kh;
+    while (ky_hi > ky_lo && oy - pt + (ky_hi - 1) * dh >= pb.src.h) --ky_hi;
+    for (int x0 = 0; x0 < ow; x0 += l.chunk) {
+      const int count = std::min(l.chunk, ow - x0);
+      for (int g = 0; g < p.groups; ++g) {
+        // packed[(icl * kh + ky) * pw + q] = in[g icg + icl][iy][x0 - pl + q].
+        const int first = x0 - pl;
+        const int lo = std::clamp(-first, 0, l.pw);
+        const int hi = std::clamp(iw - first, lo, l.pw);
+        for (int icl = 0; icl < l.icg; ++icl)
+          for (int ky = ky_lo; ky < ky_hi; ++ky) {
+            float* row = packed + static_cast<std::ptrdiff_t>(icl * l.kh + ky) * l.pw;
+            const float* in = src.row(g * l.icg + icl, oy - pt + ky * dh);
+            std::fill(row, row + lo, 0.0f);
+            std::memcpy(row + lo, in + first + lo, static_cast<std::size_t>(hi - lo) * sizeof(float));
+            std::fill(row + hi, row + l.pw, 0.0f);
+          }
+        const TileRow r{packed, l.pw, l.icg, l.kh, l.kw, ky_lo, ky_hi, p.dilation.w};
+        for (int b = 0; b < l.blocks; ++b) {
+          const int oc0 = b * kOcb;
+          const int channels = std::min(kOcb, l.ocg - oc0);
+          float* out[kOcb];
+          for (int o = 0; o < channels; ++o) out[o] = dst.row(g * l.ocg + oc0 + o, oy);
+          const float* w = weights + static_cast<std::size_t>(g * l.blocks + b) * taps * kOcb;
+          const float* bb = bias + static_cast<std::size_t>(g * l.blocks + b) * kOcb;
+          switch (channels) {
+            case 1: block<1>(r, w, bb, out, x0, count); break;
+            case 2: block<2>(r, w, bb, out, x0, count); break;
+            case 3: block<3>(r, w, bb, out, x0, count); break;
+            default: block<kOcb>(r, w, bb, out, x0, count); break;
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace tconv::detail
