@@ -13,9 +13,6 @@
 
 namespace tconv::detail {
 
-// The chunk keeps one group's packed input rows (icg x kh rows of pw
-// floats) near 24 KiB, so they stay in a 32-48 KiB L1 while every channel
-// block of the chunk reads them; at least one step, at most 16 steps.
 TileLayout tile_layout(const Problem& pb) noexcept {
   const ConvParams& p = pb.params;
   TileLayout l;
@@ -24,15 +21,10 @@ TileLayout tile_layout(const Problem& pb) noexcept {
   l.kh = p.kernel.h;
   l.kw = p.kernel.w;
   l.blocks = (l.ocg + kTileChannels - 1) / kTileChannels;
-  const std::int64_t reach = std::int64_t{p.dilation.w} * (l.kw - 1) + kTileRowSlack;
+  const std::int64_t reach = std::int64_t{p.dilation.w} * (l.kw - 1);
   const std::int64_t rows = std::int64_t{l.icg} * l.kh;
-  constexpr std::int64_t kBudgetFloats = 24 * 1024 / 4;
-  const std::int64_t fit = kBudgetFloats / rows - reach;
-  const std::int64_t steps_for_row = (pb.dst.w + kTileChunkStep - 1) / kTileChunkStep;
-  const std::int64_t steps =
-      std::clamp<std::int64_t>(fit / kTileChunkStep, 1, std::min<std::int64_t>(16, std::max<std::int64_t>(steps_for_row, 1)));
-  l.chunk = static_cast<int>(steps * kTileChunkStep);
-  l.pw = static_cast<int>((l.chunk + reach + 15) / 16 * 16);
+  l.chunk = tile_chunk(rows, reach, pb.dst.w);
+  l.pw = tile_row_length(l.chunk, reach);
   const std::size_t taps = static_cast<std::size_t>(l.icg) * l.kh * l.kw;
   const std::size_t blocks = static_cast<std::size_t>(p.groups) * l.blocks;
   l.weight_floats = (blocks * taps * kTileChannels + 15) / 16 * 16;

@@ -6,16 +6,9 @@
 #include <cstdint>
 
 #include "core/plan.hpp"
+#include "impl/f32_tile_kernel.hpp"
 
 namespace tconv::detail {
-
-/// Output channels per register tile (every ISA).
-inline constexpr int kTileChannels = 4;
-/// Column chunks are a multiple of this: a whole number of register tiles
-/// for every ISA (96 = 6 x 16 = 12 x 8 = 24 x 4 pixels).
-inline constexpr int kTileChunkStep = 96;
-/// Zero floats after a packed row's last column: the widest vector's overrun.
-inline constexpr int kTileRowSlack = 16;
 
 /// Sizes of one problem's packing.
 ///   shared:    weights [g][block][icl][ky][kx][kTileChannels], then bias [g][block][kTileChannels]

@@ -24,6 +24,9 @@ TCONV_DECLARE_IMPL(tconv2d_f32_phase_avx512);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase_gemm);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase_gemm_avx2);
 TCONV_DECLARE_IMPL(tconv2d_f32_phase_gemm_avx512);
+TCONV_DECLARE_IMPL(tconv2d_f32_phase_tile);
+TCONV_DECLARE_IMPL(tconv2d_f32_phase_tile_avx2);
+TCONV_DECLARE_IMPL(tconv2d_f32_phase_tile_avx512);
 
 /// Per-thread workspace, shared padded input and its preparation of the
 /// phase impls (the same for every ISA).

@@ -10,6 +10,7 @@
 #include "core/cpu_features.hpp"
 #include "impl/conv2d_f32_tile.hpp"
 #include "impl/impls.hpp"
+#include "impl/tconv2d_f32_phase_tile.hpp"
 #include "impl/resample_impls.hpp"
 #include "impl/upsample_fixed.hpp"
 
@@ -38,6 +39,12 @@ constexpr Impl kTConv2dImpls[] = {
     {"tconv2d_f32_phase_gemm_avx2", &wide_avx2, &tconv2d_f32_phase_gemm_avx2,
      &tconv2d_f32_phase_gemm_workspace, &tconv2d_f32_phase_gemm_shared,
      &tconv2d_f32_phase_gemm_avx2_prepare, &tconv2d_f32_phase_gemm_items},
+    {"tconv2d_f32_phase_tile_avx512", &isa_avx512, &tconv2d_f32_phase_tile_avx512,
+     &tconv2d_f32_phase_tile_workspace, &tconv2d_f32_phase_tile_shared,
+     &tconv2d_f32_phase_tile_prepare, &tconv2d_f32_phase_tile_items},
+    {"tconv2d_f32_phase_tile_avx2", &isa_avx2, &tconv2d_f32_phase_tile_avx2,
+     &tconv2d_f32_phase_tile_workspace, &tconv2d_f32_phase_tile_shared,
+     &tconv2d_f32_phase_tile_prepare, &tconv2d_f32_phase_tile_items},
     {"tconv2d_f32_phase_avx512", &isa_avx512, &tconv2d_f32_phase_avx512,
      &tconv2d_f32_phase_workspace, &tconv2d_f32_phase_shared, &tconv2d_f32_phase_prepare,
      &tconv2d_f32_phase_items},
@@ -47,6 +54,9 @@ constexpr Impl kTConv2dImpls[] = {
     {"tconv2d_f32_phase_gemm", &wide, &tconv2d_f32_phase_gemm, &tconv2d_f32_phase_gemm_workspace,
      &tconv2d_f32_phase_gemm_shared, &tconv2d_f32_phase_gemm_prepare,
      &tconv2d_f32_phase_gemm_items},
+    {"tconv2d_f32_phase_tile", &always, &tconv2d_f32_phase_tile,
+     &tconv2d_f32_phase_tile_workspace, &tconv2d_f32_phase_tile_shared,
+     &tconv2d_f32_phase_tile_prepare, &tconv2d_f32_phase_tile_items},
     {"tconv2d_f32_phase", &always, &tconv2d_f32_phase, &tconv2d_f32_phase_workspace,
      &tconv2d_f32_phase_shared, &tconv2d_f32_phase_prepare,
      &tconv2d_f32_phase_items},

@@ -1,0 +1,108 @@
+// tconv2d_f32_phase_tile: a transposed convolution as one stride-1
+// convolution over the input with every phase as a channel, in the register
+// tiles of f32_tile_kernel.inl, its outputs interleaved into the output.
+//
+// Included by one translation unit per ISA, which defines
+// TCONV_PHASE_TILE_FN, TCONV_TARGET, TCONV_TILE_LANES and TCONV_TILE_VECTORS.
+//
+// Output row oy receives input row iy through tap ky iff
+// oy + pt = iy sh + ky dh. Write oy + pt = qy sh + ry (0 <= ry < sh) and
+// ky dh = ty sh + (ky dh mod sh): tap ky belongs to row phase
+// ry = ky dh mod sh and reads iy = qy - ty, ty = floor(ky dh / sh) < th.
+// Columns alike: ox + pl = qx sw + rx, tap kx reads ix = qx - tx. So for
+// the row group qy and column group qx, phase channel c = (ocl sh + ry) sw + rx
+// of group g is
+//   out[g ocg + ocl][qy sh + ry - pt][qx sw + rx - pl] = bias + sum_{icl, ty, tx}
+//       W_c[icl][ty][tx] * in[g icg + icl][qy - ty][qx - tx]
+// with W_c = w[ic][ocl][ky][kx] for the (ky, kx) of that phase and offset,
+// zero where the phase has no such tap: a stride-1 convolution in qx. The
+// packed input row of (icl, ty) for the chunk starting at qx0 holds
+// in[..][qy - ty][qx0 - (tw - 1) + p], so tap u = tw - 1 - tx reads column
+// j + u for qx = qx0 + j. Work item = row group qy; its rows of ry with
+// oy in [0, oh) are written, its columns with ox in [0, ow). Every output
+// is bias, then (icl, ty, u) in order, one FMA each, whatever the split.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "impl/impls.hpp"
+#include "impl/tconv2d_f32_phase_tile.hpp"
+
+namespace tconv::detail {
+
+namespace {
+
+#include "impl/f32_tile_kernel.inl"
+
+}  // namespace
+
+TCONV_TARGET void TCONV_PHASE_TILE_FN(const Problem& pb, const Weights& /*wei*/,
+                                      ConstTensorView src, TensorView dst,
+                                      std::span<const std::byte> shared,
+                                      std::span<std::byte> workspace, std::int64_t begin,
+                                      std::int64_t end) noexcept {
+  const ConvParams& p = pb.params;
+  const PhaseTileLayout l = phase_tile_layout(pb);
+  const auto* weights = reinterpret_cast<const float*>(shared.data());
+  const float* bias = weights + l.weight_floats;
+  auto* packed = reinterpret_cast<float*>(workspace.data());
+  float* phase_rows = packed + l.packed_floats;
+  const int taps = l.icg * l.th * l.tw;
+  const int ih = pb.src.h;
+  const int iw = pb.src.w;
+  const int oh = pb.dst.h;
+  const int ow = pb.dst.w;
+  const int pt = p.pad_begin.h;
+  const int pl = p.pad_begin.w;
+  for (std::int64_t item = begin; item < end; ++item) {
+    const int qy = l.qy_lo + static_cast<int>(item);
+    // ty with iy = qy - ty in [0, ih).
+    const int ty_lo = std::max(0, qy - ih + 1);
+    const int ty_hi = std::min(l.th, qy + 1);
+    for (int qx0 = l.qx_lo; qx0 < l.qx_hi; qx0 += l.chunk) {
+      const int count = std::min(l.chunk, l.qx_hi - qx0);
+      const int first = qx0 - (l.tw - 1);  // input column of packed column 0
+      const int lo = std::clamp(-first, 0, l.pw);
+      const int hi = std::clamp(iw - first, lo, l.pw);
+      for (int g = 0; g < p.groups; ++g) {
+        for (int icl = 0; icl < l.icg; ++icl)
+          for (int ty = ty_lo; ty < ty_hi; ++ty) {
+            float* row = packed + static_cast<std::ptrdiff_t>(icl * l.th + ty) * l.pw;
+            const float* in = src.row(g * l.icg + icl, qy - ty);
+            std::fill(row, row + lo, 0.0f);
+            std::memcpy(row + lo, in + first + lo, static_cast<std::size_t>(hi - lo) * sizeof(float));
+            std::fill(row + hi, row + l.pw, 0.0f);
+          }
+        const TileRow r{packed, l.pw, l.icg, l.th, l.tw, ty_lo, ty_hi, 1};
+        for (int b = 0; b < l.blocks; ++b) {
+          const int c0 = b * kOcb;
+          const int channels = std::min(kOcb, l.channels - c0);
+          float* out[kOcb];
+          for (int o = 0; o < channels; ++o)
+            out[o] = phase_rows + static_cast<std::ptrdiff_t>(c0 + o) * l.chunk;
+          const float* w = weights + static_cast<std::size_t>(g * l.blocks + b) * taps * kOcb;
+          const float* bb = bias + static_cast<std::size_t>(g * l.blocks + b) * kOcb;
+          channel_block(channels, r, w, bb, out, 0, count);
+        }
+        // Interleave: channel c = (ocl sh + ry) sw + rx, column group qx0 + j
+        // -> out[g ocg + ocl][qy sh + ry - pt][(qx0 + j) sw + rx - pl].
+        for (int c = 0; c < l.channels; ++c) {
+          const int rx = c % l.sw;
+          const int ry = c / l.sw % l.sh;
+          const int ocl = c / (l.sw * l.sh);
+          const int oy = qy * l.sh + ry - pt;
+          if (oy < 0 || oy >= oh) continue;
+          float* out_row = dst.row(g * l.ocg + ocl, oy);
+          const float* values = phase_rows + static_cast<std::ptrdiff_t>(c) * l.chunk;
+          // ox = (qx0 + j) sw + rx - pl in [0, ow).
+          const int base = qx0 * l.sw + rx - pl;
+          int j = 0;
+          while (j < count && base + j * l.sw < 0) ++j;
+          for (; j < count && base + j * l.sw < ow; ++j) out_row[base + j * l.sw] = values[j];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace tconv::detail
