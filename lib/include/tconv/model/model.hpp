@@ -144,6 +144,10 @@ class Model {
   /// negative: the load options' threads), so one loaded model serves
   /// callers with different thread shares; the result does not depend on it.
   [[nodiscard]] Tensor run_network(ConstTensorView src, int threads = -1) const;
+  /// The same into caller-owned `dst` of exactly channels() x (s h) x (s w)
+  /// (ShapeMismatch otherwise) that does not overlap src (InvalidArgument);
+  /// throws as above.
+  void run_network(ConstTensorView src, TensorView dst, int threads = -1) const;
 
   /// An image with 1 (gray), 3 (R, G, B) or 4 (R, G, B, alpha) channels,
   /// values in [0, 1], through the colour handling of color(). With alpha,
