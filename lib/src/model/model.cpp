@@ -5,6 +5,7 @@
 #include "tconv/model/model.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "model/model_internal.hpp"
@@ -115,18 +116,20 @@ Shape3 network_output(const ModelData& st, int channels, const Shape3& src) {
   return want;
 }
 
-// The whole-map path (layers run_banded() does not take): one activation x,
-// a layer that makes a new tensor holds x and its output (and a convolution
-// its scratch) at once, each checked against the output limit as it runs.
-std::int64_t whole_run_bytes(const ModelData& st, const Shape3& src) {
+// The whole-map path: one activation x, a layer that makes a new tensor
+// holds x and its output (and a convolution its scratch) at once; nullopt
+// when a map would exceed a Tensor or the ops' output limit (the run would
+// throw LimitExceeded).
+std::optional<std::int64_t> whole_run_bytes(const ModelData& st, const Shape3& src) {
   Shape3 s = src;
   std::int64_t peak = s.elements() * kFloatBytes;
   for (const NetLayer& l : st.layers) {
     const Shape3 o = layer_output(l, s);
     std::int64_t live = s.elements() * kFloatBytes;
     if (l.conv || l.tconv || l.op == Op::kPad || l.op == Op::kPixelShuffle) {
-      if (o.elements() > Tensor::kMaxElements)
-        throw LimitExceeded("model " + st.what + " layer output " + to_string(o) + ": too large");
+      if (o.elements() > Tensor::kMaxElements ||
+          ((l.conv || l.tconv) && o.elements() > st.options.max_output_elements))
+        return std::nullopt;
       live += o.elements() * kFloatBytes;
     }
     if (l.conv) live += l.conv->scratch_bytes(s);
@@ -139,16 +142,55 @@ std::int64_t whole_run_bytes(const ModelData& st, const Shape3& src) {
   return peak;
 }
 
+// How a run on src goes: in row bands, unless the network has a pad layer
+// or the whole maps need less (small images); the bytes besides src and dst.
+struct RunChoice {
+  bool bands = false;
+  std::int64_t bytes = 0;
+};
+
+RunChoice choose_run(const ModelData& st, const Shape3& src) {
+  const std::optional<std::int64_t> whole = whole_run_bytes(st, src);
+  if (!bandable(st.layers)) {
+    if (!whole)
+      throw LimitExceeded("model " + st.what + " input " + to_string(src) +
+                          ": a layer output is too large");
+    return {false, *whole};
+  }
+  // The residual is written into dst first, then the bands added to it.
+  const std::int64_t residual = st.residual_op ? st.residual_op->scratch_bytes(src, -1) : 0;
+  const std::int64_t bands = std::max(residual, banded_bytes(st.layers, src, -1, 0));
+  if (whole && *whole <= bands) return {false, *whole};
+  return {true, bands};
+}
+
 }  // namespace
 
 namespace detail {
 
 std::int64_t network_run_bytes(const ModelData& st, int channels, const Shape3& src) {
   (void)network_output(st, channels, src);
-  if (!bandable(st.layers)) return whole_run_bytes(st, src);
-  // The residual is written into dst first, then the bands added to it.
-  const std::int64_t residual = st.residual_op ? st.residual_op->scratch_bytes(src, -1) : 0;
-  return std::max(residual, banded_bytes(st.layers, src, -1, 0));
+  return choose_run(st, src).bytes;
+}
+
+void run_network_into(const ModelData& st, ConstTensorView src, TensorView dst, int threads,
+                      bool bands, int band_rows) {
+  // The residual goes into dst first and the network's output is added to
+  // it (x + u, the same sum as adding u to x).
+  if (st.residual_op) st.residual_op->run(src, dst, threads);
+  if (bands) {
+    run_banded(st.layers, src, dst, st.residual_op.has_value(), threads, band_rows);
+    return;
+  }
+  Tensor x(src.shape, std::vector<float>(src.span().begin(), src.span().end()));
+  for (const NetLayer& l : st.layers) x = forward(l, std::move(x), threads);
+  const auto o = x.span();
+  const auto d = dst.span();
+  if (st.residual_op) {
+    for (std::size_t i = 0; i < o.size(); ++i) d[i] = o[i] + d[i];
+  } else {
+    std::copy(o.begin(), o.end(), d.begin());
+  }
 }
 
 }  // namespace detail
@@ -174,22 +216,7 @@ void Model::run_network(ConstTensorView src, TensorView dst, int threads) const 
   const float* d_end = dst.data + dst.shape.elements();
   if (src.data < d_end && dst.data < s_end)
     throw InvalidArgument("model " + st.what + " output: must not overlap the input");
-  // The residual goes into dst first and the network's output is added to
-  // it (x + u, the same sum as adding u to x).
-  if (st.residual_op) st.residual_op->run(src, dst, threads);
-  if (bandable(st.layers)) {
-    run_banded(st.layers, src, dst, st.residual_op.has_value(), threads, 0);
-    return;
-  }
-  Tensor x(src.shape, std::vector<float>(src.span().begin(), src.span().end()));
-  for (const NetLayer& l : st.layers) x = forward(l, std::move(x), threads);
-  const auto o = x.span();
-  const auto d = dst.span();
-  if (st.residual_op) {
-    for (std::size_t i = 0; i < o.size(); ++i) d[i] = o[i] + d[i];
-  } else {
-    std::copy(o.begin(), o.end(), d.begin());
-  }
+  run_network_into(st, src, dst, threads, choose_run(st, src.shape).bands, 0);
 }
 
 }  // namespace tconv

@@ -94,17 +94,16 @@ std::vector<Stage> make_stages(const std::vector<NetLayer>& layers, const Shape3
   return stages;
 }
 
-// Output rows of the last stage per band: the widest stage's rows of a band
-// within kBandBytes, at least kMinBandRows output rows (so that the threads
-// of each layer's run share enough rows), a multiple of the last stage's
-// alignment.
+// Output rows of the last stage per band: the rows of a band of every stage
+// together within kBandBytes, at least kMinBandRows output rows (so that the
+// threads of each layer's run share enough rows), a multiple of the last
+// stage's alignment.
 int auto_band_rows(const std::vector<Stage>& stages) {
-  constexpr double kBandBytes = 8 << 20;
-  constexpr int kMinBandRows = 16;
+  constexpr double kBandBytes = 24 << 20;
+  constexpr int kMinBandRows = 8;
   const double out_h = stages.back().shape.h;
-  double per_row = 1;
-  for (const Stage& s : stages)
-    per_row = std::max(per_row, double(s.row_floats()) * kFloatBytes * s.shape.h / out_h);
+  double per_row = 0;
+  for (const Stage& s : stages) per_row += double(s.row_floats()) * kFloatBytes * s.shape.h / out_h;
   const int align = stages.back().align;
   const double rows = std::clamp(std::floor(kBandBytes / per_row), double(kMinBandRows), out_h);
   return (static_cast<int>(rows) + align - 1) / align * align;

@@ -123,9 +123,16 @@ struct ModelData {
   OpOptions options;  // as load() was given them
 };
 
+/// Model::run_network()'s work into dst (src and dst checked by the
+/// caller): the residual into dst, then the layers added to it (or written,
+/// without a residual), in row bands of `band_rows` output rows (0:
+/// automatic) with `bands`, else whole maps one layer after the other.
+void run_network_into(const ModelData& st, ConstTensorView src, TensorView dst, int threads,
+                      bool bands, int band_rows);
 /// Bytes Model::run_network() holds besides src and dst for an input of
-/// src with `channels` channels, on the load options' threads; throws as it
-/// would for that shape.
+/// src with `channels` channels, on the load options' threads, on the path
+/// it takes: row bands, unless the network has a pad layer or whole maps
+/// need fewer bytes (small images); throws as it would for that shape.
 [[nodiscard]] std::int64_t network_run_bytes(const ModelData& st, int channels,
                                              const Shape3& src);
 
