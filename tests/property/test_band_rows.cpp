@@ -15,6 +15,7 @@
 
 #include "core/plan.hpp"
 #include "tconv/core/error.hpp"
+#include "tconv_tester.hpp"
 
 namespace {
 
@@ -24,13 +25,7 @@ using tconv::Shape3;
 using tconv::Tensor;
 using tconv::detail::RowRange;
 
-std::vector<float> random_values(std::size_t n, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-1, 1);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using tconv::test::random_values;
 
 // Rows `rows` of every channel of t, as their own contiguous tensor.
 Tensor rows_of(const Tensor& t, RowRange rows) {

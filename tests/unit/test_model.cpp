@@ -8,6 +8,7 @@
 #include <random>
 
 #include "model_spec.hpp"
+#include "tconv_tester.hpp"
 #include "tconv/core/conv2d.hpp"
 #include "tconv/core/conv_transpose2d.hpp"
 #include "tconv/core/error.hpp"
@@ -20,13 +21,7 @@ namespace {
 using tconv::NamedTensor;
 using tconv::test::ModelSpec;
 
-std::vector<float> random_values(std::size_t n, std::uint32_t seed, float lo = -1, float hi = 1) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using tconv::test::random_values;
 
 tconv::Tensor random_tensor(tconv::Shape3 s, std::uint32_t seed) {
   return tconv::Tensor(s, random_values(static_cast<std::size_t>(s.elements()), seed, 0, 1));

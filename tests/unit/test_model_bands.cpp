@@ -14,6 +14,7 @@
 
 #include "model/model_internal.hpp"
 #include "model_spec.hpp"
+#include "tconv_tester.hpp"
 #include "tconv/core/error.hpp"
 
 namespace {
@@ -22,13 +23,7 @@ using tconv::Shape3;
 using tconv::Tensor;
 using tconv::test::ModelSpec;
 
-std::vector<float> random_values(std::size_t n, std::uint32_t seed, float lo = -1, float hi = 1) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using tconv::test::random_values;
 
 std::vector<float> weights(std::vector<std::int64_t> shape, std::uint32_t seed) {
   std::size_t n = 1;
