@@ -80,8 +80,8 @@ void check_bands(const Case& k) {
       for (int a = 0; a < oh; a += height) {
         const RowRange out{a, std::min(oh, a + height)};
         const RowRange in = tconv::detail::band_input_rows(k.kind, full, out);
-        INFO("band rows " << out.begin << ".." << out.end << " from input rows " << in.begin
-                          << ".." << in.end);
+        INFO("band rows " << out.begin << ".." << out.end << " from input rows " << in.begin << ".."
+                          << in.end);
         REQUIRE(in.begin >= 0);
         REQUIRE(in.end <= k.src.h);
         if (k.kind == ConvKind::kConvTranspose2d) REQUIRE(!in.empty());

@@ -19,10 +19,13 @@ struct ModelSpec {
 
   /// "tconv.color", "tconv.scale" and the "tconv.layers" JSON text.
   ModelSpec(const std::string& color, int scale, const std::string& layers) {
-    meta = {{"tconv.format", "1"}, {"tconv.scale", std::to_string(scale)},
-            {"tconv.color", color}, {"tconv.layers", layers}};
+    meta = {{"tconv.format", "1"},
+            {"tconv.scale", std::to_string(scale)},
+            {"tconv.color", color},
+            {"tconv.layers", layers}};
   }
-  ModelSpec& tensor(const std::string& name, std::vector<std::int64_t> shape, std::vector<float> v) {
+  ModelSpec& tensor(const std::string& name, std::vector<std::int64_t> shape,
+                    std::vector<float> v) {
     tensors.push_back({name, std::move(shape), std::move(v)});
     return *this;
   }

@@ -14,8 +14,8 @@
 
 #include "model/model_internal.hpp"
 #include "model_spec.hpp"
-#include "tconv_tester.hpp"
 #include "tconv/core/error.hpp"
+#include "tconv_tester.hpp"
 
 namespace {
 
@@ -40,7 +40,8 @@ tconv::detail::ModelData parse(const ModelSpec& spec) {
 // The layers' forward() one after the other on whole maps.
 Tensor run_whole(const tconv::detail::ModelData& data, const Tensor& src) {
   Tensor x = src.clone();
-  for (const tconv::detail::NetLayer& l : data.layers) x = tconv::detail::forward(l, std::move(x), 1);
+  for (const tconv::detail::NetLayer& l : data.layers)
+    x = tconv::detail::forward(l, std::move(x), 1);
   return x;
 }
 
@@ -111,43 +112,45 @@ std::vector<Net> networks() {
                                   .tensor("b1", {6}, weights({6}, 4))
                                   .tensor("w2", {4, 6, 3, 3}, weights({4, 6, 3, 3}, 5))});
   // pixel_shuffle then a 3x3 convolution: rows of the shuffle's input halo.
-  nets.push_back({"pixel_shuffle then conv x3", ModelSpec("gray", 3, R"([
+  nets.push_back(
+      {"pixel_shuffle then conv x3", ModelSpec("gray", 3, R"([
       {"op": "conv2d", "weight": "w0", "padding": 1}, {"op": "leaky_relu", "slope": 0.2},
       {"op": "pixel_shuffle", "factor": 3}, {"op": "conv2d", "weight": "w1", "padding": 1},
       {"op": "clamp", "min": -0.5, "max": 0.5}])")
-                                              .tensor("w0", {18, 1, 3, 3}, weights({18, 1, 3, 3}, 6))
-                                              .tensor("w1", {1, 2, 3, 3}, weights({1, 2, 3, 3}, 7))});
+                                         .tensor("w0", {18, 1, 3, 3}, weights({18, 1, 3, 3}, 6))
+                                         .tensor("w1", {1, 2, 3, 3}, weights({1, 2, 3, 3}, 7))});
   // A conv_transpose2d (stride 2) then a 3x3 convolution: the tconv computes
   // rows ahead of what the next band needs, the convolution reads a window.
   nets.push_back({"tconv then conv x2", ModelSpec("gray", 2, R"([
       {"op": "conv_transpose2d", "weight": "w0", "bias": "b0", "stride": 2, "padding": 1},
       {"op": "relu"}, {"op": "conv2d", "weight": "w1", "bias": "b1", "padding": 1}])")
-                                      .tensor("w0", {1, 3, 4, 4}, weights({1, 3, 4, 4}, 8))
-                                      .tensor("b0", {3}, weights({3}, 9))
-                                      .tensor("w1", {1, 3, 3, 3}, weights({1, 3, 3, 3}, 10))
-                                      .tensor("b1", {1}, weights({1}, 11))});
+                                            .tensor("w0", {1, 3, 4, 4}, weights({1, 3, 4, 4}, 8))
+                                            .tensor("b0", {3}, weights({3}, 9))
+                                            .tensor("w1", {1, 3, 3, 3}, weights({1, 3, 3, 3}, 10))
+                                            .tensor("b1", {1}, weights({1}, 11))});
   // Strided down then up: a stride-2 convolution skips rows, a stride-4
   // conv_transpose2d (kernel 3 < stride: output rows that receive nothing).
   nets.push_back({"down x2 then up x4", ModelSpec("gray", 2, R"([
       {"op": "conv2d", "weight": "w0", "bias": "b0", "stride": 2, "padding": 1},
       {"op": "prelu", "weight": "a0"},
       {"op": "conv_transpose2d", "weight": "w1", "bias": "b1", "stride": 4, "output_padding": 1}])")
-                                      .tensor("w0", {4, 1, 3, 3}, weights({4, 1, 3, 3}, 12))
-                                      .tensor("b0", {4}, weights({4}, 13))
-                                      .tensor("a0", {4}, weights({4}, 14))
-                                      .tensor("w1", {4, 1, 3, 3}, weights({4, 1, 3, 3}, 15))
-                                      .tensor("b1", {1}, weights({1}, 16))});
+                                            .tensor("w0", {4, 1, 3, 3}, weights({4, 1, 3, 3}, 12))
+                                            .tensor("b0", {4}, weights({4}, 13))
+                                            .tensor("a0", {4}, weights({4}, 14))
+                                            .tensor("w1", {4, 1, 3, 3}, weights({4, 1, 3, 3}, 15))
+                                            .tensor("b1", {1}, weights({1}, 16))});
   // Padding beyond the kernel: bands of rows that read padding alone, then
   // a dilated grouped convolution.
-  nets.push_back({"wide padding, dilation, groups x1", ModelSpec("gray", 1, R"([
+  nets.push_back({"wide padding, dilation, groups x1",
+                  ModelSpec("gray", 1, R"([
       {"op": "conv2d", "weight": "w0", "bias": "b0", "padding": 4},
       {"op": "conv2d", "weight": "w1", "bias": "b1", "dilation": 2, "groups": 2},
       {"op": "conv2d", "weight": "w2", "padding": [2, 1, 0, 1]}])")
-                                                     .tensor("w0", {4, 1, 3, 3}, weights({4, 1, 3, 3}, 17))
-                                                     .tensor("b0", {4}, weights({4}, 18))
-                                                     .tensor("w1", {2, 2, 3, 3}, weights({2, 2, 3, 3}, 19))
-                                                     .tensor("b1", {2}, weights({2}, 20))
-                                                     .tensor("w2", {1, 2, 5, 5}, weights({1, 2, 5, 5}, 21))});
+                      .tensor("w0", {4, 1, 3, 3}, weights({4, 1, 3, 3}, 17))
+                      .tensor("b0", {4}, weights({4}, 18))
+                      .tensor("w1", {2, 2, 3, 3}, weights({2, 2, 3, 3}, 19))
+                      .tensor("b1", {2}, weights({2}, 20))
+                      .tensor("w2", {1, 2, 5, 5}, weights({1, 2, 5, 5}, 21))});
   return nets;
 }
 

@@ -146,7 +146,8 @@ void walk(std::vector<Stage>& stages, int band_rows, const Step& step, const Don
       Stage& s = stages[j];
       if (s.fresh.empty()) continue;
       const RowRange next = held_after(s);
-      assert(next.begin == s.fresh.begin || (next.begin >= s.held.begin && s.held.end == s.fresh.begin));
+      assert(next.begin == s.fresh.begin ||
+             (next.begin >= s.held.begin && s.held.end == s.fresh.begin));
       step(j, next);
       s.held = next;
     }
@@ -239,8 +240,8 @@ std::int64_t banded_bytes(const std::vector<NetLayer>& layers, const Shape3& src
   return size_bands(stages, rows, threads < 0 ? default_threads(layers) : threads).bytes() + 64;
 }
 
-void run_banded(const std::vector<NetLayer>& layers, ConstTensorView src, TensorView dst,
-                bool add, int threads, int band_rows) {
+void run_banded(const std::vector<NetLayer>& layers, ConstTensorView src, TensorView dst, bool add,
+                int threads, int band_rows) {
   std::vector<Stage> stages = make_stages(layers, src.shape);
   if (stages.back().shape != dst.shape)
     throw ShapeMismatch("network output " + to_string(dst.shape) + ": the layers give " +
@@ -257,8 +258,8 @@ void run_banded(const std::vector<NetLayer>& layers, ConstTensorView src, Tensor
   kept.reserve(z.kept);
   staged.reserve(z.staged);
   ScratchBuffer scratch;
-  scratch.storage = std::make_unique_for_overwrite<std::byte[]>(
-      static_cast<std::size_t>(z.scratch));
+  scratch.storage =
+      std::make_unique_for_overwrite<std::byte[]>(static_cast<std::size_t>(z.scratch));
   scratch.size = static_cast<std::size_t>(z.scratch);
 
   // The rows of stage j - 1 its consumer reads, contiguous.
@@ -297,9 +298,8 @@ void run_banded(const std::vector<NetLayer>& layers, ConstTensorView src, Tensor
         }
         const std::int64_t channel_rows = std::int64_t{c} * s.fresh.size();
         for (const NetLayer* l : s.pointwise)
-          split_rows(thread_option, channel_rows, w, [&](std::int64_t r0, std::int64_t r1) {
-            pointwise(*l, view, r0, r1);
-          });
+          split_rows(thread_option, channel_rows, w,
+                     [&](std::int64_t r0, std::int64_t r1) { pointwise(*l, view, r0, r1); });
         if (keep > 0) {
           copy_rows(thread_option, kept.data.get(), keep, 0, s.rows.data.get(), next.size(), 0,
                     keep, c, w);
@@ -315,9 +315,8 @@ void run_banded(const std::vector<NetLayer>& layers, ConstTensorView src, Tensor
         split_rows(thread_option, last.shape.c, std::int64_t(count),
                    [&](std::int64_t c0, std::int64_t c1) {
                      for (std::int64_t c = c0; c < c1; ++c) {
-                       const float* from =
-                           last.rows.data.get() +
-                           (c * last.held.size() + out.begin - last.held.begin) * w;
+                       const float* from = last.rows.data.get() +
+                                           (c * last.held.size() + out.begin - last.held.begin) * w;
                        float* to = dst.data + c * plane + out.begin * w;
                        if (add) {
                          for (std::size_t i = 0; i < count; ++i) to[i] = from[i] + to[i];
