@@ -10,9 +10,9 @@
 
 namespace tconv::test {
 
-std::vector<float> random_values(std::size_t n, std::uint32_t seed) {
+std::vector<float> random_values(std::size_t n, std::uint32_t seed, float lo, float hi) {
   std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::uniform_real_distribution<float> dist(lo, hi);
   std::vector<float> v(n);
   for (float& x : v) x = dist(rng);
   return v;

@@ -14,8 +14,9 @@
 
 namespace tconv::test {
 
-/// n values drawn uniformly from [-1, 1) with `seed`.
-std::vector<float> random_values(std::size_t n, std::uint32_t seed);
+/// n values drawn uniformly from [lo, hi) (default [-1, 1)) with `seed`.
+std::vector<float> random_values(std::size_t n, std::uint32_t seed, float lo = -1.0f,
+                                 float hi = 1.0f);
 /// A tensor of `shape` with random_values().
 Tensor random_tensor(Shape3 shape, std::uint32_t seed);
 /// Random weights for `params` of `kind` (values from seed + 1000) and, with

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <random>
 
+#include "model_spec.hpp"
+#include "tconv_tester.hpp"
 #include "tconv/core/conv2d.hpp"
 #include "tconv/core/conv_transpose2d.hpp"
 #include "tconv/core/error.hpp"
@@ -17,39 +19,13 @@
 namespace {
 
 using tconv::NamedTensor;
+using tconv::test::ModelSpec;
 
-std::vector<float> random_values(std::size_t n, std::uint32_t seed, float lo = -1, float hi = 1) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = d(rng);
-  return v;
-}
+using tconv::test::random_values;
 
 tconv::Tensor random_tensor(tconv::Shape3 s, std::uint32_t seed) {
   return tconv::Tensor(s, random_values(static_cast<std::size_t>(s.elements()), seed, 0, 1));
 }
-
-// A model file in memory.
-struct ModelSpec {
-  std::vector<NamedTensor> tensors;
-  std::map<std::string, std::string> meta;
-
-  ModelSpec(const std::string& color, int scale, const std::string& layers) {
-    meta = {{"tconv.format", "1"}, {"tconv.scale", std::to_string(scale)},
-            {"tconv.color", color}, {"tconv.layers", layers}};
-  }
-  ModelSpec& tensor(const std::string& name, std::vector<std::int64_t> shape, std::vector<float> v) {
-    tensors.push_back({name, std::move(shape), std::move(v)});
-    return *this;
-  }
-  [[nodiscard]] tconv::Model load() const {
-    tconv::SafetensorsFile f;
-    f.tensors = tensors;
-    f.metadata = meta;
-    return tconv::Model::from_safetensors(f, "m.safetensors");
-  }
-};
 
 float max_abs_diff(const tconv::Tensor& a, const tconv::Tensor& b) {
   REQUIRE(a.shape() == b.shape());

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/index_math.hpp"
 #include "core/parallel.hpp"
 #include "tconv/core/error.hpp"
 
@@ -59,15 +60,6 @@ const Impl& select_impl(ConvKind kind, const ConvParams& p, const std::string& f
   throw Error(ErrorCode::kInternal, op_name(kind) + ": no impl accepts " + p.to_string());
 }
 
-Problem make_problem(const Plan& plan, const Shape3& src) {
-  Problem pb;
-  pb.params = plan.params.resolved(plan.kind, src);
-  pb.src = src;
-  pb.dst = plan.params.output_shape(plan.kind, src);
-  check_output_elements(plan.kind, plan.params, pb.dst, plan.options);
-  return pb;
-}
-
 // The scratch layout of one run: a shared buffer and one workspace per
 // thread, each rounded up to 64 bytes.
 struct Scratch {
@@ -94,9 +86,10 @@ Scratch scratch_of(const Plan& plan, const Problem& pb, int requested_threads) {
 // Splits the impl's work items (output rows by default) into contiguous
 // static bands, one per thread, each with its own 64-byte aligned workspace.
 // Every item is computed whole by one thread, so the result does not depend
-// on the split.
+// on the split. The scratch comes from `reused` when given (grown when too
+// small), else from one allocation for this run.
 void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorView dst,
-             int thread_option) {
+             int thread_option, ScratchBuffer* reused = nullptr) {
   const Impl& impl = *plan.impl;
   const Scratch scratch = scratch_of(plan, pb, thread_option);
   const std::int64_t items = scratch.items;
@@ -105,10 +98,15 @@ void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorVie
   const std::size_t per_thread = scratch.per_thread;
   // Not zeroed: prepare() and the impls write every byte they read (a
   // zeroing vector cost as much as a fast impl's whole run on large inputs).
-  const auto storage =
-      std::make_unique_for_overwrite<std::byte[]>(scratch.total());
-  const auto base = reinterpret_cast<std::uintptr_t>(storage.get());
-  std::byte* aligned = storage.get() + ((64 - base % 64) % 64);
+  ScratchBuffer own;
+  ScratchBuffer& buffer = reused ? *reused : own;
+  if (buffer.size < scratch.total()) {
+    buffer.storage.reset();
+    buffer.storage = std::make_unique_for_overwrite<std::byte[]>(scratch.total());
+    buffer.size = scratch.total();
+  }
+  const auto base = reinterpret_cast<std::uintptr_t>(buffer.storage.get());
+  std::byte* aligned = buffer.storage.get() + ((64 - base % 64) % 64);
   const std::span<std::byte> shared{aligned, shared_size};
   // Packing (prepare) finishes on every thread before any band runs.
   if (impl.prepare)
@@ -123,6 +121,20 @@ void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorVie
 }
 
 }  // namespace
+
+Problem resolve_problem(const Plan& plan, const Shape3& src) {
+  Problem pb;
+  pb.params = plan.params.resolved(plan.kind, src);
+  pb.src = src;
+  pb.dst = plan.params.output_shape(plan.kind, src);
+  return pb;
+}
+
+Problem make_problem(const Plan& plan, const Shape3& src) {
+  Problem pb = resolve_problem(plan, src);
+  check_output_elements(plan.kind, plan.params, pb.dst, plan.options);
+  return pb;
+}
 
 void check_output_elements(ConvKind kind, const ConvParams& params, const Shape3& dst,
                            const OpOptions& options) {
@@ -193,6 +205,74 @@ void run_plan(const Plan& plan, ConstTensorView src, TensorView dst, int threads
   if (s_begin < d_end && d_begin < s_end)
     throw InvalidArgument(op_name(plan.kind) + " output: must not overlap the input");
   execute(plan, pb, src, dst, thread_option);
+}
+
+RowRange band_input_rows(ConvKind kind, const Problem& full, RowRange out) noexcept {
+  const ConvParams& p = full.params;
+  const std::int64_t s = p.stride.h;
+  const std::int64_t pt = p.pad_begin.h;
+  const std::int64_t extent = std::int64_t{p.dilation.h} * (p.kernel.h - 1);
+  const std::int64_t ih = full.src.h;
+  if (kind == ConvKind::kConv2d) {
+    const std::int64_t lo = std::max<std::int64_t>(0, out.begin * s - pt);
+    const std::int64_t hi = std::min<std::int64_t>(ih, (out.end - 1) * s - pt + extent + 1);
+    if (lo >= hi) return {0, 0};
+    return {static_cast<int>(lo), static_cast<int>(hi)};
+  }
+  // The first receiving row, but never past floor((a + pt) / s) (pt' >= 0)
+  // and at most the last input row.
+  const std::int64_t first = -floor_div(extent - out.begin - pt, s);  // ceil
+  std::int64_t lo = std::min(first, floor_div(out.begin + pt, s));
+  lo = std::clamp<std::int64_t>(lo, 0, ih - 1);
+  const std::int64_t hi =
+      std::max(lo + 1, std::min(ih, floor_div(std::int64_t{out.end} - 1 + pt, s) + 1));
+  return {static_cast<int>(lo), static_cast<int>(hi)};
+}
+
+Problem band_problem(ConvKind kind, const Problem& full, RowRange in, RowRange out) noexcept {
+  const ConvParams& p = full.params;
+  const int s = p.stride.h;
+  const int extent = p.dilation.h * (p.kernel.h - 1);
+  Problem band = full;
+  band.src.h = in.size();
+  band.dst.h = out.size();
+  if (kind == ConvKind::kConv2d) {
+    band.params.pad_begin.h = p.pad_begin.h + in.begin - out.begin * s;
+    band.params.pad_end.h = (out.end - 1) * s - p.pad_begin.h + extent + 1 - in.end;
+    return band;
+  }
+  band.params.pad_begin.h = p.pad_begin.h + out.begin - in.begin * s;
+  // (ih' - 1) s - pt' - pb' + extent + op' + 1 = out.size()
+  const int bottom = (in.size() - 1) * s - band.params.pad_begin.h + extent + 1 - out.size();
+  band.params.pad_end.h = std::max(bottom, 0);
+  band.params.output_padding.h = std::max(-bottom, 0);
+  return band;
+}
+
+std::int64_t band_scratch_bytes(const Plan& plan, const Problem& full, RowRange out,
+                                int threads) {
+  const RowRange in = band_input_rows(plan.kind, full, out);
+  if (in.empty()) return 0;
+  return static_cast<std::int64_t>(
+      scratch_of(plan, band_problem(plan.kind, full, in, out),
+                 threads < 0 ? plan.options.threads : threads)
+          .total());
+}
+
+void run_rows(const Plan& plan, const Problem& full, RowRange out, ConstTensorView src,
+              TensorView dst, int threads, ScratchBuffer& scratch) {
+  const RowRange in = band_input_rows(plan.kind, full, out);
+  if (in.empty()) {
+    // conv2d rows that read padding alone: the bias, as every impl gives.
+    const std::size_t plane = static_cast<std::size_t>(dst.shape.h) * dst.shape.w;
+    for (int c = 0; c < dst.shape.c; ++c) {
+      const float b = plan.weights.bias.empty() ? 0.0f : plan.weights.bias[c];
+      std::fill_n(dst.data + c * plane, plane, b);
+    }
+    return;
+  }
+  execute(plan, band_problem(plan.kind, full, in, out), src, dst,
+          threads < 0 ? plan.options.threads : threads, &scratch);
 }
 
 std::int64_t plans_made() noexcept { return g_plans_made.load(std::memory_order_relaxed); }

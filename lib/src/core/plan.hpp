@@ -4,10 +4,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 
+#include "tconv/core/conv2d.hpp"
 #include "tconv/core/conv_params.hpp"
+#include "tconv/core/conv_transpose2d.hpp"
 #include "tconv/core/tensor.hpp"
 
 namespace tconv::detail {
@@ -80,6 +83,82 @@ void check_output_elements(ConvKind kind, const ConvParams& params, const Shape3
 [[nodiscard]] Tensor run_plan(const Plan& plan, ConstTensorView src, int threads = -1);
 /// Checks src and dst (throws), then runs into dst.
 void run_plan(const Plan& plan, ConstTensorView src, TensorView dst, int threads = -1);
+
+/// Resolves the params for an input of `src` (throws as
+/// ConvParams::resolved()), without the output limit: for runs that never
+/// hold the whole output (row bands).
+[[nodiscard]] Problem resolve_problem(const Plan& plan, const Shape3& src);
+/// resolve_problem(), then the output checked against
+/// options.max_output_elements: the problem run_plan() runs (throws as it).
+[[nodiscard]] Problem make_problem(const Plan& plan, const Shape3& src);
+
+// --- Row bands ---------------------------------------------------------------
+//
+// A band is a window of output rows [begin, end) of a resolved problem,
+// computed from a window of its input rows by the plan's impl, without
+// re-planning: the band's problem is the whole problem with the row pads
+// (and, for conv_transpose2d, the row output padding) of the window, so
+// every impl sees an ordinary problem and every output row is computed
+// from the same terms in the same order as in the whole run (bit-identical).
+//   conv2d, output row oy reads input rows oy sh - pt + ky dh: the window of
+//     out = [a, b) is [a sh - pt, (b - 1) sh - pt + dh (kh - 1) + 1) clipped to
+//     the input; pt' = pt + i0 - a sh >= 0 and pb' = that end - i1 >= 0. The
+//     window is empty when the rows read only padding: they are the bias.
+//   conv_transpose2d, output row oy receives input row iy iff
+//     oy + pt = iy sh + ky dh: out = [a, b) receives
+//     [ceil((a + pt - dh (kh - 1)) / sh), floor((b - 1 + pt) / sh)] clipped;
+//     the window starts at most at floor((a + pt) / sh) (one row that adds
+//     nothing when sh > dh (kh - 1) + 1) so that pt' = pt + a - i0 sh >= 0,
+//     and ends at least one row after its start; the bottom is pb' or, where
+//     that would be negative, output padding op' = -pb' (< max(sh, dh)).
+// Impls that group rows (tconv2d_f32_phase's merged rows) keep their
+// grouping when a conv_transpose2d band starts at a multiple of sh; every
+// band of Model's banded run does.
+
+/// Rows [begin, end) of an image axis.
+struct RowRange {
+  int begin = 0;
+  int end = 0;
+  [[nodiscard]] int size() const noexcept { return end - begin; }
+  [[nodiscard]] bool empty() const noexcept { return end <= begin; }
+  friend bool operator==(const RowRange&, const RowRange&) = default;
+};
+
+/// The input rows output rows `out` (non-empty, within full.dst) of the
+/// resolved problem `full` read (see above); empty only for conv2d rows
+/// that read padding alone.
+[[nodiscard]] RowRange band_input_rows(ConvKind kind, const Problem& full, RowRange out) noexcept;
+
+/// The problem of output rows `out` from input rows
+/// `in` = band_input_rows(kind, full, out), non-empty.
+[[nodiscard]] Problem band_problem(ConvKind kind, const Problem& full, RowRange in,
+                                   RowRange out) noexcept;
+
+/// Scratch reused by run_rows() calls: grows to the largest asked for.
+struct ScratchBuffer {
+  std::unique_ptr<std::byte[]> storage;
+  std::size_t size = 0;
+};
+
+/// Bytes of scratch run_rows() needs for output rows `out` of `full` on
+/// `threads` threads (as OpOptions::threads; negative: the plan's).
+[[nodiscard]] std::int64_t band_scratch_bytes(const Plan& plan, const Problem& full, RowRange out,
+                                              int threads);
+
+/// Computes output rows `out` of `full` (= make_problem(plan, ...)) into dst
+/// ({oc, out.size(), ow}) from src, which holds the input rows
+/// band_input_rows(plan.kind, full, out) ({ic, rows, iw}; no rows when that
+/// is empty). Bit-identical to the same rows of run_plan() on the whole
+/// input for any thread count (`threads` as run_plan(), not checked). Only
+/// allocates (scratch, when `scratch` is too small).
+void run_rows(const Plan& plan, const Problem& full, RowRange out, ConstTensorView src,
+              TensorView dst, int threads, ScratchBuffer& scratch);
+
+/// The plan inside a public op, for the library's own callers (row bands).
+struct PlanAccess {
+  [[nodiscard]] static const Plan& of(const ConvTranspose2d& op) noexcept { return *op.plan_; }
+  [[nodiscard]] static const Plan& of(const Conv2d& op) noexcept { return *op.plan_; }
+};
 
 /// How many plans make_plan() has made in this process (every op creation,
 /// whatever thread): tests check that a batch plans once, not per image.

@@ -5,6 +5,7 @@
 #include "tconv/model/model.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "model/model_internal.hpp"
@@ -93,21 +94,42 @@ std::vector<std::string> Model::describe() const {
   return lines;
 }
 
-std::int64_t Model::network_peak_bytes(const Shape3& src) const {
-  const State& st = *state_;
-  if (src.c != channels())
+namespace {
+
+// The output shape of the network for src after checking that the layers
+// take it and give s times its size (throws as run_network()).
+Shape3 network_output(const ModelData& st, int channels, const Shape3& src) {
+  if (src.c != channels)
     throw ShapeMismatch("model " + st.what + " input " + to_string(src) + ": needs " +
-                        std::to_string(channels()) + " channels");
-  // run_network() keeps one activation x; a layer that makes a new tensor
-  // holds x and its output (and a convolution its scratch) at once.
+                        std::to_string(channels) + " channels");
+  Shape3 got = src;
+  for (const NetLayer& l : st.layers) got = layer_output(l, got);
+  const Shape3 want{channels, src.h * st.scale, src.w * st.scale};
+  if (got != want)
+    throw ShapeMismatch("model " + st.what + " input " + to_string(src) + ": the layers give " +
+                        to_string(got) + ", not " + to_string(want) +
+                        " (this input size does not suit the network)");
+  if (want.elements() > st.options.max_output_elements)
+    throw LimitExceeded("model " + st.what + " output " + to_string(want) + " (" +
+                        std::to_string(want.elements()) + " elements): exceeds the limit of " +
+                        std::to_string(st.options.max_output_elements) + " elements");
+  return want;
+}
+
+// The whole-map path: one activation x, a layer that makes a new tensor
+// holds x and its output (and a convolution its scratch) at once; nullopt
+// when a map would exceed a Tensor or the ops' output limit (the run would
+// throw LimitExceeded).
+std::optional<std::int64_t> whole_run_bytes(const ModelData& st, const Shape3& src) {
   Shape3 s = src;
   std::int64_t peak = s.elements() * kFloatBytes;
   for (const NetLayer& l : st.layers) {
     const Shape3 o = layer_output(l, s);
     std::int64_t live = s.elements() * kFloatBytes;
     if (l.conv || l.tconv || l.op == Op::kPad || l.op == Op::kPixelShuffle) {
-      if (o.elements() > Tensor::kMaxElements)
-        throw LimitExceeded("model " + st.what + " layer output " + to_string(o) + ": too large");
+      if (o.elements() > Tensor::kMaxElements ||
+          ((l.conv || l.tconv) && o.elements() > st.options.max_output_elements))
+        return std::nullopt;
       live += o.elements() * kFloatBytes;
     }
     if (l.conv) live += l.conv->scratch_bytes(s);
@@ -115,35 +137,86 @@ std::int64_t Model::network_peak_bytes(const Shape3& src) const {
     peak = std::max(peak, live);
     s = o;
   }
-  const Shape3 want{channels(), src.h * st.scale, src.w * st.scale};
-  if (s != want)
-    throw ShapeMismatch("model " + st.what + " input " + to_string(src) + ": the layers give " +
-                        to_string(s) + ", not " + to_string(want) +
-                        " (this input size does not suit the network)");
-  if (st.residual_op)
-    peak = std::max(peak, 2 * want.elements() * kFloatBytes +
-                              st.residual_op->scratch_bytes(src, -1));
+  if (st.residual_op) peak = std::max(peak, s.elements() * kFloatBytes +
+                                                st.residual_op->scratch_bytes(src, -1));
   return peak;
 }
 
-Tensor Model::run_network(ConstTensorView src, int threads) const {
-  const State& st = *state_;
-  require_channels(src, channels(), ("model " + st.what).c_str());
+// How a run on src goes: in row bands, unless the network has a pad layer
+// or the whole maps need less (small images); the bytes besides src and dst.
+struct RunChoice {
+  bool bands = false;
+  std::int64_t bytes = 0;
+};
+
+RunChoice choose_run(const ModelData& st, const Shape3& src) {
+  const std::optional<std::int64_t> whole = whole_run_bytes(st, src);
+  if (!bandable(st.layers)) {
+    if (!whole)
+      throw LimitExceeded("model " + st.what + " input " + to_string(src) +
+                          ": a layer output is too large");
+    return {false, *whole};
+  }
+  // The residual is written into dst first, then the bands added to it.
+  const std::int64_t residual = st.residual_op ? st.residual_op->scratch_bytes(src, -1) : 0;
+  const std::int64_t bands = std::max(residual, banded_bytes(st.layers, src, -1, 0));
+  if (whole && *whole <= bands) return {false, *whole};
+  return {true, bands};
+}
+
+}  // namespace
+
+namespace detail {
+
+std::int64_t network_run_bytes(const ModelData& st, int channels, const Shape3& src) {
+  (void)network_output(st, channels, src);
+  return choose_run(st, src).bytes;
+}
+
+void run_network_into(const ModelData& st, ConstTensorView src, TensorView dst, int threads,
+                      bool bands, int band_rows) {
+  // The residual goes into dst first and the network's output is added to
+  // it (x + u, the same sum as adding u to x).
+  if (st.residual_op) st.residual_op->run(src, dst, threads);
+  if (bands) {
+    run_banded(st.layers, src, dst, st.residual_op.has_value(), threads, band_rows);
+    return;
+  }
   Tensor x(src.shape, std::vector<float>(src.span().begin(), src.span().end()));
   for (const NetLayer& l : st.layers) x = forward(l, std::move(x), threads);
-  const Shape3 want{channels(), src.shape.h * st.scale, src.shape.w * st.scale};
-  if (x.shape() != want)
-    throw ShapeMismatch("model " + st.what + " input " + to_string(src.shape) + ": the layers give " +
-                        to_string(x.shape()) + ", not " + to_string(want) +
-                        " (this input size does not suit the network)");
+  const auto o = x.span();
+  const auto d = dst.span();
   if (st.residual_op) {
-    Tensor up(want);
-    st.residual_op->run(src, up.view(), threads);
-    const auto u = up.span();
-    const auto o = x.span();
-    for (std::size_t i = 0; i < o.size(); ++i) o[i] += u[i];
+    for (std::size_t i = 0; i < o.size(); ++i) d[i] = o[i] + d[i];
+  } else {
+    std::copy(o.begin(), o.end(), d.begin());
   }
-  return x;
+}
+
+}  // namespace detail
+
+std::int64_t Model::network_peak_bytes(const Shape3& src) const {
+  const Shape3 want = network_output(*state_, channels(), src);
+  return want.elements() * kFloatBytes + network_run_bytes(*state_, channels(), src);
+}
+
+Tensor Model::run_network(ConstTensorView src, int threads) const {
+  Tensor out(network_output(*state_, channels(), src.shape));
+  run_network(src, out.view(), threads);
+  return out;
+}
+
+void Model::run_network(ConstTensorView src, TensorView dst, int threads) const {
+  const State& st = *state_;
+  const Shape3 want = network_output(st, channels(), src.shape);
+  if (dst.shape != want)
+    throw ShapeMismatch("model " + st.what + " output " + to_string(dst.shape) + ": expected " +
+                        to_string(want) + " for input " + to_string(src.shape));
+  const float* s_end = src.data + src.shape.elements();
+  const float* d_end = dst.data + dst.shape.elements();
+  if (src.data < d_end && dst.data < s_end)
+    throw InvalidArgument("model " + st.what + " output: must not overlap the input");
+  run_network_into(st, src, dst, threads, choose_run(st, src.shape).bands, 0);
 }
 
 }  // namespace tconv

@@ -61,17 +61,26 @@ void require_channels(ConstTensorView t, int c, const char* what) {
 
 }  // namespace detail
 
-Tensor rgb_to_ycbcr(ConstTensorView rgb) {
-  require_channels(rgb, 3, "rgb_to_ycbcr");
-  Tensor out(rgb.shape);
+namespace {
+
+// Planes [first, first + count) of Y, Cb, Cr of the R, G, B planes.
+Tensor ycbcr_planes(ConstTensorView rgb, int first, int count) {
+  Tensor out(Shape3{count, rgb.shape.h, rgb.shape.w});
   const std::size_t plane = static_cast<std::size_t>(rgb.shape.h) * rgb.shape.w;
   const float* r = rgb.data;
-  for (int k = 0; k < 3; ++k) {
-    float* o = out.data() + k * plane;
+  for (int k = first; k < first + count; ++k) {
+    float* o = out.data() + (k - first) * plane;
     for (std::size_t i = 0; i < plane; ++i)
       o[i] = static_cast<float>(detail::bt601_ycbcr_unit(k, r[i], r[i + plane], r[i + 2 * plane]));
   }
   return out;
+}
+
+}  // namespace
+
+Tensor rgb_to_ycbcr(ConstTensorView rgb) {
+  require_channels(rgb, 3, "rgb_to_ycbcr");
+  return ycbcr_planes(rgb, 0, 3);
 }
 
 Tensor ycbcr_to_rgb(ConstTensorView ycbcr) {
@@ -102,23 +111,21 @@ std::int64_t Model::planned_peak_bytes(const Shape3& image) const {
   std::int64_t colour = 0;
   switch (st.color) {
     case ModelColor::kY:
-      // Y, Cb, Cr at the input size, then the network on Y; Cb and Cr are
-      // interpolated straight into the output.
-      colour = three.elements() * kFloatBytes +
-               std::max(network_peak_bytes(one),
-                        st.chroma_op->scratch_bytes({2, image.h, image.w}, -1));
+      // Y at the input size through the network, then Cb and Cr
+      // interpolated, each straight into the output.
+      colour = std::max(one.elements() * kFloatBytes + network_run_bytes(st, channels(), one),
+                        2 * one.elements() * kFloatBytes +
+                            st.chroma_op->scratch_bytes({2, image.h, image.w}, -1));
       break;
-    case ModelColor::kRgb: colour = network_peak_bytes(three); break;
+    case ModelColor::kRgb: colour = network_run_bytes(st, channels(), three); break;
     case ModelColor::kGray: colour = gray_peak_bytes(size); break;
   }
   const std::int64_t premultiplied = c == 4 ? three.elements() * kFloatBytes : 0;
   std::int64_t peak = out + premultiplied + colour;
-  // Y, Cb, Cr stay while alpha takes the gray path and the chroma's path.
-  const std::int64_t kept = st.color == ModelColor::kY ? three.elements() * kFloatBytes : 0;
-  if (c == 4) peak = std::max(peak, out + kept + gray_peak_bytes(size));
+  // Then alpha takes the gray path and (y colour) the chroma's path.
+  if (c == 4) peak = std::max(peak, out + gray_peak_bytes(size));
   if (c == 4 && st.chroma_alpha_op)
-    peak = std::max(peak, out + three.elements() * kFloatBytes +
-                              out_shape.elements() / c * kFloatBytes +
+    peak = std::max(peak, out + out_shape.elements() / c * kFloatBytes +
                               st.chroma_alpha_op->scratch_bytes(one, -1));
   return peak;
 }
@@ -128,15 +135,16 @@ void Model::run_gray(const float* src, float* dst, Size2 size, int threads) cons
   const Shape3 one{1, size.h, size.w};
   const auto plane = static_cast<std::size_t>(one.elements());
   const auto out_plane = plane * static_cast<std::size_t>(st.scale) * st.scale;
+  const Shape3 out_one{1, size.h * st.scale, size.w * st.scale};
   switch (st.color) {
     case ModelColor::kY: {
-      // Gray v is R = G = B = v: Y = 16/255 + 219/255 v, and back.
+      // Gray v is R = G = B = v: Y = 16/255 + 219/255 v, and back (in place).
       Tensor y(one);
       for (std::size_t i = 0; i < plane; ++i)
         y.data()[i] = static_cast<float>(kOffset[0] + (219.0 / 255) * src[i]);
-      const Tensor yo = run_network(y.view(), threads);
+      run_network(y.view(), {dst, out_one}, threads);
       for (std::size_t i = 0; i < out_plane; ++i)
-        dst[i] = static_cast<float>((yo.data()[i] - kOffset[0]) * (255.0 / 219));
+        dst[i] = static_cast<float>((dst[i] - kOffset[0]) * (255.0 / 219));
       break;
     }
     case ModelColor::kRgb: {
@@ -149,23 +157,22 @@ void Model::run_gray(const float* src, float* dst, Size2 size, int threads) cons
         dst[i] = detail::bt601_luma(p[i], p[i + out_plane], p[i + 2 * out_plane]);
       break;
     }
-    case ModelColor::kGray: {
-      const Tensor o = run_network({src, one}, threads);
-      std::copy(o.span().begin(), o.span().end(), dst);
+    case ModelColor::kGray:
+      run_network({src, one}, {dst, out_one}, threads);
       break;
-    }
   }
 }
 
 std::int64_t Model::gray_peak_bytes(Size2 size) const {
   const Shape3 one{1, size.h, size.w};
   switch (state_->color) {
-    case ModelColor::kY: return one.elements() * kFloatBytes + network_peak_bytes(one);
+    case ModelColor::kY:
+      return one.elements() * kFloatBytes + network_run_bytes(*state_, channels(), one);
     case ModelColor::kRgb:
       return 3 * one.elements() * kFloatBytes + network_peak_bytes({3, size.h, size.w});
     case ModelColor::kGray: break;
   }
-  return network_peak_bytes(one);
+  return network_run_bytes(*state_, channels(), one);
 }
 
 Tensor Model::upsample(ConstTensorView image, int threads) const {
@@ -203,13 +210,11 @@ Tensor Model::upsample(ConstTensorView image, int threads) const {
   switch (st.color) {
     case ModelColor::kY: {
       // Y through the network and Cb, Cr interpolated, all into the first
-      // three output planes, then converted to R, G, B in place.
-      const Tensor ycc = rgb_to_ycbcr(rgb);
-      {
-        const Tensor yo = run_network({ycc.data(), one}, threads);
-        std::copy(yo.span().begin(), yo.span().end(), out.data());
-      }
-      st.chroma_op->run({ycc.data() + plane, {2, one.h, one.w}},
+      // three output planes, then converted to R, G, B in place; only Y, then
+      // only Cb and Cr, are held at the input size.
+      run_network(ycbcr_planes(rgb, 0, 1).view(), {out.data(), {1, out_shape.h, out_shape.w}},
+                  threads);
+      st.chroma_op->run(ycbcr_planes(rgb, 1, 2).view(),
                         {out.data() + out_plane, {2, out_shape.h, out_shape.w}}, threads);
       if (c == 4) {
         // Premultiplied, Y - 16/255 scales with alpha as the network sees it
@@ -241,8 +246,7 @@ Tensor Model::upsample(ConstTensorView image, int threads) const {
       return out;
     }
     case ModelColor::kRgb: {
-      const Tensor o = run_network(rgb, threads);
-      std::copy(o.span().begin(), o.span().end(), out.data());
+      run_network(rgb, {out.data(), {3, out_shape.h, out_shape.w}}, threads);
       break;
     }
     case ModelColor::kGray:

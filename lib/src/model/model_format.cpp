@@ -351,6 +351,7 @@ void parse_model(const SafetensorsFile& file, std::string_view what, const OpOpt
   Builder b(file, what, options);
   ModelData* st = &data;
   st->what = std::string(what);
+  st->options = options;
   st->metadata = file.metadata;
   if (const std::string& f = b.meta("tconv.format", "is this a tconv model file?"); f != "1")
     b.fail("tconv.format '" + f + "': only format 1 is known");

@@ -12,6 +12,7 @@
 
 #include "resample/bordered_op.hpp"
 #include "core/padding.hpp"
+#include "core/plan.hpp"
 #include "tconv/core/conv2d.hpp"
 #include "tconv/core/conv_transpose2d.hpp"
 #include "tconv/io/safetensors.hpp"
@@ -76,8 +77,36 @@ std::optional<Size2> spatial_output(const std::vector<NetLayer>& layers, Shape3 
 /// ConvTranspose2d::run().
 Tensor forward(const NetLayer& l, Tensor x, int threads);
 
+/// Whether the kind works value by value (relu, prelu, leaky_relu, tanh,
+/// sigmoid, clamp): in place, any rows at a time.
+[[nodiscard]] bool is_pointwise(Op op) noexcept;
+/// Layer l of an element-wise kind on the channel rows [begin, end) of x
+/// (row c * h + y is row y of channel c).
+void pointwise(const NetLayer& l, TensorView x, std::int64_t begin, std::int64_t end) noexcept;
+/// Output rows `rows` of pixel_shuffle layer l into out ({c, rows.size(),
+/// w r}) from in, which holds its input rows from in_begin on (at least
+/// rows.begin / r to (rows.end - 1) / r).
+void pixel_shuffle_rows(const NetLayer& l, ConstTensorView in, int in_begin, TensorView out,
+                        RowRange rows) noexcept;
+
 /// ShapeMismatch "<what> input <shape>: needs <c> channels" unless t has c.
 void require_channels(ConstTensorView t, int c, const char* what);
+
+/// Whether run_banded() takes the layers: every kind but pad (whose rows
+/// near an edge depend on rows far away, e.g. circular).
+[[nodiscard]] bool bandable(const std::vector<NetLayer>& layers) noexcept;
+/// Bytes run_banded() holds besides src and dst (every stage's rows, the
+/// rows in passing and the convolutions' scratch), from the same schedule.
+[[nodiscard]] std::int64_t banded_bytes(const std::vector<NetLayer>& layers, const Shape3& src,
+                                        int threads, int band_rows);
+/// Runs the layers on src in bands of `band_rows` output rows (0: rows
+/// that keep the widest stage of a band within a few MiB) into dst, which
+/// must have the layers' output shape for src (ShapeMismatch otherwise); with `add`, dst
+/// becomes output + dst. `threads` as ConvTranspose2d::run(). Bit-identical
+/// to the layers' forward() one after the other, for any band height and
+/// thread count.
+void run_banded(const std::vector<NetLayer>& layers, ConstTensorView src, TensorView dst,
+                bool add, int threads, int band_rows);
 
 /// What a model file declares, validated and planned.
 struct ModelData {
@@ -91,7 +120,21 @@ struct ModelData {
   std::optional<BorderedOp> chroma_op;        // 2 channels (y colour)
   std::optional<BorderedOp> chroma_alpha_op;  // 1 channel: alpha as Cb, Cr see it
   std::string what;
+  OpOptions options;  // as load() was given them
 };
+
+/// Model::run_network()'s work into dst (src and dst checked by the
+/// caller): the residual into dst, then the layers added to it (or written,
+/// without a residual), in row bands of `band_rows` output rows (0:
+/// automatic) with `bands`, else whole maps one layer after the other.
+void run_network_into(const ModelData& st, ConstTensorView src, TensorView dst, int threads,
+                      bool bands, int band_rows);
+/// Bytes Model::run_network() holds besides src and dst for an input of
+/// src with `channels` channels, on the load options' threads, on the path
+/// it takes: row bands, unless the network has a pad layer or whole maps
+/// need fewer bytes (small images); throws as it would for that shape.
+[[nodiscard]] std::int64_t network_run_bytes(const ModelData& st, int channels,
+                                             const Shape3& src);
 
 /// Reads the metadata and the layer list of `file` into `data`, validating
 /// every tensor and planning every op; FormatError "model <what>: <rule>".

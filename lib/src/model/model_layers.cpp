@@ -41,59 +41,54 @@ Tensor forward_conv(const NetLayer& l, Tensor x, int threads) {
   return l.conv ? l.conv->run(x.view(), threads) : l.tconv->run(x.view(), threads);
 }
 
-Tensor forward_relu(const NetLayer&, Tensor x, int) {
-  for (float& v : x.span()) v = v > 0.0f ? v : 0.0f;
-  return x;
-}
-
-// torch.prelu: max(0, x) + a_c min(0, x), one slope or one per channel.
-Tensor forward_prelu(const NetLayer& l, Tensor x, int) {
-  const Shape3 s = x.shape();
-  const std::size_t plane = static_cast<std::size_t>(s.h) * s.w;
-  for (int c = 0; c < s.c; ++c) {
-    const float a = l.slopes.size() == 1 ? l.slopes[0] : l.slopes[static_cast<std::size_t>(c)];
-    float* p = x.data() + c * plane;
-    for (std::size_t i = 0; i < plane; ++i) p[i] = p[i] >= 0.0f ? p[i] : a * p[i];
+// The element-wise kinds on the channel rows [begin, end) of x (row
+// c * h + y is row y of channel c).
+void pointwise_rows(const NetLayer& l, TensorView x, std::int64_t begin,
+                    std::int64_t end) noexcept {
+  const std::size_t w = static_cast<std::size_t>(x.shape.w);
+  float* const first = x.data + static_cast<std::size_t>(begin) * w;
+  float* const last = x.data + static_cast<std::size_t>(end) * w;
+  switch (l.op) {
+    case Op::kRelu:
+      for (float* v = first; v != last; ++v) *v = *v > 0.0f ? *v : 0.0f;
+      break;
+    case Op::kPrelu:
+      // torch.prelu: max(0, x) + a_c min(0, x), one slope or one per channel.
+      for (std::int64_t r = begin; r < end; ++r) {
+        const auto c = static_cast<std::size_t>(r / x.shape.h);
+        const float a = l.slopes.size() == 1 ? l.slopes[0] : l.slopes[c];
+        float* p = x.data + static_cast<std::size_t>(r) * w;
+        for (std::size_t i = 0; i < w; ++i) p[i] = p[i] >= 0.0f ? p[i] : a * p[i];
+      }
+      break;
+    case Op::kLeakyRelu:
+      for (float* v = first; v != last; ++v) *v = *v >= 0.0f ? *v : l.a * *v;
+      break;
+    case Op::kTanh:
+      for (float* v = first; v != last; ++v) *v = std::tanh(*v);
+      break;
+    case Op::kSigmoid:
+      for (float* v = first; v != last; ++v) *v = 1.0f / (1.0f + std::exp(-*v));
+      break;
+    case Op::kClamp:
+      for (float* v = first; v != last; ++v) *v = std::clamp(*v, l.a, l.b);
+      break;
+    default:
+      break;
   }
+}
+
+Tensor forward_pointwise(const NetLayer& l, Tensor x, int) {
+  pointwise_rows(l, x.view(), 0, std::int64_t{x.shape().c} * x.shape().h);
   return x;
 }
 
-Tensor forward_leaky_relu(const NetLayer& l, Tensor x, int) {
-  for (float& v : x.span()) v = v >= 0.0f ? v : l.a * v;
-  return x;
-}
-
-Tensor forward_tanh(const NetLayer&, Tensor x, int) {
-  for (float& v : x.span()) v = std::tanh(v);
-  return x;
-}
-
-Tensor forward_sigmoid(const NetLayer&, Tensor x, int) {
-  for (float& v : x.span()) v = 1.0f / (1.0f + std::exp(-v));
-  return x;
-}
-
-// torch.pixel_shuffle: out[c][y r + i][x r + j] = in[c r^2 + i r + j][y][x].
 Tensor forward_pixel_shuffle(const NetLayer& l, Tensor x, int) {
   const Shape3 s = x.shape();
   const int r = l.factor;
   Tensor out(Shape3{s.c / (r * r), s.h * r, s.w * r});
-  for (int c = 0; c < out.shape().c; ++c)
-    for (int i = 0; i < r; ++i)
-      for (int j = 0; j < r; ++j) {
-        const int ic = (c * r + i) * r + j;
-        for (int y = 0; y < s.h; ++y) {
-          const float* src = x.view().row(ic, y);
-          float* dst = out.view().row(c, y * r + i) + j;
-          for (int xx = 0; xx < s.w; ++xx) dst[xx * r] = src[xx];
-        }
-      }
+  pixel_shuffle_rows(l, x.view(), 0, out.view(), {0, out.shape().h});
   return out;
-}
-
-Tensor forward_clamp(const NetLayer& l, Tensor x, int) {
-  for (float& v : x.span()) v = std::clamp(v, l.a, l.b);
-  return x;
 }
 
 Tensor forward_pad(const NetLayer& l, Tensor x, int) { return apply_pad(l, x.view()); }
@@ -101,13 +96,37 @@ Tensor forward_pad(const NetLayer& l, Tensor x, int) { return apply_pad(l, x.vie
 using ForwardFn = Tensor (*)(const NetLayer&, Tensor, int threads);
 // Indexed by Op.
 constexpr ForwardFn kForwards[] = {
-    &forward_conv,    &forward_conv,          &forward_relu,  &forward_prelu,
-    &forward_leaky_relu, &forward_tanh,       &forward_sigmoid, &forward_pixel_shuffle,
-    &forward_clamp,   &forward_pad,
+    &forward_conv,      &forward_conv,      &forward_pointwise, &forward_pointwise,
+    &forward_pointwise, &forward_pointwise, &forward_pointwise, &forward_pixel_shuffle,
+    &forward_pointwise, &forward_pad,
 };
 static_assert(std::size(kForwards) == std::size(kOps));
 
 }  // namespace
+
+bool is_pointwise(Op op) noexcept {
+  return op != Op::kConv2d && op != Op::kConvTranspose2d && op != Op::kPixelShuffle &&
+         op != Op::kPad;
+}
+
+void pointwise(const NetLayer& l, TensorView x, std::int64_t begin, std::int64_t end) noexcept {
+  pointwise_rows(l, x, begin, end);
+}
+
+// torch.pixel_shuffle: out[c][y r + i][x r + j] = in[c r^2 + i r + j][y][x].
+void pixel_shuffle_rows(const NetLayer& l, ConstTensorView in, int in_begin, TensorView out,
+                        RowRange rows) noexcept {
+  const int r = l.factor;
+  for (int c = 0; c < out.shape.c; ++c)
+    for (int oy = rows.begin; oy < rows.end; ++oy) {
+      const int i = oy % r;
+      float* dst = out.row(c, oy - rows.begin);
+      for (int j = 0; j < r; ++j) {
+        const float* src = in.row((c * r + i) * r + j, oy / r - in_begin);
+        for (int xx = 0; xx < in.shape.w; ++xx) dst[xx * r + j] = src[xx];
+      }
+    }
+}
 
 // Output shape of layer l for an input of shape s; throws as running it
 // would (ShapeMismatch / InvalidArgument for a size it cannot take).

@@ -19,6 +19,7 @@ namespace tconv {
 
 namespace detail {
 struct Plan;
+struct PlanAccess;
 }
 
 /// A validated, ready-to-run convolution (same life cycle as ConvTranspose2d).
@@ -47,6 +48,7 @@ class Conv2d {
   void run(ConstTensorView src, TensorView dst, int threads = -1) const;
 
  private:
+  friend struct detail::PlanAccess;  // the library's banded model runs
   explicit Conv2d(std::unique_ptr<detail::Plan> plan) noexcept;
   std::unique_ptr<detail::Plan> plan_;
 };

@@ -22,6 +22,7 @@ namespace tconv {
 
 namespace detail {
 struct Plan;
+struct PlanAccess;
 }
 
 /// A validated, ready-to-run transposed convolution: create() validates once
@@ -66,6 +67,7 @@ class ConvTranspose2d {
   void run(ConstTensorView src, TensorView dst, int threads = -1) const;
 
  private:
+  friend struct detail::PlanAccess;  // the library's banded model runs
   explicit ConvTranspose2d(std::unique_ptr<detail::Plan> plan) noexcept;
   std::unique_ptr<detail::Plan> plan_;
 };

@@ -143,7 +143,16 @@ class Model {
   /// convolution runs on `threads` threads (as ConvTranspose2d::run();
   /// negative: the load options' threads), so one loaded model serves
   /// callers with different thread shares; the result does not depend on it.
+  /// The layers run in row bands (each computes only the rows the next one
+  /// needs, keeping their overlap), so no feature map is held whole and
+  /// max_output_elements bounds the network's output only; a network with a
+  /// pad layer, or an input whose whole maps need fewer bytes, runs layer
+  /// after layer. Both give the same bits.
   [[nodiscard]] Tensor run_network(ConstTensorView src, int threads = -1) const;
+  /// The same into caller-owned `dst` of exactly channels() x (s h) x (s w)
+  /// (ShapeMismatch otherwise) that does not overlap src (InvalidArgument);
+  /// throws as above.
+  void run_network(ConstTensorView src, TensorView dst, int threads = -1) const;
 
   /// An image with 1 (gray), 3 (R, G, B) or 4 (R, G, B, alpha) channels,
   /// values in [0, 1], through the colour handling of color(). With alpha,
@@ -158,16 +167,19 @@ class Model {
   [[nodiscard]] Tensor upsample(ConstTensorView image, int threads = -1) const;
 
   /// Bytes run_network() holds at its peak for an input of shape `src`
-  /// (besides src): the activation, each layer's output and convolution
-  /// scratch while it runs, the residual. Computed from the shapes planned at
-  /// load, nothing runs or is allocated. Throws as run_network() would for
-  /// that shape (ShapeMismatch, LimitExceeded).
+  /// (besides src): the output, then the rows of each layer's band and the
+  /// convolutions' scratch (or, run layer after layer, each layer's output
+  /// beside its input), the residual's scratch. Computed from the shapes
+  /// planned at load and the band schedule, nothing runs or is allocated.
+  /// Throws as run_network() would for that shape (ShapeMismatch,
+  /// LimitExceeded).
   [[nodiscard]] std::int64_t network_peak_bytes(const Shape3& src) const;
 
   /// Bytes upsample() holds at its peak for an image of shape `image`
-  /// (besides the image): the output, the colour planes (Y, Cb, Cr or the
-  /// premultiplied colour) and network_peak_bytes() of what the network
-  /// sees. Throws as upsample() would for that shape.
+  /// (besides the image): the output, the colour planes at the input size
+  /// (Y, then Cb and Cr; the premultiplied colour) and what run_network()
+  /// holds besides its output, which goes straight into the output planes.
+  /// Throws as upsample() would for that shape.
   [[nodiscard]] std::int64_t planned_peak_bytes(const Shape3& image) const;
 
  private:
