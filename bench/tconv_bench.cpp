@@ -285,6 +285,11 @@ int main(int argc, char** argv) {
                  "has no wider one, and measure its peak; default: this CPU's (the whole-network "
                  "case runs at this CPU's ISA only)")
       ->check(CLI::IsMember({"avx512", "avx2", "portable"}));
+  std::string impl_option;
+  app.add_option("--impl", impl_option,
+                 "Run this conv_transpose2d or conv2d impl (tconv-upsample impls lists them) on "
+                 "the cases it takes, and skip the others")
+      ->excludes("--isa");
   CLI11_PARSE(app, argc, argv);
 
   std::vector<Case> cases = all_cases();
@@ -303,7 +308,19 @@ int main(int argc, char** argv) {
 
   // The yardstick: the FMA peak of the ISA the impls use, on these threads.
   const std::string native_isa(tconv::cpu_isa());
-  const std::string isa = isa_option.empty() ? native_isa : isa_option;
+  if (!impl_option.empty()) {
+    const auto t = tconv::conv_transpose2d_impl_names();
+    const auto c = tconv::conv2d_impl_names();
+    if (std::find(t.begin(), t.end(), impl_option) == t.end() &&
+        std::find(c.begin(), c.end(), impl_option) == c.end()) {
+      std::fprintf(stderr, "tconv-bench: --impl %s: no such impl (tconv-upsample impls lists them)\n", impl_option.c_str());
+      return 2;
+    }
+  }
+  // An impl is measured against the peak of its own ISA.
+  const std::string isa = !impl_option.empty()  ? std::string(isa_of(impl_option))
+                          : isa_option.empty() ? native_isa
+                                               : isa_option;
   if (isa_rank(isa) > isa_rank(native_isa)) {
     std::fprintf(stderr, "tconv-bench: --isa %s: this CPU has %s at most\n", isa.c_str(), native_isa.c_str());
     return 2;
@@ -317,7 +334,8 @@ int main(int argc, char** argv) {
     Result r;
     r.name = c.name;
     const Tensor src = random_tensor(c.input, 1);
-    if (c.network && forced_isa) continue;  // its layers' impls are the CPU's choice
+    // The network's layers take the CPU's impls.
+    if (c.network && (forced_isa || !impl_option.empty())) continue;
     if (c.network) {
       double macs = 0;
       const tconv::Model model = fsrcnn_x2(c.input, macs);
@@ -335,7 +353,15 @@ int main(int argc, char** argv) {
     tconv::OpOptions options;
     options.threads = threads;
     const bool conv2d = c.kind == tconv::ConvKind::kConv2d;
-    if (forced_isa) {
+    if (!impl_option.empty()) {
+      const bool takes = conv2d ? tconv::conv2d_impl_applicable(impl_option, c.params)
+                                : tconv::conv_transpose2d_impl_applicable(impl_option, c.params);
+      if (c.bilinear || !takes) {
+        if (!json) std::fprintf(stderr, "%s: skipped (%s does not take it)\n", c.name.c_str(), impl_option.c_str());
+        continue;
+      }
+      options.force_impl = impl_option;
+    } else if (forced_isa) {
       options.force_impl = conv2d
           ? best_impl_up_to(tconv::conv2d_impl_names(), isa,
                             [&](const std::string& n) { return tconv::conv2d_impl_applicable(n, c.params); })
