@@ -4,6 +4,7 @@
 
 #include <array>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -467,4 +468,23 @@ TEST_CASE("impls names the impl each kind of image runs, as upsample -v does", "
   CHECK_THAT(unknown.output, Catch::Contains("upsample_u8_float") && Catch::Contains("tconv2d_f32_ref"));
   CHECK_FALSE(fs::exists(dir / "x.png"));
   CHECK(run("impls --model x.safetensors").exit_code == 2);
+}
+
+TEST_CASE("TCONV_MAX_ISA caps the impls every dispatch chooses", "[cli]") {
+  struct Cap {
+    const char* value;
+    const char* excluded;  // no chosen impl may name this ISA
+  };
+  for (const Cap cap : {Cap{"portable", "avx"}, Cap{"avx2", "avx512"}}) {
+    ::setenv("TCONV_MAX_ISA", cap.value, 1);
+    const Result table = run("impls -s 2 --kernel bilinear");
+    ::unsetenv("TCONV_MAX_ISA");
+    INFO("TCONV_MAX_ISA=" << cap.value << "\n" << table.output);
+    REQUIRE(table.exit_code == 0);
+    for (const char* image : {"gray 8-bit", "RGB 8-bit", "RGBA 8-bit", "RGB 16-bit", "RGBA float"}) {
+      const std::string impl = impl_listed(table.output, image);
+      REQUIRE_FALSE(impl.empty());
+      CHECK(impl.find(cap.excluded) == std::string::npos);
+    }
+  }
 }
