@@ -25,6 +25,7 @@ TileLayout tile_layout(const Problem& pb) noexcept {
   const std::int64_t rows = std::int64_t{l.icg} * l.kh;
   l.chunk = tile_chunk(rows, reach, pb.dst.w);
   l.pw = tile_row_length(l.chunk, reach);
+  l.span = static_cast<int>(reach);
   const std::size_t taps = static_cast<std::size_t>(l.icg) * l.kh * l.kw;
   const std::size_t blocks = static_cast<std::size_t>(p.groups) * l.blocks;
   l.weight_floats = (blocks * taps * kTileChannels + 15) / 16 * 16;

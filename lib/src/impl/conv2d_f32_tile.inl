@@ -14,12 +14,11 @@
 // broadcasts kOcb weights (shared by the V vectors), kOcb * V FMAs.
 //
 // Work item = output row oy (every channel). The row is cut into column
-// chunks small enough that the chunk's input rows stay in L1; per chunk and
-// group, the icg x kh input rows the chunk reads are copied into the
-// workspace with their zero columns (packed[(icl * kh + ky) * pw + p] =
-// in[g * icg + icl][iy][x0 - pl + p], zero outside [0, iw)), so the tile
-// loops have no bounds checks. Rows outside the input are skipped as taps
-// (ky in [ky_lo, ky_hi)). Every output is bias, then the taps in (icl, ky,
+// chunks small enough that the chunk's input rows stay in L1. A chunk whose
+// columns and taps lie inside the input reads the source rows; at the edges
+// the icg x kh input rows the chunk reads are copied into the workspace with
+// their zero columns, so the tile loops have no bounds checks. Rows outside
+// the input are skipped as taps (ky in [ky_lo, ky_hi)). Every output is bias, then the taps in (icl, ky,
 // kx) order, each one FMA, whichever tile or thread computes it, so results
 // do not depend on the thread split or on the tiling of the row.
 #include <algorithm>
@@ -61,20 +60,36 @@ TCONV_TARGET void TCONV_TILE_FN(const Problem& pb, const Weights& /*wei*/, Const
     while (ky_hi > ky_lo && oy - pt + (ky_hi - 1) * dh >= pb.src.h) --ky_hi;
     for (int x0 = 0; x0 < ow; x0 += l.chunk) {
       const int count = std::min(l.chunk, ow - x0);
+      // Input columns [first, first + reach) of the chunk's tiles, reach =
+      // count rounded up to the vector, plus the taps' span: inside the
+      // input, the tiles read the source rows; else a zero-padded copy.
+      const int first = x0 - pl;
+      const bool inside = first >= 0 && first + l.reach_of(count) <= iw;
+      const int lo = std::clamp(-first, 0, l.pw);
+      const int hi = std::clamp(iw - first, lo, l.pw);
       for (int g = 0; g < p.groups; ++g) {
-        // packed[(icl * kh + ky) * pw + q] = in[g icg + icl][iy][x0 - pl + q].
-        const int first = x0 - pl;
-        const int lo = std::clamp(-first, 0, l.pw);
-        const int hi = std::clamp(iw - first, lo, l.pw);
-        for (int icl = 0; icl < l.icg; ++icl)
-          for (int ky = ky_lo; ky < ky_hi; ++ky) {
-            float* row = packed + static_cast<std::ptrdiff_t>(icl * l.kh + ky) * l.pw;
-            const float* in = src.row(g * l.icg + icl, oy - pt + ky * dh);
-            std::fill(row, row + lo, 0.0f);
-            std::memcpy(row + lo, in + first + lo, static_cast<std::size_t>(hi - lo) * sizeof(float));
-            std::fill(row + hi, row + l.pw, 0.0f);
-          }
-        const TileRow r{packed, l.pw, l.icg, l.kh, l.kw, ky_lo, ky_hi, p.dilation.w};
+        TileRow r{nullptr, 0, 0, l.icg, l.kh, l.kw, ky_lo, ky_hi, p.dilation.w};
+        if (ky_lo >= ky_hi) {
+          r.first = packed;  // no taps: only the bias is read
+        } else if (inside) {
+          r.first = src.row(g * l.icg, oy - pt + ky_lo * dh) + first;
+          r.ic_stride = std::ptrdiff_t{pb.src.h} * iw;
+          r.ky_stride = std::ptrdiff_t{dh} * iw;
+        } else {
+          // packed[(icl (ky_hi - ky_lo) + ky - ky_lo) pw + q] = in[g icg + icl][iy][first + q].
+          const int rows = ky_hi - ky_lo;
+          for (int icl = 0; icl < l.icg; ++icl)
+            for (int ky = ky_lo; ky < ky_hi; ++ky) {
+              float* row = packed + static_cast<std::ptrdiff_t>(icl * rows + ky - ky_lo) * l.pw;
+              const float* in = src.row(g * l.icg + icl, oy - pt + ky * dh);
+              std::fill(row, row + lo, 0.0f);
+              std::memcpy(row + lo, in + first + lo, static_cast<std::size_t>(hi - lo) * sizeof(float));
+              std::fill(row + hi, row + l.pw, 0.0f);
+            }
+          r.first = packed;
+          r.ic_stride = std::ptrdiff_t{rows} * l.pw;
+          r.ky_stride = l.pw;
+        }
         for (int b = 0; b < l.blocks; ++b) {
           const int oc0 = b * kOcb;
           const int channels = std::min(kOcb, l.ocg - oc0);

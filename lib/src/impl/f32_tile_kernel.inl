@@ -4,10 +4,10 @@
 // translation unit that defines TCONV_TARGET, TCONV_TILE_LANES and
 // TCONV_TILE_VECTORS.
 //
-// micro_kernel<R, V> at packed column j computes, for o < R and pixel
+// micro_kernel<R, V> at chunk column j computes, for o < R and pixel
 // j + i (i < V L),
 //   acc = bias[o] + sum_{icl < icg, ky in [ky_lo, ky_hi), kx < kw}
-//           w[((icl kh + ky) kw + kx) kOcb + o] * packed[(icl kh + ky) pw + j + i + kx dw]
+//           w[((icl kh + ky) kw + kx) kOcb + o] * row(icl, ky)[j + i + kx dw]
 // in that order, one FMA a term, and stores the first `valid` pixels to
 // out[o] + ox.
 
@@ -26,23 +26,32 @@ TCONV_TARGET inline TileVec load_vec(const float* p) noexcept {
   return v;
 }
 
-// R (<= kOcb) channels x V vectors at packed column j: out[o] + ox receives
+// Where a tile reads its input: the rows of taps ky in [ky_lo, ky_hi) of
+// each icl, row (icl, ky) at first + icl * ic_stride + (ky - ky_lo) * ky_stride
+// (column j of the chunk at + j). Packed rows (ic_stride = kh * pw,
+// ky_stride = pw) or, for a chunk inside the input, the source rows.
+struct TileRow {
+  const float* first;
+  std::ptrdiff_t ic_stride, ky_stride;
+  int icg, kh, kw, ky_lo, ky_hi, dw;
+};
+
+// R (<= kOcb) channels x V vectors at chunk column j: out[o] + ox receives
 // pixels ox .. ox + valid of channel o (valid <= V * L).
 template <int R, int V>
-TCONV_TARGET inline void micro_kernel(const float* packed, int pw, int icg, int kh, int kw,
-                                      int ky_lo, int ky_hi, int dw, int j, const float* w,
-                                      const float* bias, float* const* out, int ox,
-                                      int valid) noexcept {
+TCONV_TARGET inline void micro_kernel(const TileRow& r, int j, const float* w, const float* bias,
+                                      float* const* out, int ox, int valid) noexcept {
   TileVec acc[R][V];
   for (int o = 0; o < R; ++o)
     for (int v = 0; v < V; ++v) acc[o][v] = TileVec{} + bias[o];
-  for (int icl = 0; icl < icg; ++icl) {
-    for (int ky = ky_lo; ky < ky_hi; ++ky) {
-      const float* in = packed + static_cast<std::ptrdiff_t>(icl * kh + ky) * pw + j;
-      const float* wk = w + static_cast<std::ptrdiff_t>((icl * kh + ky) * kw) * kOcb;
+  const int kw = r.kw;
+  for (int icl = 0; icl < r.icg; ++icl) {
+    for (int ky = r.ky_lo; ky < r.ky_hi; ++ky) {
+      const float* in = r.first + icl * r.ic_stride + (ky - r.ky_lo) * r.ky_stride + j;
+      const float* wk = w + static_cast<std::ptrdiff_t>((icl * r.kh + ky) * kw) * kOcb;
       for (int kx = 0; kx < kw; ++kx) {
         TileVec x[V];
-        for (int v = 0; v < V; ++v) x[v] = load_vec(in + kx * dw + v * kLanes);
+        for (int v = 0; v < V; ++v) x[v] = load_vec(in + kx * r.dw + v * kLanes);
         for (int o = 0; o < R; ++o) {
           const float wo = wk[kx * kOcb + o];
           for (int v = 0; v < V; ++v) acc[o][v] += wo * x[v];
@@ -64,11 +73,6 @@ TCONV_TARGET inline void micro_kernel(const float* packed, int pw, int icg, int 
   }
 }
 
-struct TileRow {
-  const float* packed;
-  int pw, icg, kh, kw, ky_lo, ky_hi, dw;
-};
-
 // One channel block (R channels) over the chunk's `count` pixels from ox:
 // full V-vector tiles, then one-vector tiles for the rest.
 template <int R>
@@ -76,11 +80,9 @@ TCONV_TARGET inline void block(const TileRow& r, const float* w, const float* bi
                                float* const* out, int ox, int count) noexcept {
   int j = 0;
   for (; j + kVectors * kLanes <= count; j += kVectors * kLanes)
-    micro_kernel<R, kVectors>(r.packed, r.pw, r.icg, r.kh, r.kw, r.ky_lo, r.ky_hi, r.dw, j, w,
-                              bias, out, ox + j, kVectors * kLanes);
+    micro_kernel<R, kVectors>(r, j, w, bias, out, ox + j, kVectors * kLanes);
   for (; j < count; j += kLanes)
-    micro_kernel<R, 1>(r.packed, r.pw, r.icg, r.kh, r.kw, r.ky_lo, r.ky_hi, r.dw, j, w, bias, out,
-                       ox + j, std::min(kLanes, count - j));
+    micro_kernel<R, 1>(r, j, w, bias, out, ox + j, std::min(kLanes, count - j));
 }
 
 

@@ -16,9 +16,10 @@
 //       W_c[icl][ty][tx] * in[g icg + icl][qy - ty][qx - tx]
 // with W_c = w[ic][ocl][ky][kx] for the (ky, kx) of that phase and offset,
 // zero where the phase has no such tap: a stride-1 convolution in qx. The
-// packed input row of (icl, ty) for the chunk starting at qx0 holds
-// in[..][qy - ty][qx0 - (tw - 1) + p], so tap u = tw - 1 - tx reads column
-// j + u for qx = qx0 + j. Work item = row group qy; its rows of ry with
+// input row of (icl, ty) for the chunk starting at qx0 is read from column
+// first = qx0 - (tw - 1), so tap u = tw - 1 - tx reads column j + u for
+// qx = qx0 + j: the source row for chunks inside the input, a zero-padded
+// copy in the workspace at the edges. Work item = row group qy; its rows of ry with
 // oy in [0, oh) are written, its columns with ox in [0, ow). Every output
 // is bias, then (icl, ty, u) in order, one FMA each, whatever the split.
 #include <algorithm>
@@ -94,19 +95,33 @@ TCONV_TARGET void TCONV_PHASE_TILE_FN(const Problem& pb, const Weights& /*wei*/,
     const int ty_hi = std::min(l.th, qy + 1);
     for (int qx0 = l.qx_lo; qx0 < l.qx_hi; qx0 += l.chunk) {
       const int count = std::min(l.chunk, l.qx_hi - qx0);
-      const int first = qx0 - (l.tw - 1);  // input column of packed column 0
+      const int first = qx0 - (l.tw - 1);  // input column of chunk column 0
+      // Inside the input (columns [first, first + count rounded up to any
+      // vector + tw - 1)), the tiles read the source rows; else a copy.
+      const bool inside = first >= 0 && first + (count + 15) / 16 * 16 + l.tw - 1 <= iw;
       const int lo = std::clamp(-first, 0, l.pw);
       const int hi = std::clamp(iw - first, lo, l.pw);
       for (int g = 0; g < p.groups; ++g) {
-        for (int icl = 0; icl < l.icg; ++icl)
-          for (int ty = ty_lo; ty < ty_hi; ++ty) {
-            float* row = packed + static_cast<std::ptrdiff_t>(icl * l.th + ty) * l.pw;
-            const float* in = src.row(g * l.icg + icl, qy - ty);
-            std::fill(row, row + lo, 0.0f);
-            std::memcpy(row + lo, in + first + lo, static_cast<std::size_t>(hi - lo) * sizeof(float));
-            std::fill(row + hi, row + l.pw, 0.0f);
-          }
-        const TileRow r{packed, l.pw, l.icg, l.th, l.tw, ty_lo, ty_hi, 1};
+        TileRow r{packed, 0, 0, l.icg, l.th, l.tw, ty_lo, ty_hi, 1};
+        if (ty_lo < ty_hi && inside) {
+          // Row (icl, ty) is input row qy - ty: ty_stride = -iw.
+          r.first = src.row(g * l.icg, qy - ty_lo) + first;
+          r.ic_stride = std::ptrdiff_t{ih} * iw;
+          r.ky_stride = -std::ptrdiff_t{iw};
+        } else if (ty_lo < ty_hi) {
+          // packed[(icl (ty_hi - ty_lo) + ty - ty_lo) pw + q] = in[g icg + icl][qy - ty][first + q].
+          const int rows = ty_hi - ty_lo;
+          for (int icl = 0; icl < l.icg; ++icl)
+            for (int ty = ty_lo; ty < ty_hi; ++ty) {
+              float* row = packed + static_cast<std::ptrdiff_t>(icl * rows + ty - ty_lo) * l.pw;
+              const float* in = src.row(g * l.icg + icl, qy - ty);
+              std::fill(row, row + lo, 0.0f);
+              std::memcpy(row + lo, in + first + lo, static_cast<std::size_t>(hi - lo) * sizeof(float));
+              std::fill(row + hi, row + l.pw, 0.0f);
+            }
+          r.ic_stride = std::ptrdiff_t{rows} * l.pw;
+          r.ky_stride = l.pw;
+        }
         for (int b = 0; b < l.blocks; ++b) {
           const int c0 = b * kOcb;
           const int channels = std::min(kOcb, l.channels - c0);
