@@ -407,6 +407,7 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   EncodeOptions encode;
   encode.jpeg_quality = opt.quality;
   encode.png_compression = opt.png_compression;
+  encode.threads = opt.threads;
 
   if (model != nullptr) {
     // --model: the learned network with its colour handling, planar float.

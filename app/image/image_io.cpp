@@ -637,14 +637,20 @@ std::vector<int> encoder_params(ImageFormat format, const EncodeOptions& options
   // by default; LZW is lossless for every sample type.
   if (format == ImageFormat::kTiff) params = {cv::IMWRITE_TIFF_COMPRESSION, 5};
   if (format == ImageFormat::kExr) params = {cv::IMWRITE_EXR_TYPE, cv::IMWRITE_EXR_TYPE_FLOAT};
-  if (format == ImageFormat::kPng)
-    params = {cv::IMWRITE_PNG_COMPRESSION, options.png_compression, cv::IMWRITE_PNG_STRATEGY,
-              cv::IMWRITE_PNG_STRATEGY_RLE};
   return params;
 }
 
 std::vector<unsigned char> encode_mat(const cv::Mat& mat, ImageFormat format,
                                       const EncodeOptions& options) {
+  if (format == ImageFormat::kPng && (mat.depth() == CV_8U || mat.depth() == CV_16U)) {
+    try {
+      return encode_png({mat.data, mat.rows, mat.cols, mat.channels(), mat.depth() == CV_16U,
+                         static_cast<std::ptrdiff_t>(mat.step[0])},
+                        {options.png_compression, std::max(1, options.threads)});
+    } catch (const std::bad_alloc&) {
+      throw InputError("encode png: out of memory");
+    }
+  }
   std::vector<unsigned char> bytes;
   try {
     if (!cv::imencode(std::string(".") + to_string(format), mat, bytes, encoder_params(format, options)))
