@@ -109,11 +109,17 @@ const OpenCvCodecs& opencv_codecs() {
   return codecs;
 }
 
-cv::Mat mat_of(const RawImage& raw) {
+cv::Mat mat_of(const RawView& raw) {
   const int depth = raw.type == SampleType::kU8 ? CV_8U : raw.type == SampleType::kU16 ? CV_16U : CV_32F;
   return cv::Mat(raw.height, raw.width, CV_MAKETYPE(depth, raw.channels),
-                 const_cast<unsigned char*>(raw.bytes.data()));
+                 const_cast<unsigned char*>(raw.samples));
 }
+
+RawView view_of(const RawImage& raw) {
+  return {raw.bytes.data(), raw.height, raw.width, raw.channels, raw.type};
+}
+
+cv::Mat mat_of(const RawImage& raw) { return mat_of(view_of(raw)); }
 
 template <typename T>
 void deinterleave(const RawImage& raw, Tensor& pixels, float inv) {
@@ -706,9 +712,14 @@ std::vector<unsigned char> encode_mat(const cv::Mat& mat, ImageFormat format,
   return bytes;
 }
 
-std::vector<unsigned char> encode_raw(const RawImage& raw, ImageFormat format,
+std::vector<unsigned char> encode_raw(const RawView& raw, ImageFormat format,
                                       const EncodeOptions& options) {
   return encode_mat(mat_of(raw), format, options);
+}
+
+std::vector<unsigned char> encode_raw(const RawImage& raw, ImageFormat format,
+                                      const EncodeOptions& options) {
+  return encode_raw(view_of(raw), format, options);
 }
 
 std::vector<unsigned char> encode_image(const Image& image, ImageFormat format,

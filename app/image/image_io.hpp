@@ -153,8 +153,20 @@ struct EncodeOptions {
   int threads = 1;
 };
 
+/// Interleaved samples held elsewhere, laid out as RawImage::bytes.
+struct RawView {
+  const unsigned char* samples = nullptr;  ///< height * width * channels samples
+  int height = 0;
+  int width = 0;
+  int channels = 0;
+  SampleType type = SampleType::kU8;
+};
+
 /// Encodes interleaved samples as they are; requires can_store(format, raw.type).
 /// Throws InputError on a codec failure.
+[[nodiscard]] std::vector<unsigned char> encode_raw(const RawView& raw, ImageFormat format,
+                                                    const EncodeOptions& options);
+/// The same for a RawImage.
 [[nodiscard]] std::vector<unsigned char> encode_raw(const RawImage& raw, ImageFormat format,
                                                     const EncodeOptions& options);
 
