@@ -188,12 +188,8 @@ void to_png_order(const unsigned char* src, unsigned char* dst, int width, int c
 // with a and c zero in the first pixel. The predictor is the neighbour
 // closest to p = a + b - c; |p - a| = |b - c|, |p - b| = |a - c| and
 // |p - c| = |a + b - 2c|, written without branches so the loop vectorises.
-// Cloned for AVX-512BW and AVX2 and picked at load time (GCC target_clones):
-// this is the only per-ISA code of the app, one loop, so a per-file build
-// would be more machinery than code.
-__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void paeth_filter(
-    const unsigned char* row, const unsigned char* prior, unsigned char* out, std::size_t n,
-    std::size_t bpp) {
+[[gnu::always_inline]] inline void paeth_row(const unsigned char* row, const unsigned char* prior,
+                                             unsigned char* out, std::size_t n, std::size_t bpp) {
   for (std::size_t i = 0; i < bpp && i < n; ++i) out[i] = static_cast<unsigned char>(row[i] - prior[i]);
   for (std::size_t i = bpp; i < n; ++i) {
     const int a = row[i - bpp];
@@ -205,6 +201,39 @@ __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void paeth_f
     const int predictor = (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c);
     out[i] = static_cast<unsigned char>(row[i] - predictor);
   }
+}
+
+// The same loop compiled for AVX-512BW and AVX2 through GCC/Clang target
+// attributes, picked once from the CPU: one loop is the app's only ISA
+// code, so per-ISA files would be more build than code, and target_clones
+// (an ifunc) is not used because an ifunc resolver runs before
+// ThreadSanitizer's runtime starts and crashes the TSan build.
+[[gnu::target("avx512f,avx512bw,avx512vl,avx2")]] void paeth_avx512(const unsigned char* row,
+                                                                  const unsigned char* prior,
+                                                                  unsigned char* out, std::size_t n,
+                                                                  std::size_t bpp) {
+  paeth_row(row, prior, out, n, bpp);
+}
+[[gnu::target("avx2")]] void paeth_avx2(const unsigned char* row, const unsigned char* prior,
+                                        unsigned char* out, std::size_t n, std::size_t bpp) {
+  paeth_row(row, prior, out, n, bpp);
+}
+void paeth_baseline(const unsigned char* row, const unsigned char* prior, unsigned char* out,
+                    std::size_t n, std::size_t bpp) {
+  paeth_row(row, prior, out, n, bpp);
+}
+
+void paeth_filter(const unsigned char* row, const unsigned char* prior, unsigned char* out,
+                  std::size_t n, std::size_t bpp) {
+  using Filter = void (*)(const unsigned char*, const unsigned char*, unsigned char*, std::size_t,
+                          std::size_t);
+  static const Filter filter = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) return &paeth_avx512;
+    if (__builtin_cpu_supports("avx2")) return &paeth_avx2;
+    return &paeth_baseline;
+  }();
+  filter(row, prior, out, n, bpp);
 }
 
 // One band of rows, filtered and deflated as a raw deflate stream that ends
