@@ -34,7 +34,14 @@ measure() {  # name, command...: median seconds and max RSS over the runs
     "$(awk -v k="$rss" 'BEGIN{print k/1024}')" "$reps" "${times[*]}"
 }
 
-echo "input: 1920x1080 RGB 8-bit PNG -> 3840x2160 PNG, $(nproc) cores"
+echo "input: 1920x1080 RGB 8-bit PNG -> 3840x2160 PNG, $(nproc) cores," \
+  "$(lscpu | sed -n 's/^Model name: *//p'), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 measure tconv "$bin" "$work/photo1080.png" -s 2 -o "$work/out_tconv.png" -q
 measure vips vips resize "$work/photo1080.png" "$work/out_vips.png" 2 --kernel linear
-echo "output sizes: tconv $(stat -c %s "$work/out_tconv.png") bytes (PNG level 3, Z_RLE), vips $(stat -c %s "$work/out_vips.png") bytes (vips default)"
+echo "output sizes: tconv $(stat -c %s "$work/out_tconv.png") bytes (Paeth filter, zlib Z_RLE)," \
+  "vips $(stat -c %s "$work/out_vips.png") bytes (vips default); load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The output must be a valid PNG: pngcheck (package pngcheck) where present,
+# and vips must read it back at the expected size.
+if command -v pngcheck >/dev/null; then pngcheck -q "$work/out_tconv.png" && echo "pngcheck: ok"; fi
+[ "$(vipsheader -f width "$work/out_tconv.png")x$(vipsheader -f height "$work/out_tconv.png")" = 3840x2160 ]
+echo "vips reads the tconv output: ok"

@@ -34,6 +34,7 @@
 #include "image/image_io.hpp"
 #include "image/image_reader.hpp"
 #include "image/metadata.hpp"
+#include "image/page_buffer.hpp"
 #include "report/run_report.hpp"
 #include "tconv/core/conv_transpose2d.hpp"
 #include "tconv/core/error.hpp"
@@ -141,6 +142,13 @@ template <typename T>
 InterleavedView<T> view_of(std::conditional_t<std::is_const_v<T>, const RawImage&, RawImage&> raw) {
   return {reinterpret_cast<T*>(raw.bytes.data()), raw.height, raw.width, raw.channels,
           static_cast<std::ptrdiff_t>(raw.width) * raw.channels};
+}
+
+// The writable samples of `buffer` laid out as `shape` says.
+template <typename T>
+InterleavedView<T> output_view(const RawView& shape, PageBuffer& buffer) {
+  return {reinterpret_cast<T*>(buffer.data()), shape.height, shape.width, shape.channels,
+          static_cast<std::ptrdiff_t>(shape.width) * shape.channels};
 }
 
 bool is_npy(std::span<const unsigned char> bytes) {
@@ -407,6 +415,7 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   EncodeOptions encode;
   encode.jpeg_quality = opt.quality;
   encode.png_compression = opt.png_compression;
+  encode.threads = opt.threads;
 
   if (model != nullptr) {
     // --model: the learned network with its colour handling, planar float.
@@ -461,18 +470,21 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
                opt.image.max_memory);
   std::vector<unsigned char> encoded;
   if (interleaved) {
-    RawImage result{out_shape.h, out_shape.w, raw.channels, raw.type, {}};
-    result.bytes.resize(static_cast<std::size_t>(out_shape.elements()) * sample_bytes(raw.type));
+    // Page-fresh memory: the upsampler writes every sample, so no zero-filling
+    // pass, and huge pages spare thousands of first-touch page faults.
+    PageBuffer samples(static_cast<std::size_t>(out_shape.elements()) * sample_bytes(raw.type));
+    const RawView result{samples.data(), out_shape.h, out_shape.w, raw.channels, raw.type};
     switch (raw.type) {
       case SampleType::kU8:
-        upsampler.run(view_of<const std::uint8_t>(raw), view_of<std::uint8_t>(result), opt.threads);
+        upsampler.run(view_of<const std::uint8_t>(raw), output_view<std::uint8_t>(result, samples),
+                      opt.threads);
         break;
       case SampleType::kU16:
-        upsampler.run(view_of<const std::uint16_t>(raw), view_of<std::uint16_t>(result),
+        upsampler.run(view_of<const std::uint16_t>(raw), output_view<std::uint16_t>(result, samples),
                       opt.threads);
         break;
       case SampleType::kF32:
-        upsampler.run(view_of<const float>(raw), view_of<float>(result), opt.threads);
+        upsampler.run(view_of<const float>(raw), output_view<float>(result, samples), opt.threads);
         break;
     }
     raw = RawImage();  // lower peak memory

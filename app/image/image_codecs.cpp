@@ -12,15 +12,22 @@
 #include <png.h>
 #include <spdlog/spdlog.h>
 #include <tiffio.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
 #include <csetjmp>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <opencv2/core/utils/logger.hpp>
+#include <thread>
 #include <vector>
 
 #include "cli/exit_codes.hpp"
@@ -138,6 +145,180 @@ void png_read(png_structp png, png_bytep out, png_size_t length) {
   if (length > state->bytes.size() - state->at) png_error(png, "truncated file");
   std::memcpy(out, state->bytes.data() + state->at, length);
   state->at += length;
+}
+
+// ---------------------------------------------------------- PNG encoder
+
+constexpr std::size_t kPngBandBytes = std::size_t{1} << 20;  // filtered bytes per band, about
+constexpr std::size_t kIdatBytes = std::size_t{1} << 20;     // largest IDAT chunk data
+
+// One PNG row from the caller's samples: B, G, R[, A] to R, G, B[, A] and
+// 16-bit samples to big-endian, as the PNG specification orders them.
+void to_png_order(const unsigned char* src, unsigned char* dst, int width, int channels,
+                  bool sixteen_bit) {
+  const std::size_t sample = sixteen_bit ? 2 : 1;
+  const std::size_t pixel = sample * static_cast<std::size_t>(channels);
+  const std::size_t n = pixel * static_cast<std::size_t>(width);
+  if (channels >= 3 && !sixteen_bit) {
+    for (std::size_t i = 0; i < n; i += pixel) {
+      dst[i] = src[i + 2];
+      dst[i + 1] = src[i + 1];
+      dst[i + 2] = src[i];
+      if (channels == 4) dst[i + 3] = src[i + 3];
+    }
+    return;
+  }
+  if (!sixteen_bit) {
+    std::memcpy(dst, src, n);
+    return;
+  }
+  // 16-bit: sample s of a pixel goes to slot s, or 2 - s for B and R.
+  for (std::size_t i = 0; i < n; i += pixel)
+    for (std::size_t s = 0; s < static_cast<std::size_t>(channels); ++s) {
+      const std::size_t to = channels >= 3 && s < 3 ? 2 - s : s;
+      std::uint16_t v;
+      std::memcpy(&v, src + i + 2 * s, 2);
+      dst[i + 2 * to] = static_cast<unsigned char>(v >> 8);
+      dst[i + 2 * to + 1] = static_cast<unsigned char>(v & 0xFF);
+    }
+}
+
+// The Paeth filter (PNG specification 9.4) on bytes, `bpp` bytes per pixel:
+// out[i] = row[i] - predictor(a = row[i - bpp], b = prior[i], c = prior[i - bpp]),
+// with a and c zero in the first pixel. The predictor is the neighbour
+// closest to p = a + b - c; |p - a| = |b - c|, |p - b| = |a - c| and
+// |p - c| = |a + b - 2c|, written without branches so the loop vectorises.
+[[gnu::always_inline]] inline void paeth_row(const unsigned char* row, const unsigned char* prior,
+                                             unsigned char* out, std::size_t n, std::size_t bpp) {
+  for (std::size_t i = 0; i < bpp && i < n; ++i) out[i] = static_cast<unsigned char>(row[i] - prior[i]);
+  for (std::size_t i = bpp; i < n; ++i) {
+    const int a = row[i - bpp];
+    const int b = prior[i];
+    const int c = prior[i - bpp];
+    const int pa = std::abs(b - c);
+    const int pb = std::abs(a - c);
+    const int pc = std::abs(a + b - 2 * c);
+    const int predictor = (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c);
+    out[i] = static_cast<unsigned char>(row[i] - predictor);
+  }
+}
+
+// The same loop compiled for AVX-512BW and AVX2 through GCC/Clang target
+// attributes, picked once from the CPU: one loop is the app's only ISA
+// code, so per-ISA files would be more build than code, and target_clones
+// (an ifunc) is not used because an ifunc resolver runs before
+// ThreadSanitizer's runtime starts and crashes the TSan build.
+[[gnu::target("avx512f,avx512bw,avx512vl,avx2")]] void paeth_avx512(const unsigned char* row,
+                                                                  const unsigned char* prior,
+                                                                  unsigned char* out, std::size_t n,
+                                                                  std::size_t bpp) {
+  paeth_row(row, prior, out, n, bpp);
+}
+[[gnu::target("avx2")]] void paeth_avx2(const unsigned char* row, const unsigned char* prior,
+                                        unsigned char* out, std::size_t n, std::size_t bpp) {
+  paeth_row(row, prior, out, n, bpp);
+}
+void paeth_baseline(const unsigned char* row, const unsigned char* prior, unsigned char* out,
+                    std::size_t n, std::size_t bpp) {
+  paeth_row(row, prior, out, n, bpp);
+}
+
+void paeth_filter(const unsigned char* row, const unsigned char* prior, unsigned char* out,
+                  std::size_t n, std::size_t bpp) {
+  using Filter = void (*)(const unsigned char*, const unsigned char*, unsigned char*, std::size_t,
+                          std::size_t);
+  static const Filter filter = [] {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) return &paeth_avx512;
+    if (__builtin_cpu_supports("avx2")) return &paeth_avx2;
+    return &paeth_baseline;
+  }();
+  filter(row, prior, out, n, bpp);
+}
+
+// One band of rows, filtered and deflated as a raw deflate stream that ends
+// with a sync flush (byte-aligned, not final) or, for the last band, the
+// final block; with the Adler-32 and length of its filtered bytes.
+struct PngBand {
+  std::vector<unsigned char> deflated;
+  uLong adler = 1;
+  std::size_t filtered_bytes = 0;
+};
+
+struct Deflater {
+  z_stream z{};
+  bool ready = false;
+  ~Deflater() {
+    if (ready) deflateEnd(&z);
+  }
+};
+
+// Filters and deflates rows [y0, y1) of `pixels` into `band`. Returns an
+// empty string or the reason it failed (zlib's, or out of memory).
+std::string deflate_band(const PngPixels& pixels, int level, int y0, int y1, bool last,
+                         PngBand& band) {
+  const std::size_t sample = pixels.sixteen_bit ? 2 : 1;
+  const std::size_t bpp = sample * static_cast<std::size_t>(pixels.channels);
+  const std::size_t n = bpp * static_cast<std::size_t>(pixels.width);
+  std::vector<unsigned char> rows(3 * n + 1);
+  unsigned char* prior = rows.data();    // the previous row in PNG order (zeros above row 0)
+  unsigned char* current = prior + n;    // this row in PNG order
+  unsigned char* filtered = current + n;  // filter type byte + filtered row
+  const auto source = [&](int y) { return pixels.samples + pixels.row_bytes * y; };
+  if (y0 > 0) to_png_order(source(y0 - 1), prior, pixels.width, pixels.channels, pixels.sixteen_bit);
+
+  Deflater d;
+  // Raw deflate (no zlib header or trailer): the bands are joined into one
+  // zlib stream by encode_png().
+  if (deflateInit2(&d.z, level, Z_DEFLATED, -15, 8, level == 0 ? Z_DEFAULT_STRATEGY : Z_RLE) != Z_OK)
+    return "zlib could not start (out of memory)";
+  d.ready = true;
+  band.deflated.resize(std::max<std::size_t>(4096, (n + 1) * static_cast<std::size_t>(y1 - y0) / 8));
+  d.z.next_out = band.deflated.data();
+  d.z.avail_out = static_cast<uInt>(band.deflated.size());
+  band.adler = adler32(0, nullptr, 0);
+  filtered[0] = 4;  // Paeth
+  for (int y = y0; y < y1; ++y) {
+    to_png_order(source(y), current, pixels.width, pixels.channels, pixels.sixteen_bit);
+    paeth_filter(current, prior, filtered + 1, n, bpp);
+    band.adler = adler32(band.adler, filtered, static_cast<uInt>(n + 1));
+    band.filtered_bytes += n + 1;
+    const bool end = y + 1 == y1;
+    const int flush = !end ? Z_NO_FLUSH : last ? Z_FINISH : Z_SYNC_FLUSH;
+    d.z.next_in = filtered;
+    d.z.avail_in = static_cast<uInt>(n + 1);
+    for (;;) {
+      if (d.z.avail_out == 0) {
+        const std::size_t used = band.deflated.size();
+        band.deflated.resize(used + used / 2);
+        d.z.next_out = band.deflated.data() + used;
+        d.z.avail_out = static_cast<uInt>(std::min<std::size_t>(used / 2, 1u << 30));
+      }
+      const int rc = deflate(&d.z, flush);
+      if (rc == Z_STREAM_ERROR) return "zlib failed";
+      // Without Z_FINISH, done once all input is in and zlib left room
+      // (a full output buffer may hold back flushed bytes).
+      if (flush == Z_FINISH ? rc == Z_STREAM_END : d.z.avail_in == 0 && d.z.avail_out > 0) break;
+    }
+    std::swap(prior, current);
+  }
+  band.deflated.resize(d.z.total_out);
+  band.deflated.shrink_to_fit();
+  return {};
+}
+
+void put_u32(std::vector<unsigned char>& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<unsigned char>(v >> shift));
+}
+
+// Appends one chunk: u32 length, type, data, CRC-32 over type and data.
+void put_chunk(std::vector<unsigned char>& out, const char* type, std::span<const unsigned char> data) {
+  put_u32(out, static_cast<std::uint32_t>(data.size()));
+  const std::size_t type_at = out.size();
+  out.insert(out.end(), type, type + 4);
+  out.insert(out.end(), data.begin(), data.end());
+  put_u32(out, static_cast<std::uint32_t>(
+                   crc32_z(crc32(0, nullptr, 0), out.data() + type_at, 4 + data.size())));
 }
 
 // ---------------------------------------------------------------- TIFF
@@ -309,6 +490,106 @@ cv::Mat decode_png(std::span<const unsigned char> bytes, const std::string& what
   png_read_image(png, rows.data());
   png_read_end(png, nullptr);
   png_destroy_read_struct(&png, &info, nullptr);
+  return out;
+}
+
+std::vector<unsigned char> encode_png(const PngPixels& pixels, const PngEncodeOptions& options) {
+  const std::size_t sample = pixels.sixteen_bit ? 2 : 1;
+  if (pixels.height < 1 || pixels.width < 1 || pixels.channels < 1 || pixels.channels > 4 ||
+      pixels.samples == nullptr ||
+      pixels.row_bytes < static_cast<std::ptrdiff_t>(sample * static_cast<std::size_t>(pixels.channels) *
+                                                     static_cast<std::size_t>(pixels.width)))
+    throw InputError("encode png: " + std::to_string(pixels.width) + "x" + std::to_string(pixels.height) +
+                     " with " + std::to_string(pixels.channels) +
+                     " channels: need at least 1x1 and 1 to 4 channels");
+  if (options.level < 0 || options.level > 9)
+    throw InputError("encode png: level " + std::to_string(options.level) + ": must be 0 to 9");
+  const std::size_t filtered_row =
+      sample * static_cast<std::size_t>(pixels.channels) * static_cast<std::size_t>(pixels.width) + 1;
+  // zlib counts input in uInt; a row is handed to it in one piece.
+  if (filtered_row > (std::size_t{1} << 30))
+    throw InputError("encode png: width " + std::to_string(pixels.width) +
+                     ": rows over 1 GiB are not supported");
+  const int band_rows =
+      static_cast<int>(std::clamp<std::size_t>(kPngBandBytes / filtered_row, 1, INT32_MAX));
+  const int bands = (pixels.height - 1) / band_rows + 1;
+  std::vector<PngBand> done(static_cast<std::size_t>(bands));
+  std::vector<std::string> failures(static_cast<std::size_t>(bands));
+  std::atomic<int> next{0};
+  const auto work = [&] {
+    for (int b = next++; b < bands; b = next++) {
+      try {
+        failures[static_cast<std::size_t>(b)] =
+            deflate_band(pixels, options.level, b * band_rows,
+                         static_cast<int>(std::min<std::int64_t>(std::int64_t{b + 1} * band_rows, pixels.height)),
+                         b + 1 == bands, done[static_cast<std::size_t>(b)]);
+      } catch (const std::bad_alloc&) {
+        failures[static_cast<std::size_t>(b)] = "out of memory";
+      }
+    }
+  };
+  {
+    std::vector<std::jthread> helpers;
+    for (int t = 1; t < std::min(options.threads, bands); ++t) helpers.emplace_back(work);
+    work();
+  }
+  for (const std::string& failure : failures)
+    if (!failure.empty()) throw InputError("encode png: " + failure);
+
+  // The zlib stream: header (deflate, 32 KiB window, no dictionary), the
+  // bands, the Adler-32 of all filtered bytes, big-endian.
+  uLong adler = done.front().adler;
+  std::size_t stream_bytes = 2 + 4;
+  for (std::size_t b = 0; b < done.size(); ++b) {
+    if (b > 0)
+      adler = adler32_combine(adler, done[b].adler, static_cast<z_off_t>(done[b].filtered_bytes));
+    stream_bytes += done[b].deflated.size();
+  }
+  std::vector<unsigned char> trailer;
+  put_u32(trailer, static_cast<std::uint32_t>(adler));
+  static constexpr unsigned char kZlibHeader[] = {0x78, 0x01};  // (0x78 * 256 + 0x01) % 31 == 0
+
+  std::vector<unsigned char> out;
+  const std::size_t chunks = (stream_bytes + kIdatBytes - 1) / kIdatBytes;
+  out.reserve(8 + 25 + stream_bytes + 12 * chunks + 12);
+  static constexpr unsigned char kSignature[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  out.insert(out.end(), std::begin(kSignature), std::end(kSignature));
+  std::vector<unsigned char> ihdr;
+  put_u32(ihdr, static_cast<std::uint32_t>(pixels.width));
+  put_u32(ihdr, static_cast<std::uint32_t>(pixels.height));
+  static constexpr unsigned char kColourType[] = {0, 0, 4, 2, 6};  // by channel count
+  ihdr.insert(ihdr.end(), {static_cast<unsigned char>(8 * sample), kColourType[pixels.channels],
+                           0 /* deflate */, 0 /* adaptive filtering */, 0 /* no interlace */});
+  put_chunk(out, "IHDR", ihdr);
+
+  // IDAT chunks of kIdatBytes (the last shorter), cut across the pieces.
+  std::vector<std::span<const unsigned char>> pieces{kZlibHeader};
+  for (const PngBand& band : done) pieces.emplace_back(band.deflated);
+  pieces.emplace_back(trailer);
+  std::size_t chunk_left = 0;
+  std::size_t crc_at = 0;
+  std::size_t stream_left = stream_bytes;
+  const auto close_chunk = [&] {
+    put_u32(out, static_cast<std::uint32_t>(
+                     crc32_z(crc32(0, nullptr, 0), out.data() + crc_at, out.size() - crc_at)));
+  };
+  for (std::span<const unsigned char> piece : pieces) {
+    while (!piece.empty()) {
+      if (chunk_left == 0) {
+        chunk_left = std::min(kIdatBytes, stream_left);
+        put_u32(out, static_cast<std::uint32_t>(chunk_left));
+        crc_at = out.size();
+        out.insert(out.end(), {'I', 'D', 'A', 'T'});
+      }
+      const std::size_t take = std::min(chunk_left, piece.size());
+      out.insert(out.end(), piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(take));
+      piece = piece.subspan(take);
+      chunk_left -= take;
+      stream_left -= take;
+      if (chunk_left == 0) close_chunk();
+    }
+  }
+  put_chunk(out, "IEND", {});
   return out;
 }
 

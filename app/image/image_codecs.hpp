@@ -1,13 +1,16 @@
 // Decoders that call the codec libraries directly (libjpeg-turbo, libpng,
 // libtiff) where OpenCV's own decoders hide what went wrong: libjpeg's
 // warnings for damaged data, libpng's warnings on stderr, and TIFF gray +
-// alpha, which OpenCV reads as gray without its alpha. Used by image_io.cpp
+// alpha, which OpenCV reads as gray without its alpha; and the PNG encoder
+// (zlib), which is several times faster than libpng's adaptive filtering. Used by image_io.cpp
 // only; together they are the codec files (no other file calls a codec).
 #pragma once
 
 #include <opencv2/core.hpp>
+#include <cstddef>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace tconv::app {
 
@@ -38,6 +41,36 @@ struct JpegWarnings {
 /// alpha). libpng's warnings go to the debug log, never to stderr. Throws
 /// InputError on a libpng error (truncated or corrupt data).
 [[nodiscard]] cv::Mat decode_png(std::span<const unsigned char> bytes, const std::string& what);
+
+/// Interleaved samples for encode_png(): `height` rows of `width` pixels of
+/// `channels` samples each, rows `row_bytes` apart; colour in B, G, R[, A]
+/// order (3 and 4 channels; 1 is gray, 2 gray + alpha), 16-bit samples in
+/// native byte order.
+struct PngPixels {
+  const unsigned char* samples = nullptr;
+  int height = 0;              ///< >= 1.
+  int width = 0;               ///< >= 1.
+  int channels = 0;            ///< 1..4.
+  bool sixteen_bit = false;    ///< 16-bit samples; else 8-bit.
+  std::ptrdiff_t row_bytes = 0;  ///< >= width * channels * sample bytes.
+};
+
+/// How encode_png() compresses.
+struct PngEncodeOptions {
+  int level = 3;    ///< zlib level 0..9 (0 stores; 1..9 the run-length strategy, Z_RLE).
+  int threads = 1;  ///< Threads that filter and deflate row bands, >= 1; the bytes do not depend on it.
+};
+
+/// Encodes a PNG (IHDR, IDAT chunks, IEND; no interlacing) without libpng:
+/// every row takes the Paeth filter, and the image is cut into bands of
+/// about 1 MiB of rows, each deflated on its own (zlib, run-length
+/// strategy) and ended with a sync flush, so the bands join into one zlib
+/// stream (pigz's method; the Adler-32s are combined). The band size does
+/// not depend on `options.threads`, so the output is the same for any
+/// thread count. Throws InputError ("encode png: <reason>") for a shape
+/// outside the ranges above or when zlib fails (out of memory).
+[[nodiscard]] std::vector<unsigned char> encode_png(const PngPixels& pixels,
+                                                    const PngEncodeOptions& options);
 
 /// What decode_raw() needs to know about a TIFF before choosing a decoder.
 struct TiffLayout {

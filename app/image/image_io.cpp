@@ -2,6 +2,11 @@
 // libraries directly (image_codecs.cpp). Every OpenCV call is wrapped:
 // OpenCV throws cv::Exception (oversized headers, unknown writers) as well
 // as returning empty results, and both must become one per-file error.
+//
+// OpenCV's imgcodecs library is loaded on first use (dlopen), not linked:
+// Debian's build of it pulls in about 120 more shared libraries (GDAL,
+// GDCM, poppler, ...), which cost 0.13 s and 40 MiB of resident memory at
+// every start, while PNG and JPEG input and PNG output never need it.
 #include "image/image_io.hpp"
 
 #include <spdlog/spdlog.h>
@@ -14,6 +19,7 @@
 #include <new>
 #include <cstdint>
 #include <cstring>
+#include <dlfcn.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -67,11 +73,53 @@ RawImage to_raw(const cv::Mat& decoded, const std::string& what) {
   return raw;
 }
 
-cv::Mat mat_of(const RawImage& raw) {
+// cv::imdecode and cv::imencode from libopencv_imgcodecs, looked up by
+// their mangled names (Itanium C++ ABI; the declarations in
+// opencv2/imgcodecs.hpp the app is built against).
+struct OpenCvCodecs {
+  cv::Mat (*imdecode)(cv::InputArray, int) = nullptr;
+  bool (*imencode)(const cv::String&, cv::InputArray, std::vector<uchar>&, const std::vector<int>&) =
+      nullptr;
+  std::string failure;  ///< Why loading failed; empty when both are set.
+};
+
+const OpenCvCodecs& opencv_codecs() {
+  static const OpenCvCodecs codecs = [] {
+    OpenCvCodecs c;
+    // By soname first (the installed library), then the file the build found.
+    void* lib = ::dlopen(TCONV_OPENCV_IMGCODECS_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) lib = ::dlopen(TCONV_OPENCV_IMGCODECS_FILE, RTLD_NOW | RTLD_LOCAL);
+    if (lib == nullptr) {
+      const char* why = ::dlerror();
+      c.failure = why != nullptr ? why : "dlopen failed";
+      return c;
+    }
+    c.imdecode = reinterpret_cast<decltype(c.imdecode)>(
+        ::dlsym(lib, "_ZN2cv8imdecodeERKNS_11_InputArrayEi"));
+    c.imencode = reinterpret_cast<decltype(c.imencode)>(::dlsym(
+        lib,
+        "_ZN2cv8imencodeERKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEERKNS_11_InputArray"
+        "ERSt6vectorIhSaIhEERKSB_IiSaIiEE"));
+    if (c.imdecode == nullptr || c.imencode == nullptr) c.failure = "cv::imdecode or cv::imencode not found";
+    return c;
+  }();
+  if (!codecs.failure.empty())
+    throw InputError(std::string("cannot load OpenCV's image codecs (") + TCONV_OPENCV_IMGCODECS_SONAME +
+                     "): " + codecs.failure);
+  return codecs;
+}
+
+cv::Mat mat_of(const RawView& raw) {
   const int depth = raw.type == SampleType::kU8 ? CV_8U : raw.type == SampleType::kU16 ? CV_16U : CV_32F;
   return cv::Mat(raw.height, raw.width, CV_MAKETYPE(depth, raw.channels),
-                 const_cast<unsigned char*>(raw.bytes.data()));
+                 const_cast<unsigned char*>(raw.samples));
 }
+
+RawView view_of(const RawImage& raw) {
+  return {raw.bytes.data(), raw.height, raw.width, raw.channels, raw.type};
+}
+
+cv::Mat mat_of(const RawImage& raw) { return mat_of(view_of(raw)); }
 
 template <typename T>
 void deinterleave(const RawImage& raw, Tensor& pixels, float inv) {
@@ -495,7 +543,7 @@ cv::Mat decode_with_opencv(std::span<const unsigned char> bytes, const std::stri
   try {
     const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U,
                          const_cast<unsigned char*>(bytes.data()));
-    return cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+    return opencv_codecs().imdecode(buffer, cv::IMREAD_UNCHANGED);
   } catch (const cv::Exception& e) {
     throw InputError(what + ": cannot decode: " + e.err);
   }
@@ -637,17 +685,24 @@ std::vector<int> encoder_params(ImageFormat format, const EncodeOptions& options
   // by default; LZW is lossless for every sample type.
   if (format == ImageFormat::kTiff) params = {cv::IMWRITE_TIFF_COMPRESSION, 5};
   if (format == ImageFormat::kExr) params = {cv::IMWRITE_EXR_TYPE, cv::IMWRITE_EXR_TYPE_FLOAT};
-  if (format == ImageFormat::kPng)
-    params = {cv::IMWRITE_PNG_COMPRESSION, options.png_compression, cv::IMWRITE_PNG_STRATEGY,
-              cv::IMWRITE_PNG_STRATEGY_RLE};
   return params;
 }
 
 std::vector<unsigned char> encode_mat(const cv::Mat& mat, ImageFormat format,
                                       const EncodeOptions& options) {
+  if (format == ImageFormat::kPng && (mat.depth() == CV_8U || mat.depth() == CV_16U)) {
+    try {
+      return encode_png({mat.data, mat.rows, mat.cols, mat.channels(), mat.depth() == CV_16U,
+                         static_cast<std::ptrdiff_t>(mat.step[0])},
+                        {options.png_compression, std::max(1, options.threads)});
+    } catch (const std::bad_alloc&) {
+      throw InputError("encode png: out of memory");
+    }
+  }
   std::vector<unsigned char> bytes;
   try {
-    if (!cv::imencode(std::string(".") + to_string(format), mat, bytes, encoder_params(format, options)))
+    if (!opencv_codecs().imencode(std::string(".") + to_string(format), mat, bytes,
+                                  encoder_params(format, options)))
       throw InputError(std::string("encode ") + to_string(format) + ": the encoder failed");
   } catch (const cv::Exception& e) {
     throw InputError(std::string("encode ") + to_string(format) + ": " + e.err);
@@ -657,9 +712,14 @@ std::vector<unsigned char> encode_mat(const cv::Mat& mat, ImageFormat format,
   return bytes;
 }
 
-std::vector<unsigned char> encode_raw(const RawImage& raw, ImageFormat format,
+std::vector<unsigned char> encode_raw(const RawView& raw, ImageFormat format,
                                       const EncodeOptions& options) {
   return encode_mat(mat_of(raw), format, options);
+}
+
+std::vector<unsigned char> encode_raw(const RawImage& raw, ImageFormat format,
+                                      const EncodeOptions& options) {
+  return encode_raw(view_of(raw), format, options);
 }
 
 std::vector<unsigned char> encode_image(const Image& image, ImageFormat format,

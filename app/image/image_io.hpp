@@ -142,17 +142,31 @@ void apply_orientation(RawImage& raw, int orientation);
 /// Encoder settings.
 struct EncodeOptions {
   int jpeg_quality = 95;  ///< 0..100 (also WebP quality when lossy).
-  /// zlib level 0..9, with zlib's run-length strategy (Z_RLE) and libpng's
-  /// adaptive row filters. Measured on a 3840x2160 upsampled photo (encode
-  /// only): default strategy level 1 436 ms 2.95 MB, level 3 557 ms 2.53 MB,
-  /// level 6 1022 ms 2.06 MB; Z_RLE 320-400 ms and 2.04 MB at any level:
-  /// filtered upsampled images are mostly runs, so RLE is both the smallest
-  /// and the fastest here.
+  /// zlib level 0..9 (0 stores), with zlib's run-length strategy (Z_RLE)
+  /// and the Paeth filter on every row (encode_png() in image_codecs.hpp).
+  /// Filtered upsampled images are mostly runs, so RLE is both the smallest
+  /// and the fastest strategy here, and its output does not depend on the
+  /// level; docs/performance.md ("End to end") has the measurements.
   int png_compression = 3;
+  /// Threads for the PNG encoder (>= 1; 0 is taken as 1); the bytes do not
+  /// depend on it. The other formats' encoders run on one thread.
+  int threads = 1;
+};
+
+/// Interleaved samples held elsewhere, laid out as RawImage::bytes.
+struct RawView {
+  const unsigned char* samples = nullptr;  ///< height * width * channels samples
+  int height = 0;
+  int width = 0;
+  int channels = 0;
+  SampleType type = SampleType::kU8;
 };
 
 /// Encodes interleaved samples as they are; requires can_store(format, raw.type).
 /// Throws InputError on a codec failure.
+[[nodiscard]] std::vector<unsigned char> encode_raw(const RawView& raw, ImageFormat format,
+                                                    const EncodeOptions& options);
+/// The same for a RawImage.
 [[nodiscard]] std::vector<unsigned char> encode_raw(const RawImage& raw, ImageFormat format,
                                                     const EncodeOptions& options);
 
