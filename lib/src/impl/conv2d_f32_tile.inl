@@ -79,13 +79,9 @@ TCONV_TARGET void TCONV_TILE_FN(const Problem& pb, const Weights& /*wei*/, Const
           // packed[(icl (ky_hi - ky_lo) + ky - ky_lo) pw + q] = in[g icg + icl][iy][first + q].
           const int rows = ky_hi - ky_lo;
           for (int icl = 0; icl < l.icg; ++icl)
-            for (int ky = ky_lo; ky < ky_hi; ++ky) {
-              float* row = packed + static_cast<std::ptrdiff_t>(icl * rows + ky - ky_lo) * l.pw;
-              const float* in = src.row(g * l.icg + icl, oy - pt + ky * dh);
-              std::fill(row, row + lo, 0.0f);
-              std::memcpy(row + lo, in + first + lo, static_cast<std::size_t>(hi - lo) * sizeof(float));
-              std::fill(row + hi, row + l.pw, 0.0f);
-            }
+            for (int ky = ky_lo; ky < ky_hi; ++ky)
+              copy_padded_row(packed + static_cast<std::ptrdiff_t>(icl * rows + ky - ky_lo) * l.pw,
+                              src.row(g * l.icg + icl, oy - pt + ky * dh), first, lo, hi, l.pw);
           r.first = packed;
           r.ic_stride = std::ptrdiff_t{rows} * l.pw;
           r.ky_stride = l.pw;

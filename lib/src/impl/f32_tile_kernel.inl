@@ -26,6 +26,15 @@ TCONV_TARGET inline TileVec load_vec(const float* p) noexcept {
   return v;
 }
 
+// row[q] = in[first + q] for q in [lo, hi), zero for the rest of [0, pw):
+// an input row with the zero columns of the padding, for edge chunks.
+TCONV_TARGET inline void copy_padded_row(float* row, const float* in, int first, int lo, int hi,
+                                         int pw) noexcept {
+  std::fill(row, row + lo, 0.0f);
+  std::memcpy(row + lo, in + first + lo, static_cast<std::size_t>(hi - lo) * sizeof(float));
+  std::fill(row + hi, row + pw, 0.0f);
+}
+
 // Where a tile reads its input: the rows of taps ky in [ky_lo, ky_hi) of
 // each icl, row (icl, ky) at first + icl * ic_stride + (ky - ky_lo) * ky_stride
 // (column j of the chunk at + j). Packed rows (ic_stride = kh * pw,

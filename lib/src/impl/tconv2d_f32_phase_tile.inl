@@ -112,13 +112,9 @@ TCONV_TARGET void TCONV_PHASE_TILE_FN(const Problem& pb, const Weights& /*wei*/,
           // packed[(icl (ty_hi - ty_lo) + ty - ty_lo) pw + q] = in[g icg + icl][qy - ty][first + q].
           const int rows = ty_hi - ty_lo;
           for (int icl = 0; icl < l.icg; ++icl)
-            for (int ty = ty_lo; ty < ty_hi; ++ty) {
-              float* row = packed + static_cast<std::ptrdiff_t>(icl * rows + ty - ty_lo) * l.pw;
-              const float* in = src.row(g * l.icg + icl, qy - ty);
-              std::fill(row, row + lo, 0.0f);
-              std::memcpy(row + lo, in + first + lo, static_cast<std::size_t>(hi - lo) * sizeof(float));
-              std::fill(row + hi, row + l.pw, 0.0f);
-            }
+            for (int ty = ty_lo; ty < ty_hi; ++ty)
+              copy_padded_row(packed + static_cast<std::ptrdiff_t>(icl * rows + ty - ty_lo) * l.pw,
+                              src.row(g * l.icg + icl, qy - ty), first, lo, hi, l.pw);
           r.ic_stride = std::ptrdiff_t{rows} * l.pw;
           r.ky_stride = l.pw;
         }
