@@ -20,9 +20,7 @@ struct TileLayout {
   int chunk = 0;   // output columns per chunk (a multiple of kTileChunkStep)
   int pw = 0;      // packed row length: chunk + dw (kw - 1) + slack, multiple of 16
   int span = 0;    // dw (kw - 1): how far a pixel's taps reach right
-  /// Input columns the tiles of `count` output pixels read from the
-  /// chunk's first: any vector width's last tile included.
-  [[nodiscard]] int reach_of(int count) const noexcept { return (count + 15) / 16 * 16 + span; }
+
   std::size_t weight_floats = 0;
   std::size_t shared_floats = 0;
   std::size_t workspace_floats = 0;

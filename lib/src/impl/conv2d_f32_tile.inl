@@ -64,7 +64,7 @@ TCONV_TARGET void TCONV_TILE_FN(const Problem& pb, const Weights& /*wei*/, Const
       // count rounded up to the vector, plus the taps' span: inside the
       // input, the tiles read the source rows; else a zero-padded copy.
       const int first = x0 - pl;
-      const bool inside = first >= 0 && first + l.reach_of(count) <= iw;
+      const bool inside = first >= 0 && first + tile_reach(count, l.span) <= iw;
       const int lo = std::clamp(-first, 0, l.pw);
       const int hi = std::clamp(iw - first, lo, l.pw);
       for (int g = 0; g < p.groups; ++g) {

@@ -28,6 +28,14 @@ inline int tile_chunk(std::int64_t rows, std::int64_t reach, std::int64_t column
   return static_cast<int>(steps * kTileChunkStep);
 }
 
+/// Input columns the tiles of `count` chunk columns read from the chunk's
+/// first one, taps reaching `span` columns right: the last tile of any
+/// vector width (<= kTileRowSlack) included. A chunk whose columns
+/// [first, first + this) lie inside the input reads its source rows.
+inline int tile_reach(int count, int span) noexcept {
+  return (count + kTileRowSlack - 1) / kTileRowSlack * kTileRowSlack + span;
+}
+
 /// A packed row's length for `chunk` columns and taps reaching `reach` past
 /// a column: with the slack, rounded up to 16 floats (64 bytes).
 inline int tile_row_length(int chunk, std::int64_t reach) noexcept {

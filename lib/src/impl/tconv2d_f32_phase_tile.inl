@@ -98,7 +98,7 @@ TCONV_TARGET void TCONV_PHASE_TILE_FN(const Problem& pb, const Weights& /*wei*/,
       const int first = qx0 - (l.tw - 1);  // input column of chunk column 0
       // Inside the input (columns [first, first + count rounded up to any
       // vector + tw - 1)), the tiles read the source rows; else a copy.
-      const bool inside = first >= 0 && first + (count + 15) / 16 * 16 + l.tw - 1 <= iw;
+      const bool inside = first >= 0 && first + tile_reach(count, l.tw - 1) <= iw;
       const int lo = std::clamp(-first, 0, l.pw);
       const int hi = std::clamp(iw - first, lo, l.pw);
       for (int g = 0; g < p.groups; ++g) {
