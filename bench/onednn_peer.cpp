@@ -14,19 +14,21 @@ struct OneDnnConv::State {
   dnnl::primitive_desc pd;
   dnnl::primitive primitive;
   memory src, weights, bias, dst;
-  Shape3 out_shape;
+  Shape3 out_shape;  // of one item
+  int batch = 1;
 };
 
 OneDnnConv::OneDnnConv(ConvKind kind, const ConvParams& p, const Weights& w, const Tensor& x,
-                       int threads)
+                       int batch, const Shape3& item, int threads)
     : state_(std::make_unique<State>()) {
   omp_set_num_threads(threads);
   State& s = *state_;
   const bool deconv = kind == ConvKind::kConvTranspose2d;
-  const ConvParams r = p.resolved(kind, x.shape());
-  s.out_shape = p.output_shape(kind, x.shape());
-  const memory::dims src_dims{1, x.shape().c, x.shape().h, x.shape().w};
-  const memory::dims dst_dims{1, s.out_shape.c, s.out_shape.h, s.out_shape.w};
+  const ConvParams r = p.resolved(kind, item);
+  s.out_shape = p.output_shape(kind, item);
+  s.batch = batch;
+  const memory::dims src_dims{batch, item.c, item.h, item.w};
+  const memory::dims dst_dims{batch, s.out_shape.c, s.out_shape.h, s.out_shape.w};
   const int g = p.groups;
   // oneDNN weights are (g, oc/g, ic/g, kh, kw). A deconvolution's are ours
   // (ic, oc/g, kh, kw) in oneDNN's "giohw" order; a convolution's
@@ -96,8 +98,8 @@ void OneDnnConv::run() {
 
 Tensor OneDnnConv::output() {
   State& s = *state_;
-  Tensor out(s.out_shape);
-  memory user({{1, s.out_shape.c, s.out_shape.h, s.out_shape.w}, memory::data_type::f32,
+  Tensor out(Shape3{s.batch * s.out_shape.c, s.out_shape.h, s.out_shape.w});
+  memory user({{s.batch, s.out_shape.c, s.out_shape.h, s.out_shape.w}, memory::data_type::f32,
                memory::format_tag::nchw},
               s.engine, out.data());
   dnnl::reorder(s.dst, user).execute(s.stream, s.dst, user);

@@ -51,6 +51,7 @@ struct Case {
   bool u8 = false;        // 8-bit image case
   tconv::ConvKind kind = tconv::ConvKind::kConvTranspose2d;
   bool network = false;   // the whole FSRCNN x2 network (params unused)
+  int batch = 1;          // items of `input` run as one batch (run_batch)
 };
 
 // A conv2d layer of FSRCNN (stride 1, "same" padding for odd k).
@@ -95,6 +96,23 @@ std::vector<Case> all_cases() {
                    {12, 1080, 1920}, conv(12, 56, 1), false, false, k2d});
   cases.push_back({"fsrcnn_deconv_56to1_k9s2_1080p", "f32 56->1 k9 s2 p4 op1, 1080x1920",
                    {56, 1080, 1920}, layer(56, 1, 1, 9, 2, 4, 1)});
+  // The same layers on a training batch: 16 LR patches of 32 x 32.
+  const auto b16 = [&](std::string name, std::string problem, Shape3 item, ConvParams p,
+                       tconv::ConvKind kind) {
+    Case c{std::move(name), std::move(problem), item, p, false, false, kind};
+    c.batch = 16;
+    cases.push_back(c);
+  };
+  b16("fsrcnn_feature_1to56_k5_b16x32", "f32 conv2d 1->56 k5 p2, 16 x 32x32", {1, 32, 32},
+      conv(1, 56, 5), k2d);
+  b16("fsrcnn_shrink_56to12_k1_b16x32", "f32 conv2d 56->12 k1, 16 x 32x32", {56, 32, 32},
+      conv(56, 12, 1), k2d);
+  b16("fsrcnn_map_12to12_k3_b16x32", "f32 conv2d 12->12 k3 p1, 16 x 32x32", {12, 32, 32},
+      conv(12, 12, 3), k2d);
+  b16("fsrcnn_expand_12to56_k1_b16x32", "f32 conv2d 12->56 k1, 16 x 32x32", {12, 32, 32},
+      conv(12, 56, 1), k2d);
+  b16("fsrcnn_deconv_56to1_k9s2_b16x32", "f32 56->1 k9 s2 p4 op1, 16 x 32x32", {56, 32, 32},
+      layer(56, 1, 1, 9, 2, 4, 1), tconv::ConvKind::kConvTranspose2d);
   cases.push_back({"fsrcnn_x2_network_1080p", "FSRCNN x2 forward (Model::run_network), 1080x1920 Y",
                    {1, 1080, 1920}, {}, false, false, tconv::ConvKind::kConvTranspose2d, true});
   tconv::Layer bilinear = tconv::make_upsampler(tconv::Interpolation::kBilinear, {2, 2}, 3);
@@ -333,7 +351,9 @@ int main(int argc, char** argv) {
   for (const Case& c : cases) {
     Result r;
     r.name = c.name;
-    const Tensor src = random_tensor(c.input, 1);
+    // A batch is N items back to back: the planar {N C, H, W} tensor has
+    // the N x C x H x W layout.
+    const Tensor src = random_tensor({c.batch * c.input.c, c.input.h, c.input.w}, 1);
     // The network's layers take the CPU's impls.
     if (c.network && (forced_isa || !impl_option.empty())) continue;
     if (c.network) {
@@ -376,13 +396,18 @@ int main(int argc, char** argv) {
       conv_op.emplace(tconv::Conv2d::create(c.params, weights, options));
     else
       tconv_op.emplace(tconv::ConvTranspose2d::create(c.params, weights, options));
+    const Shape3 item_out = c.params.output_shape(c.kind, c.input);
+    const Shape3 out_shape{c.batch * item_out.c, item_out.h, item_out.w};
+    // One call for the whole batch, a batch of one included.
+    const auto run_batch = [&](const auto& op, const Tensor& in, Tensor& out) {
+      op.run_batch({in.data(), c.batch, c.input}, {out.data(), c.batch, item_out});
+    };
     const auto run_op = [&](const Tensor& in, Tensor& out) {
-      if (conv2d) conv_op->run(in.view(), out.view());
-      else tconv_op->run(in.view(), out.view());
+      if (conv2d) run_batch(*conv_op, in, out);
+      else run_batch(*tconv_op, in, out);
     };
     r.impl = std::string(conv2d ? conv_op->impl_name() : tconv_op->impl_name());
-    const Shape3 out_shape = c.params.output_shape(c.kind, c.input);
-    const double macs = layer_macs(c.kind, c.params, c.input);
+    const double macs = c.batch * layer_macs(c.kind, c.params, c.input);
     Tensor dst(out_shape);
     if (c.bilinear) {
       const tconv::ConvTranspose2d& op = *tconv_op;
@@ -426,7 +451,7 @@ int main(int argc, char** argv) {
       r.gflops = 2.0 * macs / (r.median * 1e6);
 #ifdef TCONV_HAVE_ONEDNN
       try {
-        tconv::bench::OneDnnConv peer(c.kind, c.params, weights, src, threads);
+        tconv::bench::OneDnnConv peer(c.kind, c.params, weights, src, c.batch, c.input, threads);
         r.onednn = median_ms(2, reps, [&] { peer.run(); });
         const float diff = max_abs_diff(peer.output(), dst);
         if (!(diff < 1e-3f)) r.note = "oneDNN result differs by " + std::to_string(diff);
@@ -443,10 +468,10 @@ int main(int argc, char** argv) {
       Tensor ref_dst(out_shape);
       if (conv2d) {
         const auto ref = tconv::Conv2d::create(c.params, weights, ref_options);
-        r.reference = median_ms(0, reference_reps, [&] { ref.run(src.view(), ref_dst.view()); });
+        r.reference = median_ms(0, reference_reps, [&] { run_batch(ref, src, ref_dst); });
       } else {
         const auto ref = tconv::ConvTranspose2d::create(c.params, weights, ref_options);
-        r.reference = median_ms(0, reference_reps, [&] { ref.run(src.view(), ref_dst.view()); });
+        r.reference = median_ms(0, reference_reps, [&] { run_batch(ref, src, ref_dst); });
       }
       run_op(src, dst);
       const float diff = max_abs_diff(ref_dst, dst);

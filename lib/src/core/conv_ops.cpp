@@ -44,6 +44,13 @@ Tensor ConvTranspose2d::run(ConstTensorView src, int threads) const {
 void ConvTranspose2d::run(ConstTensorView src, TensorView dst, int threads) const {
   detail::run_plan(*plan_, src, dst, threads);
 }
+void ConvTranspose2d::run_batch(ConstBatchView src, BatchView dst, int threads) const {
+  detail::run_plan_batch(*plan_, src, dst, threads);
+}
+std::int64_t ConvTranspose2d::batch_scratch_bytes(const Shape3& item, std::int64_t count,
+                                         int threads) const {
+  return detail::batch_scratch_bytes(*plan_, item, count, threads);
+}
 
 Tensor conv_transpose2d(ConstTensorView src, const ConvParams& params, Weights weights) {
   return ConvTranspose2d::create(params, std::move(weights)).run(src);
@@ -84,6 +91,13 @@ Tensor Conv2d::run(ConstTensorView src, int threads) const {
 }
 void Conv2d::run(ConstTensorView src, TensorView dst, int threads) const {
   detail::run_plan(*plan_, src, dst, threads);
+}
+void Conv2d::run_batch(ConstBatchView src, BatchView dst, int threads) const {
+  detail::run_plan_batch(*plan_, src, dst, threads);
+}
+std::int64_t Conv2d::batch_scratch_bytes(const Shape3& item, std::int64_t count,
+                                         int threads) const {
+  return detail::batch_scratch_bytes(*plan_, item, count, threads);
 }
 
 Tensor conv2d(ConstTensorView src, const ConvParams& params, Weights weights) {

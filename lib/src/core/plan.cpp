@@ -60,38 +60,56 @@ const Impl& select_impl(ConvKind kind, const ConvParams& p, const std::string& f
   throw Error(ErrorCode::kInternal, op_name(kind) + ": no impl accepts " + p.to_string());
 }
 
-// The scratch layout of one run: a shared buffer and one workspace per
-// thread, each rounded up to 64 bytes.
+// The scratch layout of one run of `count` items: the impl's shared buffer
+// (one slot per item of a group when prepare() reads the input, else one
+// for all) and one workspace per thread, each rounded up to 64 bytes.
 struct Scratch {
-  std::int64_t items = 0;
+  std::int64_t items = 0;  // work items of one batch item
+  std::int64_t group = 1;  // batch items prepared and run together
+  std::int64_t slots = 1;  // shared buffers
   int threads = 1;
-  std::size_t shared_size = 0;
+  std::size_t shared_size = 0;  // one slot
   std::size_t per_thread = 0;
   [[nodiscard]] std::size_t total() const {
-    return shared_size + per_thread * static_cast<std::size_t>(threads) + 64;
+    return shared_size * static_cast<std::size_t>(slots) +
+           per_thread * static_cast<std::size_t>(threads) + 64;
   }
 };
 
-Scratch scratch_of(const Plan& plan, const Problem& pb, int requested_threads) {
+// When every item needs its own shared buffer (an input packed by
+// prepare()), a batch runs in groups whose buffers fit in this many bytes
+// (at least one item each): a batch of small patches runs as one group, a
+// batch of large images item after item, each on every thread.
+constexpr std::size_t kBatchSharedBudget = std::size_t{64} << 20;
+
+Scratch scratch_of(const Plan& plan, const Problem& pb, std::int64_t count,
+                   int requested_threads) {
   const Impl& impl = *plan.impl;
   auto round64 = [](std::size_t n) { return (n + 63) / 64 * 64; };
   Scratch s;
   s.items = impl.work_items ? impl.work_items(pb) : std::int64_t{pb.dst.c} * pb.dst.h;
-  s.threads = thread_count(requested_threads, s.items);
   s.shared_size = impl.shared_bytes ? round64(impl.shared_bytes(pb)) : 0;
   s.per_thread = impl.workspace_bytes ? round64(impl.workspace_bytes(pb)) : 0;
+  s.group = std::max<std::int64_t>(count, 1);
+  if (impl.prepare_reads_src && s.shared_size > 0)
+    s.group = std::clamp<std::int64_t>(
+        static_cast<std::int64_t>(kBatchSharedBudget / s.shared_size), 1, s.group);
+  s.slots = impl.prepare_reads_src ? s.group : 1;
+  s.threads = thread_count(requested_threads, s.items * s.group);
   return s;
 }
 
-// Splits the impl's work items (output rows by default) into contiguous
-// static bands, one per thread, each with its own 64-byte aligned workspace.
-// Every item is computed whole by one thread, so the result does not depend
-// on the split. The scratch comes from `reused` when given (grown when too
-// small), else from one allocation for this run.
-void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorView dst,
+// Runs the items of a batch in groups (Scratch::group); a group's work
+// items, item b's work item k at index b * items + k, are split into
+// contiguous static bands, one per thread, each with its own 64-byte
+// aligned workspace. Every work item is computed whole by one thread, so
+// the result depends neither on the split nor on the batch around an item.
+// The scratch comes from `reused` when given (grown when too small), else
+// from one allocation for this run.
+void execute(const Plan& plan, const Problem& pb, ConstBatchView src, BatchView dst,
              int thread_option, ScratchBuffer* reused = nullptr) {
   const Impl& impl = *plan.impl;
-  const Scratch scratch = scratch_of(plan, pb, thread_option);
+  const Scratch scratch = scratch_of(plan, pb, src.count, thread_option);
   const std::int64_t items = scratch.items;
   const int threads = scratch.threads;
   const std::size_t shared_size = scratch.shared_size;
@@ -107,17 +125,37 @@ void execute(const Plan& plan, const Problem& pb, ConstTensorView src, TensorVie
   }
   const auto base = reinterpret_cast<std::uintptr_t>(buffer.storage.get());
   std::byte* aligned = buffer.storage.get() + ((64 - base % 64) % 64);
-  const std::span<std::byte> shared{aligned, shared_size};
-  // Packing (prepare) finishes on every thread before any band runs.
-  if (impl.prepare)
-    parallel_for(threads, [&](int t) { impl.prepare(pb, plan.weights, src, shared, t, threads); });
-  parallel_for(threads, [&](int t) {
-    const std::int64_t begin = items * t / threads;
-    const std::int64_t end = items * (t + 1) / threads;
-    impl.run(pb, plan.weights, src, dst, shared,
-             {aligned + shared_size + per_thread * static_cast<std::size_t>(t), per_thread}, begin,
-             end);
-  });
+  std::byte* workspaces = aligned + shared_size * static_cast<std::size_t>(scratch.slots);
+  auto shared_of = [&](std::int64_t b) {
+    return std::span<std::byte>{aligned + (impl.prepare_reads_src ? shared_size * b : 0),
+                                shared_size};
+  };
+  for (std::int64_t first = 0; first < src.count; first += scratch.group) {
+    const std::int64_t n = std::min(scratch.group, src.count - first);
+    // Packing (prepare) finishes on every thread before any band runs. A
+    // weights-only buffer is packed once (one group holds the whole batch)
+    // on this thread: it is small, and a hand-off to the pool costs more.
+    if (impl.prepare && impl.prepare_reads_src)
+      parallel_for(threads, [&](int t) {
+        for (std::int64_t b = 0; b < n; ++b)
+          impl.prepare(pb, plan.weights, src.at(first + b), shared_of(b), t, threads);
+      });
+    else if (impl.prepare)
+      for (int t = 0; t < threads; ++t) impl.prepare(pb, plan.weights, src.at(0), shared_of(0), t, threads);
+    const std::int64_t total = items * n;
+    parallel_for(threads, [&](int t) {
+      const std::span<std::byte> workspace{
+          workspaces + per_thread * static_cast<std::size_t>(t), per_thread};
+      const std::int64_t end = total * (t + 1) / threads;
+      for (std::int64_t k = total * t / threads; k < end;) {
+        const std::int64_t b = k / items;
+        const std::int64_t stop = std::min(end, (b + 1) * items);
+        impl.run(pb, plan.weights, src.at(first + b), dst.at(first + b), shared_of(b), workspace,
+                 k - b * items, stop - b * items);
+        k = stop;
+      }
+    });
+  }
 }
 
 }  // namespace
@@ -167,7 +205,7 @@ Plan make_plan(ConvKind kind, const ConvParams& params, Weights weights, const O
 
 std::int64_t scratch_bytes(const Plan& plan, const Shape3& src, int threads) {
   return static_cast<std::int64_t>(
-      scratch_of(plan, make_problem(plan, src), threads < 0 ? plan.options.threads : threads)
+      scratch_of(plan, make_problem(plan, src), 1, threads < 0 ? plan.options.threads : threads)
           .total());
 }
 
@@ -188,7 +226,7 @@ Tensor run_plan(const Plan& plan, ConstTensorView src, int threads) {
   const int thread_option = run_threads(plan, threads);
   const Problem pb = make_problem(plan, src.shape);
   Tensor dst(pb.dst);
-  execute(plan, pb, src, dst.view(), thread_option);
+  execute(plan, pb, {src.data, 1, src.shape}, {dst.data(), 1, pb.dst}, thread_option);
   return dst;
 }
 
@@ -204,6 +242,47 @@ void run_plan(const Plan& plan, ConstTensorView src, TensorView dst, int threads
   const float* d_end = dst.data + dst.shape.elements();
   if (s_begin < d_end && d_begin < s_end)
     throw InvalidArgument(op_name(plan.kind) + " output: must not overlap the input");
+  execute(plan, pb, {src.data, 1, src.shape}, {dst.data, 1, dst.shape}, thread_option);
+}
+
+namespace {
+
+// Throws unless `count` items of `item` stay below 2^62 values.
+void check_batch_count(ConvKind kind, std::int64_t count, const Shape3& item) {
+  constexpr std::int64_t kMaxValues = std::int64_t{1} << 62;
+  if (count < 0 || (item.elements() > 0 && count > kMaxValues / item.elements()))
+    throw InvalidArgument(op_name(kind) + " batch of " + std::to_string(count) + " items of " +
+                          to_string(item) + ": the count must be in [0, 2^62 / item size]");
+}
+
+}  // namespace
+
+std::int64_t batch_scratch_bytes(const Plan& plan, const Shape3& item, std::int64_t count,
+                                 int threads) {
+  check_batch_count(plan.kind, count, item);
+  if (count == 0) return 0;
+  return static_cast<std::int64_t>(
+      scratch_of(plan, make_problem(plan, item), count,
+                 threads < 0 ? plan.options.threads : threads)
+          .total());
+}
+
+void run_plan_batch(const Plan& plan, ConstBatchView src, BatchView dst, int threads) {
+  const int thread_option = run_threads(plan, threads);
+  check_batch_count(plan.kind, src.count, src.item);
+  const Problem pb = make_problem(plan, src.item);
+  if (dst.count != src.count || dst.item != pb.dst)
+    throw ShapeMismatch(op_name(plan.kind) + " batch output " + std::to_string(dst.count) +
+                        " x " + to_string(dst.item) + ": expected " + std::to_string(src.count) +
+                        " x " + to_string(pb.dst) + " for input " + std::to_string(src.count) +
+                        " x " + to_string(src.item));
+  if (src.count == 0) return;
+  const float* s_begin = src.data;
+  const float* s_end = src.data + src.elements();
+  const float* d_begin = dst.data;
+  const float* d_end = dst.data + dst.elements();
+  if (s_begin < d_end && d_begin < s_end)
+    throw InvalidArgument(op_name(plan.kind) + " batch output: must not overlap the input");
   execute(plan, pb, src, dst, thread_option);
 }
 
@@ -254,7 +333,7 @@ std::int64_t band_scratch_bytes(const Plan& plan, const Problem& full, RowRange 
   const RowRange in = band_input_rows(plan.kind, full, out);
   if (in.empty()) return 0;
   return static_cast<std::int64_t>(
-      scratch_of(plan, band_problem(plan.kind, full, in, out),
+      scratch_of(plan, band_problem(plan.kind, full, in, out), 1,
                  threads < 0 ? plan.options.threads : threads)
           .total());
 }
@@ -271,7 +350,8 @@ void run_rows(const Plan& plan, const Problem& full, RowRange out, ConstTensorVi
     }
     return;
   }
-  execute(plan, band_problem(plan.kind, full, in, out), src, dst,
+  execute(plan, band_problem(plan.kind, full, in, out), {src.data, 1, src.shape},
+          {dst.data, 1, dst.shape},
           threads < 0 ? plan.options.threads : threads, &scratch);
 }
 

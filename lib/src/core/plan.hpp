@@ -52,6 +52,10 @@ struct Impl {
   SizeFn shared_bytes = nullptr;     ///< Shared by all threads; null: none.
   PrepareFn prepare = nullptr;       ///< Fills the shared buffer; null: nothing to do.
   ItemsFn work_items = nullptr;      ///< Null: out_channels * oh.
+  /// prepare() copies from src (the input packed or padded), so each item
+  /// of a batch needs its own shared buffer; otherwise (weights only) one
+  /// shared buffer serves the whole batch.
+  bool prepare_reads_src = false;
 };
 
 /// The impls for `kind`, best first; the reference is last and always applicable.
@@ -83,6 +87,12 @@ void check_output_elements(ConvKind kind, const ConvParams& params, const Shape3
 [[nodiscard]] Tensor run_plan(const Plan& plan, ConstTensorView src, int threads = -1);
 /// Checks src and dst (throws), then runs into dst.
 void run_plan(const Plan& plan, ConstTensorView src, TensorView dst, int threads = -1);
+/// Checks a batch and its output (throws), then runs every item as one
+/// parallel call (ConvTranspose2d::run_batch()).
+void run_plan_batch(const Plan& plan, ConstBatchView src, BatchView dst, int threads = -1);
+/// Bytes of scratch run_plan_batch() allocates for `count` items of `item`.
+[[nodiscard]] std::int64_t batch_scratch_bytes(const Plan& plan, const Shape3& item,
+                                               std::int64_t count, int threads);
 
 /// Resolves the params for an input of `src` (throws as
 /// ConvParams::resolved()), without the output limit: for runs that never

@@ -3,8 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <exception>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -102,6 +100,10 @@ namespace {
 // ops it runs.
 class BorderRunner {
  public:
+  // A batch's extended inputs (replicate / reflect) are held this many bytes
+  // at a time, so a batch of large images never holds a second copy of all.
+  static constexpr std::int64_t kExtendedBudget = std::int64_t{64} << 20;
+
   // `threads` (as ConvTranspose2d::run()) runs normalize's planning runs.
   BorderRunner(const ConvTranspose2d& op, const Shape3& src, Border border, int threads)
       : base_(&op), run_op_(&op), border_(border), src_(src) {
@@ -122,20 +124,45 @@ class BorderRunner {
 
   // The shape of the extended input one run() fills (empty when none).
   [[nodiscard]] const Shape3& extended_shape() const noexcept { return extended_; }
+  // The op that runs (the widened or unbiased one, or the caller's).
+  [[nodiscard]] const ConvTranspose2d& run_op() const noexcept { return *run_op_; }
 
   // Runs one item; `extended` holds extended_shape() floats (the caller's,
   // so a thread reuses it across items).
   // `threads` as ConvTranspose2d::run().
   void run(ConstTensorView src, TensorView dst, std::span<float> extended, int threads) const {
+    run_batch({src.data, 1, src.shape}, {dst.data, 1, dst.shape}, extended, threads);
+  }
+
+  // Runs a batch as one call of the op; `extended` holds
+  // batch_group(count) * extended_shape() floats: the items are extended
+  // that many at a time.
+  void run_batch(ConstBatchView src, BatchView dst, std::span<float> extended,
+                 int threads) const {
     if (extended_.elements() > 0) {
-      const TensorView ext{extended.data(), extended_};
-      detail::pad_planes(src, ext, {my_.begin, mx_.begin},
-                         border_ == Border::kReflect ? detail::PadMode::kReflect
-                                                     : detail::PadMode::kReplicate);
-      return run_op_->run(ext, dst, threads);
+      const std::int64_t group = batch_group(src.count);
+      for (std::int64_t first = 0; first < src.count; first += group) {
+        const std::int64_t n = std::min(group, src.count - first);
+        const BatchView ext{extended.data(), n, extended_};
+        for (std::int64_t b = 0; b < n; ++b)
+          detail::pad_planes(src.at(first + b), ext.at(b), {my_.begin, mx_.begin},
+                             border_ == Border::kReflect ? detail::PadMode::kReflect
+                                                         : detail::PadMode::kReplicate);
+        run_op_->run_batch(ext, {dst.at(first).data, n, dst.item}, threads);
+      }
+      return;
     }
-    run_op_->run(src, dst, threads);
-    if (border_ == Border::kNormalize) normalize(dst);
+    run_op_->run_batch(src, dst, threads);
+    if (border_ == Border::kNormalize)
+      for (std::int64_t b = 0; b < dst.count; ++b) normalize(dst.at(b));
+  }
+
+  // Items extended at once for a batch of `count`: as many as fit in
+  // kExtendedBudget bytes, at least one.
+  [[nodiscard]] std::int64_t batch_group(std::int64_t count) const noexcept {
+    if (extended_.elements() == 0) return 0;
+    return std::clamp<std::int64_t>(kExtendedBudget / (extended_.elements() * 4), 1,
+                                     std::max<std::int64_t>(count, 1));
   }
 
  private:
@@ -205,13 +232,14 @@ class BorderRunner {
   std::vector<bool> unreached_;  // normalize
 };
 
-// Bytes a BorderRunner for `src` holds and one of its runs allocates
-// besides dst, with the op's scratch for `threads` threads.
+// Bytes a BorderRunner for `src` holds and one of its batch runs on
+// `count` items allocates besides dst, with the op's scratch for `threads`
+// threads.
 std::int64_t border_scratch(const ConvTranspose2d& op, const Shape3& src, Border border,
-                            int threads, std::int64_t runs_at_once) {
+                            int threads, std::int64_t count) {
   const Shape3 out = op.output_shape(src);
   const std::int64_t weights = static_cast<std::int64_t>(op.weights().values.size()) * 4;
-  std::int64_t per_run = op.scratch_bytes(src, threads);
+  std::int64_t per_run = op.batch_scratch_bytes(src, count, threads);
   std::int64_t planned = 0;
   switch (border) {
     case Border::kZero: break;
@@ -219,9 +247,12 @@ std::int64_t border_scratch(const ConvTranspose2d& op, const Shape3& src, Border
     case Border::kReflect: {
       const Extension e = extension_of(op, src);
       if (e.shape.elements() == 0) break;
-      // The widened op (a copy of the weights) runs on the extended input.
+      // The widened op (a copy of the weights) runs on the extended inputs,
+      // held BorderRunner::batch_group() items at a time.
       const ConvTranspose2d widened = ConvTranspose2d::create(e.widened, op.weights(), op.options());
-      per_run = e.shape.elements() * 4 + widened.scratch_bytes(e.shape, threads);
+      const std::int64_t group = std::clamp<std::int64_t>(
+          BorderRunner::kExtendedBudget / (e.shape.elements() * 4), 1, std::max<std::int64_t>(count, 1));
+      per_run = group * e.shape.elements() * 4 + widened.batch_scratch_bytes(e.shape, group, threads);
       planned = weights;
       break;
     }
@@ -231,16 +262,7 @@ std::int64_t border_scratch(const ConvTranspose2d& op, const Shape3& src, Border
       planned = 2 * weights + src.elements() * 4 + out.elements() * 8 + out.elements() / 8;
       break;
   }
-  return planned + per_run * runs_at_once;
-}
-
-// Items to run side by side, one thread each, for a batch of `count`: the
-// whole batch is split over the threads when each thread gets several items
-// (a thread hand-off per item costs more than a small item), otherwise each
-// item runs on every thread in turn.
-int batch_threads(const ConvTranspose2d& op, std::int64_t count) {
-  const int threads = detail::thread_count(op.options().threads, count);
-  return count >= 4 * std::int64_t{threads} ? threads : 1;
+  return planned + per_run;
 }
 
 }  // namespace
@@ -340,41 +362,17 @@ void run_batch_with_border(const ConvTranspose2d& op, std::span<const float> src
                         to_string(item) + " -> " + to_string(out));
   if (count == 0) return;
   detail::check_output_elements(ConvKind::kConvTranspose2d, op.params(), out, op.options());
-  const int parts = batch_threads(op, static_cast<std::int64_t>(count));
-  const int threads = parts > 1 ? 1 : op.options().threads;
-  const BorderRunner runner(op, item, border, threads);
-  const auto extended_size = static_cast<std::size_t>(runner.extended_shape().elements());
-  // One scratch input per part, allocated before any thread starts, so the
-  // threads never allocate (and never throw).
-  std::vector<float> extended(extended_size * static_cast<std::size_t>(parts));
-  auto run_items = [&](std::size_t begin, std::size_t end, int part) {
-    const std::span<float> scratch{extended.data() + extended_size * static_cast<std::size_t>(part),
-                                   extended_size};
-    for (std::size_t b = begin; b < end; ++b)
-      runner.run({src.data() + b * in_size, item}, {dst.data() + b * out_size, out}, scratch,
-                 threads);
-  };
-  if (parts == 1) return run_items(0, count, 0);
-  // Part t takes the contiguous items [count t / parts, count (t + 1) / parts);
-  // each item runs whole on one thread, so the result is the same for any split.
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  detail::parallel_for(parts, [&](int t) {
-    try {
-      run_items(count * static_cast<std::size_t>(t) / static_cast<std::size_t>(parts),
-                count * static_cast<std::size_t>(t + 1) / static_cast<std::size_t>(parts), t);
-    } catch (...) {
-      const std::lock_guard<std::mutex> lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-    }
-  });
-  if (failure) std::rethrow_exception(failure);
+  const BorderRunner runner(op, item, border, op.options().threads);
+  const auto items = static_cast<std::int64_t>(count);
+  std::vector<float> extended(
+      static_cast<std::size_t>(runner.batch_group(items) * runner.extended_shape().elements()));
+  runner.run_batch({src.data(), items, item}, {dst.data(), items, out}, extended,
+                   op.options().threads);
 }
 
 std::int64_t run_batch_with_border_scratch_bytes(const ConvTranspose2d& op, const Shape3& item,
                                                  std::int64_t count, Border border) {
-  const int parts = batch_threads(op, count);
-  return border_scratch(op, item, border, parts > 1 ? 1 : op.options().threads, parts);
+  return border_scratch(op, item, border, op.options().threads, count);
 }
 
 Tensor run_with_border(const ConvTranspose2d& op, ConstTensorView src, Border border) {

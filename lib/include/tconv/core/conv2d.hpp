@@ -46,6 +46,11 @@ class Conv2d {
   [[nodiscard]] Tensor run(ConstTensorView src, int threads = -1) const;
   /// Writes into caller-owned `dst` of exactly output_shape(src).
   void run(ConstTensorView src, TensorView dst, int threads = -1) const;
+  /// A batch as one call, as ConvTranspose2d::run_batch().
+  void run_batch(ConstBatchView src, BatchView dst, int threads = -1) const;
+  /// Scratch of run_batch(), as ConvTranspose2d::batch_scratch_bytes().
+  [[nodiscard]] std::int64_t batch_scratch_bytes(const Shape3& item, std::int64_t count,
+                                                 int threads = -1) const;
 
  private:
   friend struct detail::PlanAccess;  // the library's banded model runs

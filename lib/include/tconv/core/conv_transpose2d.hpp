@@ -66,6 +66,20 @@ class ConvTranspose2d {
   /// and must not overlap src (ShapeMismatch otherwise); `threads` as above.
   void run(ConstTensorView src, TensorView dst, int threads = -1) const;
 
+  /// Runs a batch as one call: dst item b = run(src item b), for every b.
+  /// The items and their output rows are split over `threads` threads (as
+  /// run()) together, each row computed whole by one thread, so a batch of
+  /// small items keeps every thread busy and the result is bit-identical to
+  /// item-by-item runs for any thread count. dst must have src.count items
+  /// of output_shape(src.item) and must not overlap src (ShapeMismatch,
+  /// InvalidArgument); LimitExceeded applies to one item's output. An empty
+  /// batch does nothing.
+  void run_batch(ConstBatchView src, BatchView dst, int threads = -1) const;
+  /// Bytes of scratch run_batch() allocates besides dst for `count` items of
+  /// shape `item`; throws as run_batch().
+  [[nodiscard]] std::int64_t batch_scratch_bytes(const Shape3& item, std::int64_t count,
+                                                 int threads = -1) const;
+
  private:
   friend struct detail::PlanAccess;  // the library's banded model runs
   explicit ConvTranspose2d(std::unique_ptr<detail::Plan> plan) noexcept;

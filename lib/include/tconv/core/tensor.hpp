@@ -1,7 +1,8 @@
 // tconv/core/tensor.hpp - planar float32 images and feature maps.
 //
 // A Tensor holds C x H x W float32 values in planar (CHW) order: element
-// (c, y, x) is at flat index (c * H + y) * W + x. A batch is a loop outside.
+// (c, y, x) is at flat index (c * H + y) * W + x. A batch (N x C x H x W) is
+// N items of one shape stored back to back: item b starts at b * C * H * W.
 // Tensors own their memory and are move-only; copies are explicit (clone()).
 // Implementations take non-owning views.
 #pragma once
@@ -62,6 +63,38 @@ struct TensorView {
     return data + (static_cast<std::ptrdiff_t>(c) * shape.h + y) * shape.w;
   }
   operator ConstTensorView() const noexcept { return {data, shape}; }  // NOLINT: view widening
+};
+
+/// Non-owning read-only view of a batch: `count` items of shape `item`
+/// stored back to back in C order (N x C x H x W, as PyTorch's NCHW).
+struct ConstBatchView {
+  const float* data = nullptr;
+  std::int64_t count = 0;
+  Shape3 item{};
+  /// count * item.elements() (the caller keeps it below 2^63).
+  [[nodiscard]] std::int64_t elements() const noexcept { return count * item.elements(); }
+  [[nodiscard]] std::span<const float> span() const noexcept {
+    return {data, static_cast<std::size_t>(elements())};
+  }
+  /// Item b, 0 <= b < count.
+  [[nodiscard]] ConstTensorView at(std::int64_t b) const noexcept {
+    return {data + b * item.elements(), item};
+  }
+};
+
+/// Non-owning writable view of a batch (see ConstBatchView).
+struct BatchView {
+  float* data = nullptr;
+  std::int64_t count = 0;
+  Shape3 item{};
+  [[nodiscard]] std::int64_t elements() const noexcept { return count * item.elements(); }
+  [[nodiscard]] std::span<float> span() const noexcept {
+    return {data, static_cast<std::size_t>(elements())};
+  }
+  [[nodiscard]] TensorView at(std::int64_t b) const noexcept {
+    return {data + b * item.elements(), item};
+  }
+  operator ConstBatchView() const noexcept { return {data, count, item}; }  // NOLINT: view widening
 };
 
 /// Owning planar float32 tensor, zero-initialised. Move-only.

@@ -76,19 +76,18 @@ void run_with_border(const ConvTranspose2d& op, ConstTensorView src, TensorView 
 /// Runs `op` with `border` on a batch of items of shape `item` stored back
 /// to back in `src` (C order, item b at b * item.elements()), writing each
 /// result into its slice of `dst` (item b at b * op.output_shape(item)
-/// .elements()). The border is planned once for the batch. With at least 4
-/// items per thread (OpOptions::threads) the items are split into
-/// contiguous runs, one per thread, each item on one thread; otherwise each
-/// item runs on all threads in turn. Either way every value is computed as
-/// by run_with_border(), so results are bit-identical for any thread count.
+/// .elements()). The border is planned once for the batch, and the batch
+/// runs as one call of the op (ConvTranspose2d::run_batch()): items and
+/// output rows are split over the threads together, every value computed
+/// as by run_with_border(), so results are bit-identical for any thread
+/// count. Replicate and reflect extend at most 64 MiB of items at a time.
 /// Throws ShapeMismatch when the sizes are not whole items, otherwise as
 /// run_with_border() (LimitExceeded applies to one item's output).
 void run_batch_with_border(const ConvTranspose2d& op, std::span<const float> src,
                            const Shape3& item, std::span<float> dst, Border border);
 
-/// Bytes run_batch_with_border() allocates besides dst for `count` items
-/// (scratch for every item running at once); an estimate as
-/// run_with_border_scratch_bytes().
+/// Bytes run_batch_with_border() allocates besides dst for `count` items;
+/// an estimate as run_with_border_scratch_bytes().
 [[nodiscard]] std::int64_t run_batch_with_border_scratch_bytes(const ConvTranspose2d& op,
                                                                const Shape3& item,
                                                                std::int64_t count, Border border);
