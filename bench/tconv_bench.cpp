@@ -263,9 +263,42 @@ struct Result {
   double median = 0;
   double gflops = 0;
   double peak_percent = 0;
-  std::optional<double> onednn, cv_resize, reference;
+  std::optional<double> onednn, cv_resize, reference, pytorch;
   std::string note;
 };
+
+// PyTorch's median for one case of bench/torch_peer.py (run by its #! line,
+// Debian's /usr/bin/python3) on `threads` threads,
+// or nothing (with the reason in `note`) when python3 or torch is missing.
+std::optional<double> torch_peer_ms(const std::string& peer_case, int threads, int reps, std::string& note) {
+#ifdef TCONV_TORCH_PEER
+  const std::string command = "'" TCONV_TORCH_PEER "' " + peer_case + " --threads " +
+                              std::to_string(threads) + " --reps " + std::to_string(reps) + " 2>/dev/null";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) {
+    note = "PyTorch peer: cannot start python3";
+    return std::nullopt;
+  }
+  std::string text;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, pipe)) text += buf;
+  const int status = pclose(pipe);
+  if (status != 0) {
+    note = "PyTorch peer: not installed (python3-torch)";
+    return std::nullopt;
+  }
+  const auto parsed = nlohmann::json::parse(text, nullptr, false);
+  if (parsed.is_discarded() || !parsed.contains("median_ms")) {
+    note = "PyTorch peer: unreadable answer";
+    return std::nullopt;
+  }
+  return parsed["median_ms"].get<double>();
+#else
+  (void)peer_case, (void)threads, (void)reps;
+  note = "PyTorch peer: not built in";
+  return std::nullopt;
+#endif
+}
 
 std::string ms_text(const std::optional<double>& v) {
   if (!v) return "-";
@@ -363,7 +396,7 @@ int main(int argc, char** argv) {
       r.median = median_ms(1, std::max(1, reps / 2), [&] { (void)model.run_network(src.view(), threads); });
       r.gflops = 2.0 * macs / (r.median * 1e6);
       r.peak_percent = 100.0 * r.gflops / peak;
-      r.note = "peers: PyTorch when installed (not here)";
+      r.pytorch = torch_peer_ms("forward_1080p", threads, std::max(1, reps / 2), r.note);
       if (!json) std::fprintf(stderr, "%s: %.2f ms\n", c.name.c_str(), r.median);
       results.push_back(r);
       continue;
@@ -489,20 +522,20 @@ int main(int argc, char** argv) {
       out.push_back({{"case", r.name}, {"threads", threads}, {"isa", isa}, {"fma_peak_gflops", peak},
                      {"impl", r.impl}, {"median_ms", r.median}, {"gflops", r.gflops},
                      {"peak_percent", r.peak_percent},
-                     {"peers", {{"onednn", opt(r.onednn)}, {"cv_resize", opt(r.cv_resize)}, {"reference", opt(r.reference)}}},
+                     {"peers", {{"onednn", opt(r.onednn)}, {"cv_resize", opt(r.cv_resize)}, {"reference", opt(r.reference)}, {"pytorch", opt(r.pytorch)}}},
                      {"note", r.note}});
     std::printf("%s\n", out.dump(1).c_str());
     return 0;
   }
   std::printf("threads %d, median of %d runs (reference: %d); ISA %s, FMA peak %.1f GFLOP/s\n", threads,
               reps, reference_reps, isa.c_str(), peak);
-  std::printf("%-30s %-30s %9s %8s %6s %9s %7s %9s %7s %11s %s\n", "case", "impl", "ms", "GFLOP/s", "%peak",
-              "oneDNN", "ratio", "cv", "ratio", "reference", "note");
+  std::printf("%-30s %-30s %9s %8s %6s %9s %7s %9s %7s %9s %7s %11s %s\n", "case", "impl", "ms", "GFLOP/s",
+              "%peak", "oneDNN", "ratio", "cv", "ratio", "PyTorch", "ratio", "reference", "note");
   for (const Result& r : results)
-    std::printf("%-30s %-30s %9.2f %8.1f %6.1f %9s %7s %9s %7s %11s %s\n", r.name.c_str(), r.impl.c_str(),
-                r.median, r.gflops, r.peak_percent, ms_text(r.onednn).c_str(),
-                ratio_text(r.median, r.onednn).c_str(),
-                ms_text(r.cv_resize).c_str(), ratio_text(r.median, r.cv_resize).c_str(),
-                ms_text(r.reference).c_str(), r.note.c_str());
+    std::printf("%-30s %-30s %9.2f %8.1f %6.1f %9s %7s %9s %7s %9s %7s %11s %s\n", r.name.c_str(),
+                r.impl.c_str(), r.median, r.gflops, r.peak_percent, ms_text(r.onednn).c_str(),
+                ratio_text(r.median, r.onednn).c_str(), ms_text(r.cv_resize).c_str(),
+                ratio_text(r.median, r.cv_resize).c_str(), ms_text(r.pytorch).c_str(),
+                ratio_text(r.median, r.pytorch).c_str(), ms_text(r.reference).c_str(), r.note.c_str());
   return 0;
 }
