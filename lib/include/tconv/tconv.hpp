@@ -12,6 +12,7 @@
 #pragma once
 
 #include "tconv/core/conv2d.hpp"
+#include "tconv/core/conv_backward.hpp"
 #include "tconv/core/conv_params.hpp"
 #include "tconv/core/conv_transpose2d.hpp"
 #include "tconv/core/cpu.hpp"
