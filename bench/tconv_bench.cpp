@@ -25,6 +25,7 @@
 
 #include "fma_peak.hpp"
 #include "tconv/core/conv2d.hpp"
+#include "tconv/core/conv_backward.hpp"
 #include "tconv/core/conv_transpose2d.hpp"
 #include "tconv/core/cpu.hpp"
 #include "tconv/io/safetensors.hpp"
@@ -52,6 +53,8 @@ struct Case {
   tconv::ConvKind kind = tconv::ConvKind::kConvTranspose2d;
   bool network = false;   // the whole FSRCNN x2 network (params unused)
   int batch = 1;          // items of `input` run as one batch (run_batch)
+  // The forward op, or one part of its backward pass (ConvBackward).
+  enum class Pass { kForward, kInputGrad, kWeightGrad } pass = Pass::kForward;
 };
 
 // A conv2d layer of FSRCNN (stride 1, "same" padding for odd k).
@@ -113,6 +116,20 @@ std::vector<Case> all_cases() {
       conv(12, 56, 1), k2d);
   b16("fsrcnn_deconv_56to1_k9s2_b16x32", "f32 56->1 k9 s2 p4 op1, 16 x 32x32", {56, 32, 32},
       layer(56, 1, 1, 9, 2, 4, 1), tconv::ConvKind::kConvTranspose2d);
+  // Their backward passes on the same batch: dL/dx (the adjoint op; not
+  // needed for the first layer in training) and dL/dW + dL/db.
+  const std::size_t forward_count = cases.size();
+  for (std::size_t i = forward_count - 5; i < forward_count; ++i) {
+    Case dx = cases[i], dw = cases[i];
+    dx.name += "_dx";
+    dx.problem += ", input gradient";
+    dx.pass = Case::Pass::kInputGrad;
+    dw.name += "_dw";
+    dw.problem += ", weight + bias gradient";
+    dw.pass = Case::Pass::kWeightGrad;
+    if (i != forward_count - 5) cases.push_back(dx);
+    cases.push_back(dw);
+  }
   cases.push_back({"fsrcnn_x2_network_1080p", "FSRCNN x2 forward (Model::run_network), 1080x1920 Y",
                    {1, 1080, 1920}, {}, false, false, tconv::ConvKind::kConvTranspose2d, true});
   tconv::Layer bilinear = tconv::make_upsampler(tconv::Interpolation::kBilinear, {2, 2}, 3);
@@ -314,6 +331,59 @@ std::string ratio_text(double ours, const std::optional<double>& peer) {
   return buf;
 }
 
+// One backward case: the input or weight gradient of c's layer on its
+// batch, against the reference weight-gradient impl when reference_reps > 0.
+// `isa` non-empty: the best impls of at most that ISA.
+void run_backward_case(const Case& c, const Tensor& src, int threads, int reps, int reference_reps,
+                       const std::string& isa, Result& r) {
+  const tconv::Weights weights = random_weights(c.params, c.kind);
+  const tconv::ConvBackward probe = tconv::ConvBackward::create(c.kind, c.params, weights, c.input);
+  const Shape3 out = probe.output_shape();
+  const Tensor dy = random_tensor({c.batch * out.c, out.h, out.w}, 2);
+  const tconv::ConstBatchView x_view{src.data(), c.batch, c.input};
+  const tconv::ConstBatchView dy_view{dy.data(), c.batch, out};
+  tconv::OpOptions options;
+  if (!isa.empty()) {
+    const bool adjoint_conv2d = c.kind == tconv::ConvKind::kConvTranspose2d;
+    tconv::ConvParams adjoint = c.params.resolved(c.kind, c.input);
+    std::swap(adjoint.in_channels, adjoint.out_channels);
+    adjoint.output_padding = {0, 0};
+    options.force_impl =
+        c.pass == Case::Pass::kWeightGrad
+            ? best_impl_up_to(tconv::conv_weight_grad_impl_names(), isa,
+                              [](const std::string& n) { return tconv::conv_weight_grad_impl_applicable(n); })
+        : adjoint_conv2d
+            ? best_impl_up_to(tconv::conv2d_impl_names(), isa,
+                              [&](const std::string& n) { return tconv::conv2d_impl_applicable(n, adjoint); })
+            : best_impl_up_to(tconv::conv_transpose2d_impl_names(), isa, [&](const std::string& n) {
+                return tconv::conv_transpose2d_impl_applicable(n, adjoint);
+              });
+  }
+  const tconv::ConvBackward op = tconv::ConvBackward::create(c.kind, c.params, weights, c.input, options);
+  const double macs = c.batch * layer_macs(c.kind, c.params, c.input);
+  if (c.pass == Case::Pass::kInputGrad) {
+    Tensor dx({c.batch * c.input.c, c.input.h, c.input.w});
+    r.impl = std::string(op.input_grad_impl());
+    r.median = median_ms(2, reps, [&] { op.input_grad(dy_view, {dx.data(), c.batch, c.input}, threads); });
+  } else {
+    std::vector<float> dw(weights.values.size()), db(weights.bias.size());
+    r.impl = std::string(op.weight_grad_impl());
+    r.median = median_ms(2, reps, [&] { op.weight_grad(x_view, dy_view, dw, db, threads); });
+    if (reference_reps > 0) {
+      tconv::OpOptions ref_options;
+      ref_options.force_impl = "conv_weight_grad_f32_ref";
+      const auto ref = tconv::ConvBackward::create(c.kind, c.params, weights, c.input, ref_options);
+      std::vector<float> ref_dw(dw.size()), ref_db(db.size());
+      r.reference = median_ms(0, reference_reps, [&] { ref.weight_grad(x_view, dy_view, ref_dw, ref_db, threads); });
+      float diff = 0;
+      for (std::size_t i = 0; i < dw.size(); ++i)
+        diff = std::max(diff, std::abs(dw[i] - ref_dw[i]) / (1.0f + std::abs(ref_dw[i])));
+      if (!(diff < 1e-4f)) r.note = "reference differs by " + std::to_string(diff) + " (relative)";
+    }
+  }
+  r.gflops = 2.0 * macs / (r.median * 1e6);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -398,6 +468,14 @@ int main(int argc, char** argv) {
       r.peak_percent = 100.0 * r.gflops / peak;
       r.pytorch = torch_peer_ms("forward_1080p", threads, std::max(1, reps / 2), r.note);
       if (!json) std::fprintf(stderr, "%s: %.2f ms\n", c.name.c_str(), r.median);
+      results.push_back(r);
+      continue;
+    }
+    if (c.pass != Case::Pass::kForward) {
+      if (!impl_option.empty()) continue;
+      run_backward_case(c, src, threads, reps, reference_reps, forced_isa ? isa : "", r);
+      r.peak_percent = 100.0 * r.gflops / peak;
+      if (!json) std::fprintf(stderr, "%s: %.2f ms (%s)\n", c.name.c_str(), r.median, r.impl.c_str());
       results.push_back(r);
       continue;
     }

@@ -1,6 +1,6 @@
 // The backward pass of conv2d / conv_transpose2d: the input gradient is the
 // adjoint op (planned once, run by the forward registry's impls), the weight
-// gradient a correlation (impl/conv_weight_grad_f32_ref.cpp).
+// gradient a correlation (impl/conv_weight_grad*: the impls and their registry).
 #include "tconv/core/conv_backward.hpp"
 
 #include <algorithm>
@@ -8,6 +8,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/conv2d_phase_split.hpp"
 #include "core/parallel.hpp"
 #include "impl/conv_weight_grad.hpp"
 #include "tconv/core/conv2d.hpp"
@@ -23,8 +24,12 @@ struct ConvBackward::State {
   OpOptions options;
   std::optional<ConvTranspose2d> adjoint_tconv;  // the input gradient of a conv2d
   std::optional<Conv2d> adjoint_conv;            // the input gradient of a conv_transpose2d
-  Shape3 adjoint_output{};  // >= input; larger only for a conv_transpose2d whose output_padding >= stride
+  Shape3 adjoint_output{};  // >= input; larger only when the adjoint conv2d runs past x's last row or column
+  // A strided adjoint conv2d runs as a stride-1 conv2d over dy split into
+  // stride phases (core/conv2d_phase_split.hpp); empty split_item otherwise.
+  detail::PhaseSplitConv phase_split;
   detail::WeightGradProblem weight_grad;
+  const detail::WeightGradImpl* weight_grad_impl = nullptr;
 };
 
 namespace {
@@ -62,7 +67,25 @@ bool overlaps(const float* a, std::int64_t an, const float* b, std::int64_t bn) 
   return an > 0 && bn > 0 && a < b + bn && b < a + an;
 }
 
+
+const detail::WeightGradImpl* find_weight_grad_impl(std::string_view name) noexcept {
+  for (const detail::WeightGradImpl& impl : detail::weight_grad_impl_list())
+    if (impl.name == name) return &impl;
+  return nullptr;
+}
+
 }  // namespace
+
+std::vector<std::string> conv_weight_grad_impl_names() {
+  std::vector<std::string> names;
+  for (const detail::WeightGradImpl& impl : detail::weight_grad_impl_list()) names.emplace_back(impl.name);
+  return names;
+}
+
+bool conv_weight_grad_impl_applicable(std::string_view name) {
+  const detail::WeightGradImpl* impl = find_weight_grad_impl(name);
+  return impl != nullptr && impl->applicable(detail::WeightGradProblem{});
+}
 
 ConvBackward ConvBackward::create(ConvKind kind, const ConvParams& params, const Weights& weights,
                                   const Shape3& input, const OpOptions& options) {
@@ -70,6 +93,10 @@ ConvBackward ConvBackward::create(ConvKind kind, const ConvParams& params, const
   auto st = std::make_unique<State>();
   st->kind = kind;
   st->options = options;
+  // force_impl picks either part; the other is chosen as usual.
+  const detail::WeightGradImpl* forced_weight_grad = find_weight_grad_impl(options.force_impl);
+  OpOptions adjoint_options = options;
+  if (forced_weight_grad) adjoint_options.force_impl.clear();
   st->input = input;
   if (weights.shape != params.weight_shape(kind))
     throw ShapeMismatch(name_of(kind) + " weight shape " + to_string(weights.shape) + ": expected " +
@@ -104,14 +131,24 @@ ConvBackward ConvBackward::create(ConvKind kind, const ConvParams& params, const
     adjoint.output_padding = {
         span_mod(input.h, p.pad_begin.h, p.pad_end.h, p.dilation.h, p.kernel.h, p.stride.h),
         span_mod(input.w, p.pad_begin.w, p.pad_end.w, p.dilation.w, p.kernel.w, p.stride.w)};
-    st->adjoint_tconv.emplace(ConvTranspose2d::create(adjoint, adjoint_weights, options));
+    st->adjoint_tconv.emplace(ConvTranspose2d::create(adjoint, adjoint_weights, adjoint_options));
     st->adjoint_output = st->adjoint_tconv->output_shape(st->output);
   } else {
     // conv2d of dy gives in + floor(output_padding / s) rows per axis: the
     // extra ones (output_padding >= stride needs dilation > stride) are
     // cropped.
-    st->adjoint_conv.emplace(Conv2d::create(adjoint, adjoint_weights, options));
-    st->adjoint_output = st->adjoint_conv->output_shape(st->output);
+    // Strided: split into phases unless a conv2d impl was asked for by name.
+    const bool strided = adjoint.stride != Size2{1, 1};
+    if (strided && adjoint_options.force_impl.empty()) {
+      adjoint.validate(ConvKind::kConv2d);
+      st->phase_split = detail::phase_split_conv2d(adjoint, adjoint_weights, st->output, input);
+      st->adjoint_conv.emplace(
+          Conv2d::create(st->phase_split.params, st->phase_split.weights, adjoint_options));
+      st->adjoint_output = st->adjoint_conv->output_shape(st->phase_split.split_item);
+    } else {
+      st->adjoint_conv.emplace(Conv2d::create(adjoint, adjoint_weights, adjoint_options));
+      st->adjoint_output = st->adjoint_conv->output_shape(st->output);
+    }
   }
 
   detail::WeightGradProblem& wg = st->weight_grad;
@@ -124,6 +161,17 @@ ConvBackward ConvBackward::create(ConvKind kind, const ConvParams& params, const
   wg.stride = p.stride;
   wg.dilation = p.dilation;
   wg.pad_begin = p.pad_begin;
+  if (forced_weight_grad) {
+    if (!forced_weight_grad->applicable(wg))
+      throw InvalidArgument(name_of(kind) + " impl " + options.force_impl + ": not applicable on this CPU");
+    st->weight_grad_impl = forced_weight_grad;
+  } else {
+    for (const detail::WeightGradImpl& impl : detail::weight_grad_impl_list())
+      if (impl.applicable(wg)) {
+        st->weight_grad_impl = &impl;
+        break;
+      }
+  }
   return ConvBackward(std::move(st));
 }
 
@@ -135,6 +183,7 @@ ConvBackward::~ConvBackward() = default;
 ConvKind ConvBackward::kind() const noexcept { return state_->kind; }
 Shape3 ConvBackward::input_shape() const noexcept { return state_->input; }
 Shape3 ConvBackward::output_shape() const noexcept { return state_->output; }
+std::string_view ConvBackward::weight_grad_impl() const noexcept { return state_->weight_grad_impl->name; }
 std::string_view ConvBackward::input_grad_impl() const noexcept {
   return state_->adjoint_tconv ? state_->adjoint_tconv->impl_name() : state_->adjoint_conv->impl_name();
 }
@@ -150,14 +199,22 @@ void ConvBackward::input_grad(ConstBatchView dy, BatchView dx, int threads) cons
     st.adjoint_tconv->run_batch(dy, dx, thread_option);
     return;
   }
+  std::vector<float> split;
+  ConstBatchView source = dy;
+  if (st.phase_split.split_item.c > 0) {
+    source = {nullptr, dy.count, st.phase_split.split_item};
+    split.resize(static_cast<std::size_t>(source.elements()));
+    detail::split_input_phases(st.phase_split, dy, split.data());
+    source.data = split.data();
+  }
   if (st.adjoint_output == st.input) {
-    st.adjoint_conv->run_batch(dy, dx, thread_option);
+    st.adjoint_conv->run_batch(source, dx, thread_option);
     return;
   }
   // Rows and columns past the input's are dropped, one item at a time.
   Tensor full(st.adjoint_output);
   for (std::int64_t n = 0; n < dy.count; ++n) {
-    st.adjoint_conv->run(dy.at(n), full.view(), thread_option);
+    st.adjoint_conv->run(source.at(n), full.view(), thread_option);
     const TensorView out = dx.at(n);
     for (int c = 0; c < st.input.c; ++c)
       for (int y = 0; y < st.input.h; ++y)
@@ -185,6 +242,14 @@ void ConvBackward::weight_grad(ConstBatchView x, ConstBatchView dy, std::span<fl
   const bool conv = st.kind == ConvKind::kConv2d;
   const float* a = conv ? dy.data : x.data;
   const float* b = conv ? x.data : dy.data;
+  // The vectorised impls read B split by column phase and zero-padded.
+  const detail::WeightGradImpl& impl = *st.weight_grad_impl;
+  std::vector<float> phased;
+  if (impl.phased) {
+    phased.resize(static_cast<std::size_t>(detail::phased_b_elements(wg)));
+    detail::split_b_phases(wg, b, phased.data());
+    b = phased.data();
+  }
   // Weight rows, then bias channels, as work items split in contiguous
   // ranges: each value is computed whole by one thread.
   const std::int64_t rows = std::int64_t{wg.a.c} * wg.b_per_group;
@@ -197,7 +262,7 @@ void ConvBackward::weight_grad(ConstBatchView x, ConstBatchView dy, std::span<fl
     const std::int64_t begin = items * part / parts;
     const std::int64_t end = items * (part + 1) / parts;
     if (begin < rows)
-      detail::conv_weight_grad_f32_ref(wg, a, b, dweight.data(), begin, std::min(end, rows));
+      impl.run(wg, a, b, dweight.data(), begin, std::min(end, rows));
     for (std::int64_t o = std::max(begin, rows) - rows; o < end - rows; ++o) {
       double sum = 0;
       for (std::int64_t n = 0; n < dy.count; ++n) {

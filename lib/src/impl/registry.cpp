@@ -9,6 +9,7 @@
 
 #include "core/cpu_features.hpp"
 #include "impl/conv2d_f32_tile.hpp"
+#include "impl/conv_weight_grad.hpp"
 #include "impl/impls.hpp"
 #include "impl/tconv2d_f32_phase_tile.hpp"
 #include "impl/resample_impls.hpp"
@@ -85,6 +86,18 @@ constexpr Impl kConv2dImpls[] = {
     {"conv2d_f32_ref", &always, &conv2d_f32_ref},  // must stay last
 };
 
+// Weight gradients of conv2d / conv_transpose2d (conv_weight_grad.hpp).
+bool any_weight_grad(const WeightGradProblem&) noexcept { return true; }
+bool weight_grad_avx2(const WeightGradProblem&) noexcept { return cpu_has_avx2_fma(); }
+bool weight_grad_avx512(const WeightGradProblem&) noexcept { return cpu_has_avx512(); }
+
+constexpr WeightGradImpl kWeightGradImpls[] = {
+    {"conv_weight_grad_f32_rows_avx512", &weight_grad_avx512, &conv_weight_grad_f32_rows_avx512, true},
+    {"conv_weight_grad_f32_rows_avx2", &weight_grad_avx2, &conv_weight_grad_f32_rows_avx2, true},
+    {"conv_weight_grad_f32_rows", &any_weight_grad, &conv_weight_grad_f32_rows, true},
+    {"conv_weight_grad_f32_ref", &any_weight_grad, &conv_weight_grad_f32_ref},  // must stay last
+};
+
 // Interleaved upsampling: exact integer taps (fixed point), 8-bit SIMD when
 // the taps fit its 16-bit lanes.
 bool any_kernel(const ResampleProblem&) noexcept { return true; }
@@ -122,6 +135,8 @@ std::span<const Impl> impl_list(ConvKind kind) noexcept {
   if (kind == ConvKind::kConvTranspose2d) return kTConv2dImpls;
   return kConv2dImpls;
 }
+
+std::span<const WeightGradImpl> weight_grad_impl_list() noexcept { return kWeightGradImpls; }
 
 template <>
 std::span<const ResampleImpl<std::uint8_t>> resample_impl_list() noexcept {

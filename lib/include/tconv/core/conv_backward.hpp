@@ -23,6 +23,9 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "tconv/core/conv_params.hpp"
 #include "tconv/core/tensor.hpp"
@@ -36,6 +39,10 @@ class ConvBackward {
  public:
   /// Validates as ConvTranspose2d::create() / Conv2d::create() for `kind`,
   /// and `input` against the params (ShapeMismatch, InvalidArgument).
+  /// options.force_impl names a weight-gradient impl
+  /// (conv_weight_grad_impl_names()) or an impl of the adjoint op's family
+  /// (conv_transpose2d for a conv2d layer, conv2d for a conv_transpose2d);
+  /// the other part is chosen automatically.
   static ConvBackward create(ConvKind kind, const ConvParams& params, const Weights& weights,
                              const Shape3& input, const OpOptions& options = {});
 
@@ -49,6 +56,8 @@ class ConvBackward {
   [[nodiscard]] Shape3 output_shape() const noexcept;
   /// The impl that runs input_grad(), e.g. "tconv2d_f32_phase_tile_avx2" for a conv2d.
   [[nodiscard]] std::string_view input_grad_impl() const noexcept;
+  /// The impl that runs weight_grad(), e.g. "conv_weight_grad_f32_rows_avx2".
+  [[nodiscard]] std::string_view weight_grad_impl() const noexcept;
 
   /// dx = dL/dx for a batch of dy. dy has output_shape() items, dx as many
   /// input_shape() items (ShapeMismatch otherwise); they must not overlap
@@ -59,16 +68,24 @@ class ConvBackward {
   /// dW and db summed over the batch, written to `dweight` (the layer's
   /// weight shape, elements in its layout) and `dbias` (out_channels
   /// floats, or empty to skip it). x and dy are the layer's input and output
-  /// gradient batches of the same count. Accumulates in double in a fixed
-  /// order, each weight by one thread.
+  /// gradient batches of the same count. Each value is summed by one thread
+  /// in a fixed order (float lanes in the vectorised impls, double in the
+  /// reference), so the result does not depend on the thread count.
   void weight_grad(ConstBatchView x, ConstBatchView dy, std::span<float> dweight,
                    std::span<float> dbias, int threads = -1) const;
 
-  struct State;
+  struct State;  // internal
 
  private:
   explicit ConvBackward(std::unique_ptr<State> state) noexcept;
   std::unique_ptr<State> state_;
 };
+
+/// Names of the registered weight-gradient impls, best first;
+/// "conv_weight_grad_f32_ref" (double accumulation) is last.
+[[nodiscard]] std::vector<std::string> conv_weight_grad_impl_names();
+
+/// Whether the weight-gradient impl called `name` runs on this CPU.
+[[nodiscard]] bool conv_weight_grad_impl_applicable(std::string_view name);
 
 }  // namespace tconv
