@@ -154,7 +154,7 @@ TEST_CASE("conv backward: gradients satisfy the adjoint identities on random lay
   }
 }
 
-TEST_CASE("conv backward: bit-identical for any thread count, batches equal to their items", "[backward][property]") {
+TEST_CASE("conv backward: bit-identical for any thread count, batches equal to their items", "[backward][property][threads]") {
   std::mt19937 rng(7);
   for (const ConvKind kind : {ConvKind::kConv2d, ConvKind::kConvTranspose2d}) {
     for (int trial = 0; trial < 20; ++trial) {
