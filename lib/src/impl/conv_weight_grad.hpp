@@ -7,6 +7,7 @@
 #include <span>
 #include <string_view>
 
+#include "core/index_math.hpp"
 #include "tconv/core/conv_params.hpp"
 #include "tconv/core/tensor.hpp"
 
@@ -30,12 +31,11 @@ struct WeightGradProblem {
 /// b_lead() zeros, then columns q, q + sw, ... of the row, then zeros;
 /// layout [n][c][y][q][b_pitch].
 [[nodiscard]] inline std::int64_t b_lead(const WeightGradProblem& pb) noexcept {
-  return (std::int64_t{pb.pad_begin.w} + pb.stride.w - 1) / pb.stride.w;  // -floor(-pl / sw)
+  return -floor_div(-std::int64_t{pb.pad_begin.w}, pb.stride.w);
 }
 [[nodiscard]] inline std::int64_t b_pitch(const WeightGradProblem& pb) noexcept {
   const std::int64_t sw = pb.stride.w;
-  const std::int64_t last = std::int64_t{pb.kernel.w - 1} * pb.dilation.w - pb.pad_begin.w;
-  const std::int64_t max_base = last >= 0 ? last / sw : -((-last + sw - 1) / sw);  // floor(last / sw)
+  const std::int64_t max_base = floor_div(std::int64_t{pb.kernel.w - 1} * pb.dilation.w - pb.pad_begin.w, sw);
   return b_lead(pb) + std::max<std::int64_t>((pb.b.w + sw - 1) / sw, pb.a.w + std::max<std::int64_t>(0, max_base));
 }
 [[nodiscard]] inline std::int64_t phased_b_elements(const WeightGradProblem& pb) noexcept {
