@@ -30,6 +30,8 @@
 #include "tconv/core/cpu.hpp"
 #include "tconv/io/safetensors.hpp"
 #include "tconv/model/model.hpp"
+#include "tconv/train/architectures.hpp"
+#include "tconv/train/network.hpp"
 #include "tconv/resample/border.hpp"
 #include "tconv/resample/factories.hpp"
 #include "tconv/resample/resample.hpp"
@@ -52,6 +54,7 @@ struct Case {
   bool u8 = false;        // 8-bit image case
   tconv::ConvKind kind = tconv::ConvKind::kConvTranspose2d;
   bool network = false;   // the whole FSRCNN x2 network (params unused)
+  bool train_step = false;  // with network: one training step on a batch
   int batch = 1;          // items of `input` run as one batch (run_batch)
   // The forward op, or one part of its backward pass (ConvBackward).
   enum class Pass { kForward, kInputGrad, kWeightGrad } pass = Pass::kForward;
@@ -132,6 +135,16 @@ std::vector<Case> all_cases() {
   }
   cases.push_back({"fsrcnn_x2_network_1080p", "FSRCNN x2 forward (Model::run_network), 1080x1920 Y",
                    {1, 1080, 1920}, {}, false, false, tconv::ConvKind::kConvTranspose2d, true});
+  {
+    // One training step as `train --arch fsrcnn` runs it: forward, MSE,
+    // backward, Adam on 16 LR patches of 32x32 (the peer: PyTorch's step).
+    Case step{"fsrcnn_x2_train_step_b16x32",
+              "FSRCNN x2 training step (forward, MSE, backward, Adam), 16 x 32x32",
+              {1, 32, 32}, {}, false, false, tconv::ConvKind::kConvTranspose2d, true};
+    step.train_step = true;
+    step.batch = 16;
+    cases.push_back(step);
+  }
   tconv::Layer bilinear = tconv::make_upsampler(tconv::Interpolation::kBilinear, {2, 2}, 3);
   cases.push_back({"rgb_bilinear_x2_f32_1080p", "f32 RGB bilinear x2 (replicate), 1080x1920",
                    {3, 1080, 1920}, bilinear.params, true, false});
@@ -459,6 +472,31 @@ int main(int argc, char** argv) {
     const Tensor src = random_tensor({c.batch * c.input.c, c.input.h, c.input.w}, 1);
     // The network's layers take the CPU's impls.
     if (c.network && (forced_isa || !impl_option.empty())) continue;
+    if (c.network && c.train_step) {
+      tconv::ArchitectureOptions arch;
+      arch.arch = "fsrcnn";
+      tconv::OpOptions options;
+      options.threads = threads;
+      const tconv::Architecture a = tconv::make_architecture(arch);
+      tconv::TrainableNetwork net = tconv::TrainableNetwork::create(a.spec, c.input, c.batch, options);
+      for (tconv::TrainParameter& p : net.parameters())
+        if (a.lr_scales.count(p.name)) p.lr_scale = a.lr_scales.at(p.name);
+      const Shape3 out = net.output_shape();
+      const Tensor target = random_tensor({c.batch * out.c, out.h, out.w}, 2);
+      std::vector<float> grad(static_cast<std::size_t>(c.batch * out.elements()));
+      tconv::Adam adam;
+      r.impl = "TrainableNetwork (" + std::to_string(a.spec.layers.size()) + " layers)";
+      r.median = median_ms(2, reps, [&] {
+        const tconv::ConstBatchView y = net.forward({src.data(), c.batch, c.input}, threads);
+        (void)tconv::mse_loss(y, {target.data(), c.batch, out}, {grad.data(), c.batch, out});
+        net.backward({grad.data(), c.batch, out}, threads);
+        adam.step(net.parameters(), 1e-6);
+      });
+      r.pytorch = torch_peer_ms("train_step_b16", threads, reps, r.note);
+      if (!json) std::fprintf(stderr, "%s: %.2f ms\n", c.name.c_str(), r.median);
+      results.push_back(r);
+      continue;
+    }
     if (c.network) {
       double macs = 0;
       const tconv::Model model = fsrcnn_x2(c.input, macs);

@@ -5,6 +5,7 @@
 // (tconv/sr/linear_fit.hpp); the result is written as a model file
 // (tconv/model/model.hpp) that every other command runs.
 #include "commands/train.hpp"
+#include "commands/train_network.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -31,6 +32,7 @@
 #include "tconv/resample/factories.hpp"
 #include "tconv/sr/linear_fit.hpp"
 #include "tconv/sr/sr_protocol.hpp"
+#include "tconv/train/architectures.hpp"
 
 namespace tconv::app {
 
@@ -99,12 +101,68 @@ ModelFileSpec model_file_of(const LinearFitResult& fit, const TrainOptions& opt,
 
 }  // namespace
 
+// The options of network training (--arch and what only it reads).
+static void add_network_options(CLI::App& cmd, TrainOptions& o) {
+  const std::string group = "Network training (--arch)";
+  auto add = [&](const char* name, auto& value, const char* text) {
+    return cmd.add_option(name, value, text)->group(group);
+  };
+  std::string names;
+  for (const std::string& n : architecture_names()) names += (names.empty() ? "" : ", ") + n;
+  add("--arch", o.arch, ("Train a network by Adam instead of the least-squares layer: " + names).c_str())
+      ->check(CLI::IsMember(architecture_names()));
+  add("--init", o.init, "The transposed-convolution head's start: random (the papers) or bilinear")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"random", "bilinear"}));
+  add("--seed", o.seed, "Seed of the initial weights and the patches")->capture_default_str();
+  add("--batch", o.batch, "Patches per step")->capture_default_str()->check(CLI::Range(1, 1024));
+  add("--patch", o.patch, "LR patch side")->capture_default_str()->check(CLI::Range(4, 256));
+  add("--context", o.context,
+      "LR pixels of real image around each patch, outside the loss (default: 4 for linear, "
+      "0 for the others, as the papers)")
+      ->check(CLI::Range(0, 64));
+  add("--lr", o.lr, "Adam's learning rate at the start")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-7, 1.0));
+  add("--lr-final", o.lr_final, "Rate at the end of the cosine schedule, as a fraction of --lr")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  add("--head-lr-scale", o.head_lr_scale,
+      "Rate multiplier of the FSRCNN deconvolution head (0.1 in the paper)")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-4, 10.0));
+  add("--steps", o.steps, "Schedule length in steps (default: from --epochs, else 20000)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+  add("--epochs", o.epochs, "Schedule length in passes over the patch positions")
+      ->check(CLI::Range(1e-6, 1e6));
+  add("--time-budget", o.time_budget,
+      "Stop after this many seconds, keeping the checkpoint (continue with --resume)")
+      ->check(CLI::Range(0.0, 1e9));
+  add("--val-fraction", o.val_fraction, "Fraction of the images held out for validation")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.5));
+  add("--val-every", o.val_every, "Steps between validations (the best one is written)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 30));
+  add("--checkpoint", o.checkpoint, "Checkpoint file (default: OUTPUT.ckpt)");
+  add("--checkpoint-every", o.checkpoint_every, "Seconds between checkpoints")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e9));
+  cmd.add_flag("--resume", o.resume, "Continue the run saved in the checkpoint")->group(group);
+  add("--log", o.log, "Training log, one JSON object per line (appended on --resume)");
+  add("-j,--threads", o.threads, "Threads (0: all cores); results do not depend on it")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
+}
+
 void setup_train(CLI::App& app) {
   auto opt = std::make_shared<TrainOptions>();
   CLI::App* cmd = app.add_subcommand(
       "train",
       "Learn one transposed-convolution layer (weights + bias) by least squares from HR images");
-  cmd->add_option("--images", opt->images, "Folder of HR training images")->required();
+  cmd->add_option("--images", opt->images, "Folder of HR training images (repeatable)")
+      ->required()
+      ->take_all();
   cmd->add_option("-s,--scale", opt->scale, "Upsampling factor")
       ->capture_default_str()
       ->check(CLI::Range(1, 16));
@@ -132,11 +190,17 @@ void setup_train(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"replicate", "reflect", "zero"}));
   cmd->add_option("-o,--output", opt->output, "Model file to write (.safetensors)")->required();
-  cmd->add_flag("--overwrite", opt->overwrite, "Replace an existing output file");
+  cmd->add_flag("--overwrite", opt->overwrite,
+                "Replace an existing output file (and, with --arch, checkpoint and log)");
+  add_network_options(*cmd, *opt);
   cmd->callback([opt] { run_train(*opt); });
 }
 
 void run_train(const TrainOptions& opt) {
+  if (!opt.arch.empty()) {
+    run_train_network(opt);
+    return;
+  }
   const int s = opt.scale;
   const int kernel = opt.kernel_size == 0 ? default_linear_kernel(s) : opt.kernel_size;
   if (kernel < s)
@@ -144,15 +208,18 @@ void run_train(const TrainOptions& opt) {
                      std::to_string(s) + " (every output phase needs a tap)");
   const fs::path output(opt.output);
   check_output_target(output, opt.overwrite);
-  const std::vector<fs::path> files = list_images(opt.images, "--images");
+  std::vector<fs::path> files;
+  for (const std::string& dir : opt.images) {
+    const std::vector<fs::path> listed = list_images(dir, "--images");
+    files.insert(files.end(), listed.begin(), listed.end());
+  }
   try {
     refuse_if_input(output, files);
   } catch (const InputError& e) {
     throw UsageError(std::string("-o ") + e.what() + " (a training image)");
   }
   if (files.empty())
-    throw NothingToDoError("--images " + opt.images +
-                           ": no image (png, jpg, tif, webp, bmp) in the folder");
+    throw NothingToDoError("--images: no image (png, jpg, tif, webp, bmp) in the folder");
   const bool rgb = opt.color == "rgb";
   const int channels = rgb ? 3 : 1;
   LinearFit fit = LinearFit::create({s, kernel, channels});
@@ -190,7 +257,7 @@ void run_train(const TrainOptions& opt) {
   stop_if_interrupted(summary);
   const std::size_t used = summary.done;
   if (used == 0) {
-    spdlog::error("--images {}: no image could be used", opt.images);
+    spdlog::error("--images: no image could be used");
     finish_batch(summary);  // every image failed: nothing to fit
   }
   const LinearFitResult result = fit.solve(opt.ridge);

@@ -65,6 +65,47 @@ TEST_CASE("cli model: a .npy array through --model runs the network exactly (tor
   }
 }
 
+TEST_CASE("cli model: an upsample layer runs through --model as in the library",
+          "[cli][model][upsample]") {
+  // torch.nn.Upsample(scale_factor=2, mode="bilinear") then a 3x3 conv2d:
+  // written by encode_model(), run by the binary on a .npy, the same bits
+  // as Model::run_network().
+  TempDir dir;
+  tconv::ModelFileSpec spec;
+  spec.scale = 2;
+  spec.color = tconv::ModelColor::kGray;
+  tconv::ModelFileLayer up;
+  up.op = "upsample";
+  up.factor = 2;
+  up.mode = "bilinear";
+  tconv::ModelFileLayer conv;
+  conv.op = "conv2d";
+  conv.weight = "w";
+  conv.params.padding(1);
+  spec.layers = {up, conv};
+  spec.tensors = {{"w", {1, 1, 3, 3}, {0.1f, 0.2f, -0.1f, 0.3f, 0.5f, 0.05f, -0.2f, 0.1f, 0.15f}}};
+  const std::string model = dir / "up.safetensors";
+  const std::vector<unsigned char> bytes = tconv::encode_model(spec);
+  std::ofstream(model, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  tconv::NpyArray x{{1, 13, 9}, std::vector<float>(13 * 9)};
+  for (std::size_t i = 0; i < x.values.size(); ++i) x.values[i] = float((i * 7) % 17) / 16.0f;
+  const std::string in = dir / "x.npy";
+  const std::vector<unsigned char> npy = tconv::encode_npy(x);
+  std::ofstream(in, std::ios::binary)
+      .write(reinterpret_cast<const char*>(npy.data()), static_cast<std::streamsize>(npy.size()));
+  const std::string out = dir / "y.npy";
+  const Result r = run(in + " --model " + model + " -o " + out);
+  INFO(r.output);
+  REQUIRE(r.exit_code == 0);
+  const tconv::NpyArray got = tconv::read_npy(out);
+  const tconv::Tensor want =
+      tconv::Model::load(model).run_network(tconv::ConstTensorView{x.values.data(), {1, 13, 9}});
+  REQUIRE(got.shape == std::vector<std::int64_t>{1, 26, 18});
+  REQUIRE(got.values == std::vector<float>(want.span().begin(), want.span().end()));
+}
+
 TEST_CASE("cli model: images through --model: colour handling as the library, default name by its scale", "[cli][model]") {
   TempDir dir;
   const std::string model_path = kGolden + "/model_y_x2.safetensors";

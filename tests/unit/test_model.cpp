@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <random>
+#include <tuple>
 
 #include "model_spec.hpp"
 #include "tconv_tester.hpp"
@@ -120,6 +121,79 @@ TEST_CASE("model: pixel_shuffle matches a hand-computed case", "[model]") {
   REQUIRE(y.shape() == tconv::Shape3{1, 2, 4});
   REQUIRE(std::vector<float>(y.span().begin(), y.span().end()) ==
           std::vector<float>{1, 2, 10, 20, 3, 4, 30, 40});
+}
+
+TEST_CASE("model: upsample matches hand-computed nearest and bilinear cases",
+          "[model][upsample]") {
+  const tconv::Tensor x({1, 1, 2}, {0.0f, 4.0f});
+  auto run = [&](const std::string& layer, int f) {
+    const tconv::Model m = ModelSpec("gray", f, "[" + layer + "]").load();
+    REQUIRE(m.macs_per_pixel() == 0);
+    const tconv::Tensor y = m.run_network(x.view());
+    REQUIRE(y.shape() == tconv::Shape3{1, f, 2 * f});
+    return std::vector<float>(y.span().begin(), y.span().end());
+  };
+  // nearest (the default mode): out[oy][ox] = in[oy / 3][ox / 3].
+  REQUIRE(run(R"({"op": "upsample", "factor": 3})", 3) ==
+          std::vector<float>{0, 0, 0, 4, 4, 4, 0, 0, 0, 4, 4, 4, 0, 0, 0, 4, 4, 4});
+  // bilinear, align_corners=False: source x = (ox + 0.5) / 2 - 0.5 = 0, 0.25,
+  // 0.75, 1.25 -> 0, 1, 3 and 4 (the last tap clamped to the edge); the one
+  // row reads itself twice.
+  REQUIRE(run(R"({"op": "upsample", "factor": 2, "mode": "bilinear"})", 2) ==
+          std::vector<float>{0, 1, 3, 4, 0, 1, 3, 4});
+  REQUIRE(run(R"({"op": "upsample", "factor": 1, "mode": "bilinear"})", 1) ==
+          std::vector<float>{0, 4});
+}
+
+TEST_CASE("model: upsample(bilinear, 2) then conv2d runs through run_network",
+          "[model][upsample]") {
+  // The network: torch.nn.Upsample(scale_factor=2, mode="bilinear") then a
+  // 3x3 conv2d with padding 1, a relu and a 1x1 conv2d back to RGB, checked
+  // against the conv2d op on a double-precision bilinear upsample by hand
+  // (row bands: test_model_bands.cpp).
+  const auto w = random_values(2 * 3 * 3 * 3, 41);
+  const tconv::Model m = ModelSpec("rgb", 2, R"([
+                                       {"op": "upsample", "factor": 2, "mode": "bilinear"},
+                                       {"op": "conv2d", "weight": "w", "padding": 1},
+                                       {"op": "relu"}, {"op": "conv2d", "weight": "v"}])")
+                             .tensor("w", {2, 3, 3, 3}, w)
+                             .tensor("v", {3, 2, 1, 1}, {1, 0, 0, 1, 1, 1})
+                             .load();
+  REQUIRE(m.describe().at(0) == "0 upsample bilinear factor 2 -> 3 ch");
+  const tconv::Tensor x = random_tensor({3, 9, 7}, 12);
+  const tconv::Tensor y = m.run_network(x.view(), 2);
+  REQUIRE(y.shape() == tconv::Shape3{3, 18, 14});
+  // The bilinear upsample by hand (align_corners=False, taps clamped at the
+  // edges), then the two convolutions.
+  tconv::Tensor up({3, 18, 14});
+  auto tap = [](int o, int n) {
+    const double src = std::max(0.0, (o + 0.5) / 2 - 0.5);
+    const int i0 = static_cast<int>(src);
+    return std::tuple{i0, std::min(i0 + 1, n - 1), src - i0};
+  };
+  for (int c = 0; c < 3; ++c)
+    for (int oy = 0; oy < 18; ++oy)
+      for (int ox = 0; ox < 14; ++ox) {
+        const auto [y0, y1, wy] = tap(oy, 9);
+        const auto [x0, x1, wx] = tap(ox, 7);
+        auto at = [&](int yy, int xx) { return double(x.view().row(c, yy)[xx]); };
+        up.view().row(c, oy)[ox] = static_cast<float>(
+            (1 - wy) * ((1 - wx) * at(y0, x0) + wx * at(y0, x1)) +
+            wy * ((1 - wx) * at(y1, x0) + wx * at(y1, x1)));
+      }
+  tconv::ConvParams p;
+  p.in_channels = 3;
+  p.out_channels = 2;
+  p.kernel = {3, 3};
+  p.padding(1);
+  tconv::Tensor h = tconv::conv2d(up.view(), p, {{2, 3, 3, 3}, w, {}});
+  for (float& v : h.span()) v = std::max(v, 0.0f);
+  tconv::ConvParams q;
+  q.in_channels = 2;
+  q.out_channels = 3;
+  q.kernel = {1, 1};
+  const tconv::Tensor want = tconv::conv2d(h.view(), q, {{3, 2, 1, 1}, {1, 0, 0, 1, 1, 1}, {}});
+  REQUIRE(max_abs_diff(y, want) < 1e-5f);
 }
 
 TEST_CASE("model: pad matches torch.nn.functional.pad in every mode", "[model]") {
@@ -330,6 +404,28 @@ TEST_CASE("model: one refusal per validation rule", "[model]") {
     REQUIRE_NOTHROW(padded(R"({"op": "pad", "padding": 1, "mode": "replicate"})").load());
     require_refused(padded(R"({"op": "pad", "padding": 2})"), "tconv.scale 1: the layers turn");
   }
+  SECTION("upsample") {
+    auto up = [](const std::string& layer) { return ModelSpec("gray", 2, "[" + layer + "]"); };
+    REQUIRE_NOTHROW(up(R"({"op": "upsample", "factor": 2, "mode": "bilinear"})").load());
+    require_refused(up(R"({"op": "upsample"})"),
+                    "layer 0 (upsample): needs \"factor\" (an integer in [1, 64])");
+    require_refused(up(R"({"op": "upsample", "factor": 0})"),
+                    "layer 0 (upsample): \"factor\" 0: must be an integer in [1, 64]");
+    require_refused(up(R"({"op": "upsample", "factor": 65})"),
+                    "layer 0 (upsample): \"factor\" 65: must be an integer in [1, 64]");
+    require_refused(up(R"({"op": "upsample", "factor": 1.5})"),
+                    "layer 0 (upsample): \"factor\" 1.5: must be an integer in [1, 64]");
+    require_refused(up(R"({"op": "upsample", "factor": 2, "mode": "bicubic"})"),
+                    "layer 0 (upsample): \"mode\" 'bicubic': must be nearest or bilinear");
+    require_refused(up(R"({"op": "upsample", "factor": 2, "mode": 1})"),
+                    "layer 0 (upsample): \"mode\" value: must be nearest or bilinear");
+    require_refused(up(R"({"op": "upsample", "factor": 2, "align_corners": true})"),
+                    "layer 0 (upsample): unknown key \"align_corners\" (it takes factor, mode)");
+    require_refused(up(R"({"op": "upsample", "scale_factor": 2})"),
+                    "layer 0 (upsample): unknown key \"scale_factor\" (it takes factor, mode)");
+    require_refused(up(R"({"op": "upsample", "factor": 3})"),
+                    "tconv.scale 2: the layers turn 60x60 into 180x180, not 120x120");
+  }
   SECTION("metadata") {
     ModelSpec s = base();
     s.meta.erase("tconv.format");
@@ -356,7 +452,9 @@ TEST_CASE("model: one refusal per validation rule", "[model]") {
     require_refused(base("[{\"op\": \"conv2d\", }]"), "tconv.layers is not valid JSON: byte");
     require_refused(base("{}"), "tconv.layers must be a non-empty JSON list");
     require_refused(base("[]"), "tconv.layers must be a non-empty JSON list");
-    require_refused(base(R"([{"op": "conv3d"}])"), "layer 0: unknown op \"conv3d\"");
+    require_refused(base(R"([{"op": "conv3d"}])"),
+                    "layer 0: unknown op \"conv3d\" (conv2d, conv_transpose2d, relu, prelu, "
+                    "leaky_relu, tanh, sigmoid, pixel_shuffle, clamp, pad, upsample)");
     require_refused(base(R"([{"weight": "w"}])"), "layer 0: needs \"op\"");
     require_refused(base(R"([{"op": "relu", "inplace": true}])"),
                     "layer 0 (relu): unknown key \"inplace\" (it takes none)");

@@ -1,8 +1,9 @@
 // Networks in row bands (lib/src/model/model_bands.cpp): bit-identical to
 // the layers run whole one after the other, for every band height and 1, 2
-// and 3 threads, on FSRCNN-shaped, pixel_shuffle, strided, prelu and
-// residual networks and ones whose bands need rows a convolution reads from
-// padding alone or a conv_transpose2d computes ahead; networks with a pad
+// and 3 threads, on FSRCNN-shaped, pixel_shuffle, upsample (nearest and
+// bilinear), strided, prelu and residual networks and ones whose bands need
+// rows a convolution reads from padding alone or a conv_transpose2d computes
+// ahead; networks with a pad
 // layer take the whole-map path; the predicted peak stays bounded as the
 // image grows.
 #include <catch2/catch.hpp>
@@ -151,6 +152,28 @@ std::vector<Net> networks() {
                       .tensor("w1", {2, 2, 3, 3}, weights({2, 2, 3, 3}, 19))
                       .tensor("b1", {2}, weights({2}, 20))
                       .tensor("w2", {1, 2, 5, 5}, weights({1, 2, 5, 5}, 21))});
+  // upsample (bilinear) first, then a 3x3 convolution: each output row of
+  // the upsample reads two input rows, clamped at both edges.
+  ModelSpec bilinear("gray", 2, R"([{"op": "upsample", "factor": 2, "mode": "bilinear"},
+      {"op": "conv2d", "weight": "w0", "bias": "b0", "padding": 1}, {"op": "relu"}])");
+  bilinear.tensor("w0", {1, 1, 3, 3}, weights({1, 1, 3, 3}, 22))
+      .tensor("b0", {1}, weights({1}, 23));
+  nets.push_back({"upsample bilinear x2 then conv", bilinear});
+  // Convolutions around a nearest x3 upsample, and a bilinear x4 one after
+  // a stride-2 convolution (bands whose rows share input rows).
+  ModelSpec nearest("rgb", 3, R"([{"op": "conv2d", "weight": "w0", "padding": 1},
+      {"op": "prelu", "weight": "a0"}, {"op": "upsample", "factor": 3},
+      {"op": "conv2d", "weight": "w1", "padding": 1}])");
+  nearest.tensor("w0", {4, 3, 3, 3}, weights({4, 3, 3, 3}, 24))
+      .tensor("a0", {4}, weights({4}, 25))
+      .tensor("w1", {3, 4, 3, 3}, weights({3, 4, 3, 3}, 26));
+  nets.push_back({"conv, upsample nearest x3, conv x3", nearest});
+  ModelSpec strided("gray", 2, R"([{"op": "conv2d", "weight": "w0", "stride": 2, "padding": 1},
+      {"op": "tanh"}, {"op": "upsample", "factor": 4, "mode": "bilinear"}, {"op": "sigmoid"},
+      {"op": "conv2d", "weight": "w1", "padding": [2, 1, 0, 1]}])");
+  strided.tensor("w0", {2, 1, 3, 3}, weights({2, 1, 3, 3}, 27))
+      .tensor("w1", {1, 2, 3, 3}, weights({1, 2, 3, 3}, 28));
+  nets.push_back({"down x2, upsample bilinear x4, conv x2", strided});
   return nets;
 }
 

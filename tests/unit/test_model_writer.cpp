@@ -148,6 +148,33 @@ TEST_CASE("encode_model round trip: load gives back the layers and metadata", "[
   CHECK(tconv::encode_safetensors(file) == bytes);
 }
 
+TEST_CASE("encode_model writes upsample layers and load reads them back", "[model][upsample]") {
+  tconv::ModelFileSpec spec;
+  spec.scale = 6;
+  spec.color = tconv::ModelColor::kGray;
+  ModelFileLayer nearest = simple("upsample");
+  nearest.factor = 2;
+  ModelFileLayer named_nearest = simple("upsample");
+  named_nearest.factor = 1;
+  named_nearest.mode = "nearest";
+  ModelFileLayer bilinear = simple("upsample");
+  bilinear.factor = 3;
+  bilinear.mode = "bilinear";
+  spec.layers = {nearest, named_nearest, bilinear};
+  const std::vector<unsigned char> bytes = tconv::encode_model(spec);
+  const tconv::SafetensorsFile file = tconv::parse_safetensors(bytes, "written");
+  // nearest is the default and left out, as the other ops' defaults.
+  CHECK(file.metadata.at("tconv.layers") ==
+        R"([{"factor":2,"op":"upsample"},{"factor":1,"op":"upsample"},)"
+        R"({"factor":3,"mode":"bilinear","op":"upsample"}])");
+  const tconv::Model model = tconv::Model::from_safetensors(file, "written");
+  CHECK(model.describe() == std::vector<std::string>{"0 upsample nearest factor 2 -> 1 ch",
+                                                     "1 upsample nearest factor 1 -> 1 ch",
+                                                     "2 upsample bilinear factor 3 -> 1 ch"});
+  const tconv::Tensor x({1, 2, 3}, {1, 2, 3, 4, 5, 6});
+  CHECK(model.run_network(x.view()).shape() == tconv::Shape3{1, 12, 18});
+}
+
 TEST_CASE("encode_model refuses what the format cannot say", "[model]") {
   tconv::ModelFileSpec spec = every_op_spec();
   SECTION("scale") {

@@ -68,7 +68,7 @@ double Model::macs_per_pixel() const noexcept {
     total += l.macs_per_pixel * area;
     if (l.tconv) area *= double(l.tconv->params().stride.h) * l.tconv->params().stride.w;
     if (l.conv) area /= double(l.conv->params().stride.h) * l.conv->params().stride.w;
-    if (l.op == Op::kPixelShuffle) area *= double(l.factor) * l.factor;
+    if (l.op == Op::kPixelShuffle || l.op == Op::kUpsample) area *= double(l.factor) * l.factor;
   }
   return total;
 }
@@ -81,6 +81,9 @@ std::vector<std::string> Model::describe() const {
     if (l.conv) s += " " + l.conv->params().to_string();
     if (l.tconv) s += " " + l.tconv->params().to_string();
     if (l.op == Op::kPixelShuffle) s += " factor " + std::to_string(l.factor);
+    if (l.op == Op::kUpsample)
+      s += " " + std::string(kUpsampleModes[static_cast<int>(l.upsample_mode)]) + " factor " +
+           std::to_string(l.factor);
     if (l.op == Op::kPad)
       s += " " + std::string(kPadModes[static_cast<int>(l.pad_mode)]) + " " +
            std::to_string(l.pad_begin.h) + "," + std::to_string(l.pad_begin.w) + "," +
@@ -126,9 +129,10 @@ std::optional<std::int64_t> whole_run_bytes(const ModelData& st, const Shape3& s
   for (const NetLayer& l : st.layers) {
     const Shape3 o = layer_output(l, s);
     std::int64_t live = s.elements() * kFloatBytes;
-    if (l.conv || l.tconv || l.op == Op::kPad || l.op == Op::kPixelShuffle) {
+    if (!is_pointwise(l.op)) {
       if (o.elements() > Tensor::kMaxElements ||
-          ((l.conv || l.tconv) && o.elements() > st.options.max_output_elements))
+          ((l.conv || l.tconv || l.op == Op::kUpsample) &&
+           o.elements() > st.options.max_output_elements))
         return std::nullopt;
       live += o.elements() * kFloatBytes;
     }

@@ -1,15 +1,18 @@
 // A network in row bands (docs/internals.md#models-in-row-bands): no feature
 // map is ever held whole. The layers are grouped into stages, each a
-// producer (conv2d, conv_transpose2d, pixel_shuffle; the first stage: rows
-// copied from the input) and the element-wise layers after it. The output is
-// made band by band; for each band a backward pass asks every stage for the
-// rows its consumer reads (detail::band_input_rows() for a convolution,
-// [a / r, (b - 1) / r] for pixel_shuffle), and a forward pass computes in
-// each stage only the rows it has not computed yet, keeping the rows its
-// consumer still needs (the halo) from the previous band: line-buffered,
-// nothing computed twice. Every row is computed by the layer's planned impl
-// from the same terms as in the whole run (detail::run_rows()), so the result
-// is bit-identical to the whole run for any band height and thread count.
+// producer (conv2d, conv_transpose2d, pixel_shuffle, upsample; the first
+// stage: rows copied from the input) and the element-wise layers after it.
+// The output is made band by band; for each band a backward pass asks every
+// stage for the rows its consumer reads (detail::band_input_rows() for a
+// convolution, [a / r, (b - 1) / r] for pixel_shuffle,
+// detail::upsample_input_rows() for upsample: the rows of a's and (b - 1)'s
+// taps), and a forward pass computes in each stage only the rows it has not
+// computed yet, keeping the rows its consumer still needs (the halo) from the
+// previous band: line-buffered, nothing computed twice. Every row is computed
+// by the layer's planned impl (or the row function of pixel_shuffle and
+// upsample) from the same terms as in the whole run (detail::run_rows()), so
+// the result is bit-identical to the whole run for any band height and
+// thread count.
 #include <algorithm>
 #include <cassert>
 #include <cmath>
@@ -60,6 +63,7 @@ struct Stage {
 RowRange producer_input(const Stage& s, RowRange out) noexcept {
   if (s.plan != nullptr) return band_input_rows(s.plan->kind, s.full, out);
   const int r = s.producer->factor;
+  if (s.producer->op == Op::kUpsample) return upsample_input_rows(*s.producer, s.shape.h / r, out);
   return {out.begin / r, (out.end - 1) / r + 1};
 }
 
@@ -293,6 +297,9 @@ void run_banded(const std::vector<NetLayer>& layers, ConstTensorView src, Tensor
                     s.fresh.size(), c, w);
         } else if (s.plan != nullptr) {
           run_rows(*s.plan, s.full, s.fresh, input_of(j), view, thread_option, scratch);
+        } else if (s.producer->op == Op::kUpsample) {
+          upsample_rows(*s.producer, input_of(j), stages[j - 1].need.begin, stages[j - 1].shape.h,
+                        view, s.fresh);
         } else {
           pixel_shuffle_rows(*s.producer, input_of(j), stages[j - 1].need.begin, view, s.fresh);
         }

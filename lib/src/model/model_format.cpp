@@ -233,10 +233,11 @@ class Builder {
     const OpName* found = nullptr;
     for (const OpName& o : kOps)
       if (o.name == op->text) found = &o;
-    if (found == nullptr)
-      fail("layer " + std::to_string(index_) + ": unknown op \"" + op->text +
-           "\" (conv2d, conv_transpose2d, relu, prelu, leaky_relu, tanh, sigmoid, pixel_shuffle, "
-           "clamp, pad)");
+    if (found == nullptr) {
+      std::string list;
+      for (const OpName& o : kOps) list += (list.empty() ? "" : ", ") + std::string(o.name);
+      fail("layer " + std::to_string(index_) + ": unknown op \"" + op->text + "\" (" + list + ")");
+    }
     op_ = found->op;
     if (op_ == Op::kConv2d || op_ == Op::kConvTranspose2d) return conv(j, channels);
     NetLayer l;
@@ -284,6 +285,7 @@ class Builder {
         break;
       }
       case Op::kPad: pad(j, l); break;
+      case Op::kUpsample: upsample(j, l); break;
       default: break;
     }
     return l;
@@ -308,6 +310,25 @@ class Builder {
     if (const JsonValue* v = j.find("value")) {
       if (l.pad_mode != PadMode::kConstant) fail_layer("\"value\" applies to mode constant only");
       l.a = static_cast<float>(number(*v, "value"));
+    }
+  }
+
+  // {"op": "upsample", "factor": F, "mode"?: nearest | bilinear}:
+  // torch.nn.Upsample(scale_factor=F, mode=..., align_corners=False).
+  void upsample(const JsonValue& j, NetLayer& l) const {
+    check_keys(j, {"factor", "mode"});
+    const JsonValue* f = j.find("factor");
+    if (f == nullptr)
+      fail_layer("needs \"factor\" (an integer in [1, " + std::to_string(kMaxModelScale) + "])");
+    l.factor = integer(*f, "factor", 1, kMaxModelScale);
+    if (const JsonValue* m = j.find("mode")) {
+      const auto* found = m->is_string() ? std::find(std::begin(kUpsampleModes),
+                                                     std::end(kUpsampleModes), m->text)
+                                         : std::end(kUpsampleModes);
+      if (found == std::end(kUpsampleModes))
+        fail_layer("\"mode\" " + (m->is_string() ? "'" + m->text + "'" : std::string("value")) +
+                   ": must be nearest or bilinear");
+      l.upsample_mode = static_cast<UpsampleMode>(found - std::begin(kUpsampleModes));
     }
   }
 

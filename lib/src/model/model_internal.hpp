@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,15 +21,20 @@
 
 namespace tconv::detail {
 
-/// Largest "tconv.scale" (and pixel_shuffle factor) the format takes.
+/// Largest "tconv.scale" (and pixel_shuffle or upsample factor) the format takes.
 inline constexpr int kMaxModelScale = 64;
 
-/// The layer kinds of the format.
+/// The layer kinds of the format (new kinds go at the end: tables are indexed by Op).
 enum class Op { kConv2d, kConvTranspose2d, kRelu, kPrelu, kLeakyRelu, kTanh, kSigmoid,
-                kPixelShuffle, kClamp, kPad };
+                kPixelShuffle, kClamp, kPad, kUpsample };
 
 /// torch.nn.functional.pad's modes, in PadMode's order.
 inline constexpr std::string_view kPadModes[] = {"constant", "reflect", "replicate", "circular"};
+
+/// torch.nn.Upsample's modes the format takes (align_corners=False).
+enum class UpsampleMode { kNearest, kBilinear };
+/// Their "mode" strings, in UpsampleMode's order.
+inline constexpr std::string_view kUpsampleModes[] = {"nearest", "bilinear"};
 
 struct OpName {
   std::string_view name;
@@ -41,6 +47,7 @@ inline constexpr OpName kOps[] = {
     {"leaky_relu", Op::kLeakyRelu}, {"tanh", Op::kTanh},
     {"sigmoid", Op::kSigmoid}, {"pixel_shuffle", Op::kPixelShuffle},
     {"clamp", Op::kClamp},     {"pad", Op::kPad},
+    {"upsample", Op::kUpsample},
 };
 
 inline std::string_view name_of(Op op) {
@@ -57,9 +64,10 @@ struct NetLayer {
   std::vector<float> slopes;  // prelu: 1 or C values
   float a = 0.0f;             // leaky_relu slope; clamp min; pad value
   float b = 0.0f;             // clamp max
-  int factor = 1;             // pixel_shuffle
+  int factor = 1;             // pixel_shuffle, upsample
   Size2 pad_begin{}, pad_end{};  // pad: top, left / bottom, right
   PadMode pad_mode = PadMode::kConstant;
+  UpsampleMode upsample_mode = UpsampleMode::kNearest;
   int in_channels = 0;
   int out_channels = 0;
   double macs_per_pixel = 0;  // per network-input pixel
@@ -88,12 +96,43 @@ void pointwise(const NetLayer& l, TensorView x, std::int64_t begin, std::int64_t
 /// rows.begin / r to (rows.end - 1) / r).
 void pixel_shuffle_rows(const NetLayer& l, ConstTensorView in, int in_begin, TensorView out,
                         RowRange rows) noexcept;
+/// Where a position of an upsample axis reads: out = (1 - w) in[i0] + w in[i1].
+struct UpsampleTap {
+  int i0 = 0;
+  int i1 = 0;
+  float w = 0.0f;
+};
+/// The tap of output position o of an axis of n input pixels upsampled f
+/// times, as torch.nn.Upsample(align_corners=False): nearest: i0 = i1 = o /
+/// f, w = 0; bilinear: s = max(0, (o + 0.5) / f - 0.5), i0 = floor(s), i1 =
+/// min(i0 + 1, n - 1), w = s - i0 (the index exact: integer arithmetic on 2 f s).
+[[nodiscard]] UpsampleTap upsample_tap(UpsampleMode mode, int o, int f, int n) noexcept;
+/// Input rows of upsample layer l that its output rows `out` (non-empty)
+/// read, for an input of in_h rows: [oy / f] (nearest) or the two rows
+/// around (oy + 0.5) / f - 0.5, clamped to [0, in_h) (bilinear).
+[[nodiscard]] RowRange upsample_input_rows(const NetLayer& l, int in_h, RowRange out) noexcept;
+/// Output rows `rows` of upsample layer l into out ({c, rows.size(), w f})
+/// from in, which holds rows [in_begin, in_begin + in.shape.h) of an input
+/// of in_h rows (at least upsample_input_rows(l, in_h, rows)).
+void upsample_rows(const NetLayer& l, ConstTensorView in, int in_begin, int in_h, TensorView out,
+                   RowRange rows) noexcept;
+
+/// Backward of layer l of any kind but conv2d and conv_transpose2d for one
+/// item: dx = dL/dx (x's shape) from the layer's input x, its output y (what
+/// forward(l, x) returned) and dy = dL/dy (y's shape), as PyTorch autograd
+/// computes it. prelu also adds dL/da to `dslopes` (l.slopes.size() values,
+/// added to, not overwritten); the other kinds ignore it. dx must not
+/// overlap x, y or dy. Implementations never validate (the trainer plans the
+/// shapes).
+void layer_input_grad(const NetLayer& l, ConstTensorView x, ConstTensorView y,
+                      ConstTensorView dy, TensorView dx, std::span<float> dslopes) noexcept;
 
 /// ShapeMismatch "<what> input <shape>: needs <c> channels" unless t has c.
 void require_channels(ConstTensorView t, int c, const char* what);
 
 /// Whether run_banded() takes the layers: every kind but pad (whose rows
-/// near an edge depend on rows far away, e.g. circular).
+/// near an edge depend on rows far away, e.g. circular); upsample is a
+/// producer like pixel_shuffle.
 [[nodiscard]] bool bandable(const std::vector<NetLayer>& layers) noexcept;
 /// Bytes run_banded() holds besides src and dst (every stage's rows, the
 /// rows in passing and the convolutions' scratch), from the same schedule.

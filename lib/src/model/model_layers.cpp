@@ -93,20 +93,27 @@ Tensor forward_pixel_shuffle(const NetLayer& l, Tensor x, int) {
 
 Tensor forward_pad(const NetLayer& l, Tensor x, int) { return apply_pad(l, x.view()); }
 
+Tensor forward_upsample(const NetLayer& l, Tensor x, int) {
+  const Shape3 s = x.shape();
+  Tensor out(Shape3{s.c, s.h * l.factor, s.w * l.factor});
+  upsample_rows(l, x.view(), 0, s.h, out.view(), {0, out.shape().h});
+  return out;
+}
+
 using ForwardFn = Tensor (*)(const NetLayer&, Tensor, int threads);
 // Indexed by Op.
 constexpr ForwardFn kForwards[] = {
     &forward_conv,      &forward_conv,      &forward_pointwise, &forward_pointwise,
     &forward_pointwise, &forward_pointwise, &forward_pointwise, &forward_pixel_shuffle,
-    &forward_pointwise, &forward_pad,
+    &forward_pointwise, &forward_pad,       &forward_upsample,
 };
 static_assert(std::size(kForwards) == std::size(kOps));
 
 }  // namespace
 
 bool is_pointwise(Op op) noexcept {
-  return op != Op::kConv2d && op != Op::kConvTranspose2d && op != Op::kPixelShuffle &&
-         op != Op::kPad;
+  return op == Op::kRelu || op == Op::kPrelu || op == Op::kLeakyRelu || op == Op::kTanh ||
+         op == Op::kSigmoid || op == Op::kClamp;
 }
 
 void pointwise(const NetLayer& l, TensorView x, std::int64_t begin, std::int64_t end) noexcept {
@@ -128,6 +135,51 @@ void pixel_shuffle_rows(const NetLayer& l, ConstTensorView in, int in_begin, Ten
     }
 }
 
+// Bilinear, align_corners=False (ATen's area_pixel_compute_source_index):
+// s = (o + 0.5) / f - 0.5 = (2o + 1 - f) / 2f, clamped below at 0; with
+// num = max(0, 2o + 1 - f), i0 = num / 2f and w = (num mod 2f) / 2f, so the
+// index is exact and w the correctly rounded quotient. s < n - 1/2 always,
+// so only i1 needs the clamp at the far edge (torch's h1p = 0 there).
+UpsampleTap upsample_tap(UpsampleMode mode, int o, int f, int n) noexcept {
+  if (mode == UpsampleMode::kNearest) return {o / f, o / f, 0.0f};
+  const int num = std::max(0, 2 * o + 1 - f);
+  const int i0 = num / (2 * f);
+  return {i0, std::min(i0 + 1, n - 1),
+          static_cast<float>(num % (2 * f)) / static_cast<float>(2 * f)};
+}
+
+RowRange upsample_input_rows(const NetLayer& l, int in_h, RowRange out) noexcept {
+  return {upsample_tap(l.upsample_mode, out.begin, l.factor, in_h).i0,
+          upsample_tap(l.upsample_mode, out.end - 1, l.factor, in_h).i1 + 1};
+}
+
+// nearest: out[c][oy][ox] = in[c][oy / f][ox / f]; bilinear: the taps of
+// upsample_tap() on each axis, out = (1 - wy) ((1 - wx) in[y0][x0] + wx
+// in[y0][x1]) + wy ((1 - wx) in[y1][x0] + wx in[y1][x1]).
+void upsample_rows(const NetLayer& l, ConstTensorView in, int in_begin, int in_h, TensorView out,
+                   RowRange rows) noexcept {
+  const int f = l.factor;
+  const int iw = in.shape.w;
+  for (int c = 0; c < out.shape.c; ++c)
+    for (int oy = rows.begin; oy < rows.end; ++oy) {
+      const UpsampleTap ty = upsample_tap(l.upsample_mode, oy, f, in_h);
+      float* dst = out.row(c, oy - rows.begin);
+      const float* r0 = in.row(c, ty.i0 - in_begin);
+      if (l.upsample_mode == UpsampleMode::kNearest) {
+        for (int x = 0; x < iw; ++x)
+          for (int j = 0; j < f; ++j) dst[x * f + j] = r0[x];
+        continue;
+      }
+      const float* r1 = in.row(c, ty.i1 - in_begin);
+      for (int ox = 0; ox < out.shape.w; ++ox) {
+        const UpsampleTap tx = upsample_tap(UpsampleMode::kBilinear, ox, f, iw);
+        const float top = (1.0f - tx.w) * r0[tx.i0] + tx.w * r0[tx.i1];
+        const float bottom = (1.0f - tx.w) * r1[tx.i0] + tx.w * r1[tx.i1];
+        dst[ox] = (1.0f - ty.w) * top + ty.w * bottom;
+      }
+    }
+}
+
 // Output shape of layer l for an input of shape s; throws as running it
 // would (ShapeMismatch / InvalidArgument for a size it cannot take).
 Shape3 layer_output(const NetLayer& l, const Shape3& s) {
@@ -135,6 +187,7 @@ Shape3 layer_output(const NetLayer& l, const Shape3& s) {
   if (l.tconv) return l.tconv->output_shape(s);
   if (l.op == Op::kPixelShuffle)
     return {s.c / (l.factor * l.factor), s.h * l.factor, s.w * l.factor};
+  if (l.op == Op::kUpsample) return {s.c, s.h * l.factor, s.w * l.factor};
   if (l.op == Op::kPad) {
     if (const auto why = pad_refusal(l, s))
       throw ShapeMismatch("pad layer input " + to_string(s) + ": " + *why);

@@ -77,9 +77,12 @@ std::string layer_json(const ModelFileLayer& l, std::size_t index) {
     if (l.max) fields["max"] = number(*l.max);
   } else if (l.op == "pixel_shuffle") {
     fields["factor"] = number(l.factor);
+  } else if (l.op == "upsample") {
+    fields["factor"] = number(l.factor);
+    if (!l.mode.empty() && l.mode != "nearest") fields["mode"] = quote(l.mode);
   } else if (l.op != "relu" && l.op != "tanh" && l.op != "sigmoid") {
     throw InvalidArgument(what + ": unknown op (conv2d, conv_transpose2d, relu, prelu, "
-                                 "leaky_relu, tanh, sigmoid, pixel_shuffle, clamp, pad)");
+                                 "leaky_relu, tanh, sigmoid, pixel_shuffle, clamp, pad, upsample)");
   }
   std::string out = "{";
   for (const auto& [key, text] : fields) out += (out.size() > 1 ? "," : "") + quote(key) + ":" + text;

@@ -62,7 +62,7 @@ enum class ModelResidual {
 /// of other ops are ignored.
 struct ModelFileLayer {
   /// "conv2d", "conv_transpose2d", "relu", "prelu", "leaky_relu", "tanh",
-  /// "sigmoid", "pixel_shuffle", "clamp" or "pad".
+  /// "sigmoid", "pixel_shuffle", "clamp", "pad" or "upsample".
   std::string op;
   std::string weight;  ///< conv2d, conv_transpose2d, prelu: the tensor's name.
   std::string bias;    ///< conv2d, conv_transpose2d: the bias tensor's name; empty: none.
@@ -73,11 +73,13 @@ struct ModelFileLayer {
   ConvParams params;
   Size2 pad_begin{};   ///< pad: {top, left}.
   Size2 pad_end{};     ///< pad: {bottom, right}.
-  std::string mode;    ///< pad: "constant" (empty: the same), "reflect", "replicate", "circular".
+  /// pad: "constant" (empty: the same), "reflect", "replicate", "circular";
+  /// upsample: "nearest" (empty: the same) or "bilinear".
+  std::string mode;
   std::optional<double> value;  ///< pad (constant): the fill value; leaky_relu: the slope.
   std::optional<double> min;    ///< clamp: lower bound.
   std::optional<double> max;    ///< clamp: upper bound.
-  int factor = 0;               ///< pixel_shuffle: the factor.
+  int factor = 0;               ///< pixel_shuffle, upsample: the factor, in [1, 64].
 };
 
 /// Everything a model file holds.
