@@ -66,6 +66,8 @@ struct Setup {
   std::string layer_name;             ///< for the report
   Interpolation resize = Interpolation::kBilinear;
   std::optional<Weights> conv3x3;     ///< --conv3x3, else fitted per image
+  std::optional<Model> against;       ///< --against: the other side as a model
+  std::string other_short = "resize-conv";  ///< the other side in labels
   Border border = Border::kReplicate;
 };
 
@@ -80,7 +82,8 @@ struct Report {
   std::string input;
   std::string heading;       ///< input description and sizes
   std::string layer;         ///< layer description for the kernel section
-  std::string resize_conv;   ///< how the resize-convolution was made
+  std::string resize_conv;   ///< how the resize-convolution (or the --against model) was made
+  std::string other_short = "resize-conv";  ///< the other side's column name
   PhaseGains gains;
   PhaseMetrics tconv;
   PhaseMetrics resize_conv_metrics;
@@ -262,8 +265,15 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
   // (4 s for a model, whose receptive field is not inspected).
   const Size2 border{std::max(extent.h, resize_kernel.h + 2), std::max(extent.w, resize_kernel.w + 2)};
 
-  const Weights w3 = setup.conv3x3 ? *setup.conv3x3 : fit_conv3x3(z_win.view(), t_win.view(), border);
-  const Tensor rc = conv3x3_replicate(z_win.view(), w3);
+  Tensor rc;
+  if (setup.against) {
+    // Both sides are models: out = in * s, pixel-centre aligned, the same window.
+    const Tensor other = setup.against->upsample(x.view());
+    rc = crop(other.view(), y0, x0, hh, ww);
+  } else {
+    const Weights w3 = setup.conv3x3 ? *setup.conv3x3 : fit_conv3x3(z_win.view(), t_win.view(), border);
+    rc = conv3x3_replicate(z_win.view(), w3);
+  }
   if (rc.shape().c != t_win.shape().c)
     throw InputError("--conv3x3 " + opt.conv3x3 + ": gives " + std::to_string(rc.shape().c) +
                      " channels, the transposed convolution " + std::to_string(t_win.shape().c));
@@ -283,11 +293,14 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
       escape_control_bytes(report.input), description, wxh_text({tconv.shape().h, tconv.shape().w}), scale_text(s),
       to_string(setup.border), border.w, border.h);
   report.layer = layer_text;
-  report.resize_conv = fmt::format("{} x{} (replicate border), then a 3x3 convolution {}",
-                                   to_string(setup.resize), scale_text(s),
-                                   setup.conv3x3 ? "from " + opt.conv3x3
-                                                 : std::string("fitted by least squares to the transposed "
-                                                               "convolution's result"));
+  report.other_short = setup.other_short;
+  report.resize_conv =
+      setup.against ? "the model " + opt.against
+                    : fmt::format("{} x{} (replicate border), then a 3x3 convolution {}",
+                                  to_string(setup.resize), scale_text(s),
+                                  setup.conv3x3 ? "from " + opt.conv3x3
+                                                : std::string("fitted by least squares to the transposed "
+                                                              "convolution's result"));
 
   if (!opt.reference.empty()) {
     Tensor ref = load_colour(opt.reference, nullptr);
@@ -339,9 +352,12 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
   int gain = 1;
   const Tensor diff_win = amplified_difference(t_shown.view(), rc_shown.view(), &gain);
   const std::string diff_label = fmt::format("|difference| x{}", gain);
-  const std::string rc_label = "resize-conv (" + std::string(to_string(setup.resize)) + " + 3x3)";
+  const std::string rc_label = setup.against ? "model " + fs::path(opt.against).filename().string()
+                                             : "resize-conv (" + std::string(to_string(setup.resize)) + " + 3x3)";
+  const std::string tconv_label = setup.model ? "model " + fs::path(setup.layer_name).filename().string()
+                                              : std::string("transposed conv");
   const std::array<const Tensor*, 4> sources{&input_win, &t_shown, &rc_shown, &diff_win};
-  const std::array<std::string, 4> labels{"input (nearest x" + scale_text(s) + ")", "transposed conv",
+  const std::array<std::string, 4> labels{"input (nearest x" + scale_text(s) + ")", tconv_label,
                                           rc_label, diff_label};
   std::vector<Tensor> parts;  // row 1 crops, then row 2 details
   for (const Tensor* t : sources) parts.push_back(crop(t->view(), cy0, cx0, ch, cw));
@@ -351,18 +367,18 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
     // The input panel outlines where the magnified detail is.
     full.panels.push_back({labels[i] + (i == 0 ? where : std::string()), parts[i].view(),
                            i == 0 ? std::array<int, 4>{dx0 - cx0, dy0 - cy0, dw, dh} : std::array<int, 4>{}});
-    static constexpr const char* kShort[] = {"input", "tconv", "resize-conv", "|diff|"};
-    detail.panels.push_back({fmt::format("{}{}  (shown x{}, at {},{})", kShort[i],
+    const std::array<std::string, 4> short_names{"input", "tconv", setup.other_short, "|diff|"};
+    detail.panels.push_back({fmt::format("{}{}  (shown x{}, at {},{})", short_names[i],
                                          i == 3 ? fmt::format(" x{}", gain) : std::string(), magnify, dx0, dy0),
                              parts[4 + i].view()});
   }
   std::vector<PanelRow> rows{std::move(full)};
   if (magnify > zoom) rows.push_back(std::move(detail));
-  write_picture(side_by_side(rows, fmt::format("{} x{}: {}{}  |  phase_mean_spread tconv {}, resize-conv {}  |  "
+  write_picture(side_by_side(rows, fmt::format("{} x{}: {}{}  |  phase_mean_spread tconv {}, {} {}  |  "
                                                "PSNR between them {}",
                                                stem, scale_text(s), setup.layer_name,
                                                zoom > 1 ? fmt::format(" (shown x{})", zoom) : std::string(),
-                                               num(report.tconv.phase_mean_spread),
+                                               num(report.tconv.phase_mean_spread), setup.other_short,
                                                num(report.resize_conv_metrics.phase_mean_spread),
                                                db(report.psnr_between))),
                 dir / (stem + "_compare.png"), opt, inputs, report);
@@ -379,7 +395,7 @@ Report analyse(const fs::path& path, const Setup& setup, const CompareOptions& o
         heat_map(map->view(), window, heat_zoom, vmax, is_t ? t_shown.view() : rc_shown.view(),
                  fmt::format("{} x{}, {}: local phase-mean spread, {} windows (whole image {}; both maps share "
                              "the colour scale)",
-                             stem, scale_text(s), is_t ? "transposed conv" : "resize-conv", wxh_text(window),
+                             stem, scale_text(s), is_t ? tconv_label : rc_label, wxh_text(window),
                              num(global)),
                  "grey levels"),
         dir / (stem + "_heatmap_" + name + ".png"), opt, inputs, report);
@@ -418,15 +434,15 @@ std::string report_table(const Report& r) {
   std::string out = r.heading + "\n";
   for (const auto& note : r.notes) out += "note: " + note + "\n";
   out += kernel_report(r.gains, r.layer);
-  out += "resize-convolution: " + r.resize_conv + "\n";
-  out += fmt::format("  {:<28} {:>12} {:>12}\n", "metric", "tconv", "resize-conv");
+  out += (r.other_short == "resize-conv" ? "resize-convolution: " : "other side: ") + r.resize_conv + "\n";
+  out += fmt::format("  {:<28} {:>12} {:>12}\n", "metric", "tconv", r.other_short);
   auto row = [&out](const char* name, double a, double b) {
     out += fmt::format("  {:<28} {:>12} {:>12}\n", name, num(a), num(b));
   };
   row("phase_mean_spread", r.tconv.phase_mean_spread, r.resize_conv_metrics.phase_mean_spread);
   row("phase_energy_ratio", r.tconv.phase_energy_ratio, r.resize_conv_metrics.phase_energy_ratio);
   row("spectral_peak_ratio", r.tconv.spectral_peak_ratio, r.resize_conv_metrics.spectral_peak_ratio);
-  out += fmt::format("  {:<28} {:>12}\n", "PSNR tconv vs resize-conv", db(r.psnr_between));
+  out += fmt::format("  {:<28} {:>12}\n", "PSNR tconv vs " + r.other_short, db(r.psnr_between));
   if (r.reference) {
     out += fmt::format("  {:<28} {:>12} {:>12}\n", "PSNR vs reference", db(r.reference->psnr_tconv),
                        db(r.reference->psnr_resize_conv));
@@ -482,6 +498,18 @@ Setup make_setup(const CompareOptions& opt) {
       setup.layer_name = opt.layer.weights;
     }
   }
+  if (!opt.against.empty()) {
+    if (!setup.model) throw UsageError("--against " + opt.against + ": needs --model on the first side");
+    if (!opt.conv3x3.empty()) throw UsageError("--against and --conv3x3: choose one for the other side");
+    LayerFlags other;
+    other.model = opt.against;
+    setup.against = load_model(other, OpOptions{});
+    if (setup.against->scale() != setup.model->scale() || setup.against->color() != setup.model->color())
+      throw UsageError(fmt::format("--against {}: x{} {}, --model x{} {}; both sides need the same scale and colour",
+                                   opt.against, setup.against->scale(), to_string(setup.against->color()),
+                                   setup.model->scale(), to_string(setup.model->color())));
+    setup.other_short = "other model";
+  }
   setup.resize = opt.resize == "nearest" ? Interpolation::kNearest : Interpolation::kBilinear;
   setup.border = border_of(opt.layer, Border::kReplicate);
   if (!opt.conv3x3.empty()) {
@@ -513,6 +541,9 @@ void setup_compare(CLI::App& app) {
   cmd->add_option("--conv3x3", opt->conv3x3,
                   "3x3 convolution weights W.npy (C, C, 3, 3) or depthwise (C, 1, 3, 3); "
                   "default: least-squares fit to the transposed convolution");
+  cmd->add_option("--against", opt->against,
+                  "The other side as a learned model M.safetensors (e.g. a resize-convolution "
+                  "network) instead of resize + 3x3; needs --model");
   cmd->add_option("--reference", opt->reference, "High-resolution reference image: PSNR/SSIM of both results");
   cmd->add_flag("--json", opt->json, "Print the report as JSON");
   cmd->add_option("--fail-above", opt->fail_above,

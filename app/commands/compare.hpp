@@ -18,6 +18,9 @@ struct CompareOptions {
   std::string output_dir;           ///< -o DIR: write the pictures there; none without it.
   std::string resize = "bilinear";  ///< --resize: bilinear or nearest.
   std::string conv3x3;              ///< --conv3x3 W.npy; empty: least-squares fit.
+  /// --against M.safetensors: the other side is this learned model instead
+  /// of resize + 3x3 (needs --model on the first side).
+  std::string against;
   std::string reference;            ///< --reference HR.png (one input only).
   bool json = false;                ///< --json on stdout instead of the table.
   double fail_above = -1.0;         ///< --fail-above X; < 0: no gate.

@@ -67,3 +67,12 @@ echo keep > "$work/fresh.safetensors.ckpt"
 "$bin" "${common[@]}" --seed 9 -o "$work/whole.safetensors" --resume 2>"$work/err.txt" && fail "a checkpoint of another run was taken"
 grep -q "seed" "$work/err.txt" || fail "refusing another run's checkpoint does not name the setting: $(cat "$work/err.txt")"
 echo "existing output, checkpoint and another run's checkpoint: refused"
+
+# 4. compare takes trained models on both sides.
+"$bin" compare "$images/t1.png" --model "$work/small.safetensors" --against "$work/linear.safetensors" \
+  -o "$work" >"$work/compare.txt" || fail "compare --against exited $?"
+grep -q "other side: the model" "$work/compare.txt" || fail "compare --against: $(cat "$work/compare.txt")"
+[ -s "$work/t1_compare.png" ] || fail "compare --against wrote no picture"
+"$bin" compare "$images/t1.png" --against "$work/linear.safetensors" 2>/dev/null
+[ $? = 2 ] || fail "--against without --model was not a usage error"
+echo "compare --model A --against B: both sides trained models"

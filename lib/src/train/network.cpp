@@ -168,10 +168,18 @@ ConstBatchView TrainableNetwork::forward(ConstBatchView x, int threads) {
     if (l.op == detail::Op::kPrelu)
       l.slopes = st.params[static_cast<std::size_t>(st.layer_params[i].weight)].value;
     // Items over the threads; each item's output depends on that item only.
+    // The element-wise kinds run in place on a copy of the input, the others
+    // through their forward.
+    const bool in_place = detail::is_pointwise(l.op);
     const int workers = detail::thread_count(t, st.batch);
     detail::parallel_for(workers, [&](int w) {
       for (std::int64_t b = st.batch * w / workers; b < st.batch * (w + 1) / workers; ++b) {
         const ConstTensorView xi = in.at(b);
+        if (in_place) {
+          std::copy(xi.data, xi.data + xi.shape.elements(), out.at(b).data);
+          detail::pointwise(l, out.at(b), 0, std::int64_t{xi.shape.c} * xi.shape.h);
+          continue;
+        }
         Tensor y = detail::forward(l, Tensor(xi.shape, {xi.data, xi.data + xi.shape.elements()}), 1);
         std::copy(y.data(), y.data() + y.span().size(), out.at(b).data);
       }
@@ -194,7 +202,8 @@ void TrainableNetwork::backward(ConstBatchView dy, int threads) {
     const ConstBatchView x = st.batch_of(i);
     const ConstBatchView dout{st.grad_a.data(), st.batch, st.shapes[i + 1]};
     const bool need_dx = i > 0;
-    st.grad_b.assign(need_dx ? static_cast<std::size_t>(x.elements()) : 0, 0.0f);
+    // Every backward writes all of dx: no clearing.
+    st.grad_b.resize(need_dx ? static_cast<std::size_t>(x.elements()) : 0);
     const BatchView dx{st.grad_b.data(), st.batch, st.shapes[i]};
     if (l.op == detail::Op::kConv2d || l.op == detail::Op::kConvTranspose2d) {
       const ConvKind kind =
