@@ -38,7 +38,7 @@ above "$best" "$start" 1.0 || fail "fsrcnn-s training did not improve ($start ->
 "$bin" "$images/t1.png" --model "$work/small.safetensors" -o "$work/t1_x2.png" || fail "the trained model does not run"
 
 # 2. Resume after SIGKILL and after SIGINT.
-common=(train --arch fsrcnn-s --images "$images" -s 2 --steps 240 --val-every 40 --batch 8 -j 2)
+common=(train --arch fsrcnn-s --images "$images" -s 2 --steps 600 --val-every 100 --batch 8 -j 2)
 "$bin" "${common[@]}" -o "$work/whole.safetensors" || fail "uninterrupted run exited $?"
 for signal in KILL INT; do
   out="$work/cut_$signal.safetensors"
@@ -46,7 +46,6 @@ for signal in KILL INT; do
   pid=$!
   for _ in $(seq 600); do [ -s "$out.ckpt" ] && break; sleep 0.05; done
   [ -s "$out.ckpt" ] || fail "no checkpoint appeared"
-  sleep 0.5
   kill -s "$signal" "$pid"
   wait "$pid"; rc=$?
   if [ "$signal" = INT ]; then [ "$rc" = 130 ] || fail "SIGINT: exit $rc, expected 130"; fi
