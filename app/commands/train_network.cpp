@@ -243,10 +243,12 @@ std::string clock_text(double seconds) {
 // run ends at its last complete line).
 class TrainLog {
  public:
-  explicit TrainLog(const std::string& path) {
+  // Appends on --resume; otherwise starts the file (the caller has refused
+  // an existing one unless --overwrite).
+  TrainLog(const std::string& path, bool append) {
     if (path.empty()) return;
-    out_.open(path, std::ios::app);
-    if (!out_) throw InputError("--log " + path + ": cannot be opened for appending");
+    out_.open(path, append ? std::ios::app : std::ios::trunc);
+    if (!out_) throw InputError("--log " + path + ": cannot be opened for writing");
   }
   void write(const json& line) {
     if (!out_.is_open()) return;
@@ -339,7 +341,7 @@ void run_train_network(const TrainOptions& opt) {
     restore_checkpoint(checkpoint, config, net, adam, progress);
     spdlog::info("resumed {} at step {} of {}", checkpoint.string(), progress.step, steps);
   }
-  TrainLog log(opt.log);
+  TrainLog log(opt.log, opt.resume);
   log.write({{"event", opt.resume ? "resume" : "start"}, {"step", progress.step}, {"config", config},
              {"train_images", train_images}, {"validation_images", data.validation.size()},
              {"threads", opt.threads}});
