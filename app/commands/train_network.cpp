@@ -70,8 +70,11 @@ std::pair<Tensor, Tensor> protocol_pair(const fs::path& file, int s) {
 
 Data load_data(const std::vector<fs::path>& files, const TrainOptions& opt) {
   Data data;
+  // Every k-th image, k = 1 / --val-fraction, and at least one of two or more.
   const std::size_t every =
-      opt.val_fraction > 0 ? static_cast<std::size_t>(std::lround(1.0 / opt.val_fraction)) : 0;
+      opt.val_fraction > 0
+          ? std::min(static_cast<std::size_t>(std::lround(1.0 / opt.val_fraction)), files.size())
+          : 0;
   for (std::size_t i = 0; i < files.size(); ++i) {
     if (interrupt_signal() != 0) throw Interrupted(interrupt_signal());
     if (isatty(STDERR_FILENO) == 1)
@@ -303,7 +306,11 @@ void run_train_network(const TrainOptions& opt) {
   CooperativeScope cooperative;  // a signal stops at the next step and checkpoints
   const auto load_start = Clock::now();
   Data data = load_data(files, opt);
-  if (data.train.empty()) throw NothingToDoError("--images: no image could be used for training");
+  if (data.train.empty())
+    throw NothingToDoError(files.size() == 1 && opt.val_fraction > 0
+                               ? "--images: the one image is held out for validation; give more "
+                                 "images or --val-fraction 0"
+                               : "--images: no image could be used for training");
   if (data.validation.empty() && opt.val_fraction > 0)
     throw UsageError("--val-fraction " + std::to_string(opt.val_fraction) +
                      ": leaves no validation image among " + std::to_string(files.size()));

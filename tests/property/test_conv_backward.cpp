@@ -309,3 +309,77 @@ TEST_CASE("conv backward: a strided transposed convolution's input gradient over
   }
   CHECK(strided >= 40);
 }
+
+TEST_CASE("conv backward: every weight-gradient impl agrees with the reference on training shapes", "[backward][property]") {
+  // FSRCNN's layers on 32-wide rows (the flat impls read A in place, row by
+  // row), batches of 16, plus rows of 16 and 48, dilation, groups, and a
+  // stride whose B phases differ in size.
+  struct Case {
+    const char* name;
+    ConvKind kind;
+    int ic, oc, groups, k, s, d, pad, output_padding;
+    Shape3 item;
+    int count;
+  };
+  const ConvKind k2d = ConvKind::kConv2d, kt = ConvKind::kConvTranspose2d;
+  const Case cases[] = {
+      {"feature_1to56_k5", k2d, 1, 56, 1, 5, 1, 1, 2, 0, {1, 32, 32}, 16},
+      {"shrink_56to12_k1", k2d, 56, 12, 1, 1, 1, 1, 0, 0, {56, 32, 32}, 16},
+      {"map_12to12_k3", k2d, 12, 12, 1, 3, 1, 1, 1, 0, {12, 32, 32}, 16},
+      {"expand_12to56_k1", k2d, 12, 56, 1, 1, 1, 1, 0, 0, {12, 32, 32}, 16},
+      {"deconv_56to1_k9s2", kt, 56, 1, 1, 9, 2, 1, 4, 1, {56, 32, 32}, 4},
+      {"deconv_8to3_k4s3_rows16", kt, 8, 3, 1, 4, 3, 1, 1, 2, {8, 9, 16}, 3},
+      {"dilated_6to5_k3d2_rows48", k2d, 6, 5, 1, 3, 1, 2, 2, 0, {6, 7, 48}, 2},
+      {"grouped_6to9_k3s2_rows32", k2d, 6, 9, 3, 3, 2, 1, 1, 0, {6, 13, 65}, 2},
+      {"depthwise_4to4_k3_rows16", kt, 4, 4, 4, 3, 1, 1, 1, 0, {4, 5, 16}, 3},
+  };
+  std::mt19937 rng(31);
+  tconv::OpOptions reference;
+  reference.force_impl = "conv_weight_grad_f32_ref";
+  for (const Case& c : cases) {
+    Layer l{c.kind, {}, c.item, c.count};
+    ConvParams& p = l.params;
+    p.in_channels = c.ic;
+    p.out_channels = c.oc;
+    p.groups = c.groups;
+    p.kernel = {c.k, c.k};
+    p.stride = {c.s, c.s};
+    p.dilation = {c.d, c.d};
+    p.pad_begin = p.pad_end = {c.pad, c.pad};
+    p.output_padding = {c.output_padding, c.output_padding};
+    INFO(c.name << ": " << describe(l));
+    const auto wshape = p.weight_shape(c.kind);
+    const Weights w{wshape, random_values(rng, wshape.elements()), {}};
+    const auto x = random_values(rng, l.item.elements() * l.count);
+    const ConvBackward ref = ConvBackward::create(c.kind, p, w, l.item, reference);
+    const auto dy = random_values(rng, ref.output_shape().elements() * l.count);
+    const Grads expected = backward(ref, l, w, x, dy, 2);
+    const Shape3 a_item = c.kind == k2d ? ref.output_shape() : l.item;  // A: the unskipped grid
+    const float products = float(l.count) * float(a_item.h) * float(a_item.w);
+    const float tolerance = 1e-4f + 2e-7f * products;
+    for (const std::string& name : tconv::conv_weight_grad_impl_names()) {
+      if (name == "conv_weight_grad_f32_ref" || !tconv::conv_weight_grad_impl_applicable(name)) continue;
+      INFO("impl " << name);
+      tconv::OpOptions forced;
+      forced.force_impl = name;
+      const ConvBackward fast = ConvBackward::create(c.kind, p, w, l.item, forced);
+      const Grads actual = backward(fast, l, w, x, dy, 1);
+      // Float lanes against double sums of `products` terms of unit scale:
+      // the rounding grows with the number of terms.
+      float worst = 0;
+      std::size_t worst_index = 0;
+      for (std::size_t i = 0; i < actual.dw.size(); ++i) {
+        const float error = std::abs(actual.dw[i] - expected.dw[i]) / (tolerance + std::abs(expected.dw[i]) * 1e-4f);
+        if (!(error <= worst)) {
+          worst = error;
+          worst_index = i;
+        }
+      }
+      INFO("worst weight " << worst_index << ": " << actual.dw[worst_index] << " vs " << expected.dw[worst_index]
+                           << " (tolerance " << tolerance << ")");
+      CHECK(worst <= 1.0f);
+      CHECK(actual.db == expected.db);
+      for (const int threads : {2, 3, 7}) CHECK(backward(fast, l, w, x, dy, threads).dw == actual.dw);
+    }
+  }
+}

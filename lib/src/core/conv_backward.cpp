@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -242,33 +243,57 @@ void ConvBackward::weight_grad(ConstBatchView x, ConstBatchView dy, std::span<fl
   const bool conv = st.kind == ConvKind::kConv2d;
   const float* a = conv ? dy.data : x.data;
   const float* b = conv ? x.data : dy.data;
-  // The vectorised impls read B split by column phase and zero-padded.
+  // Weight rows and bias channels, each split in contiguous ranges over the
+  // threads: each value is computed whole by one thread.
   const detail::WeightGradImpl& impl = *st.weight_grad_impl;
-  std::vector<float> phased;
-  if (impl.phased) {
-    phased.resize(static_cast<std::size_t>(detail::phased_b_elements(wg)));
-    detail::split_b_phases(wg, b, phased.data());
-    b = phased.data();
-  }
-  // Weight rows, then bias channels, as work items split in contiguous
-  // ranges: each value is computed whole by one thread.
   const std::int64_t rows = std::int64_t{wg.a.c} * wg.b_per_group;
   const std::int64_t bias_rows = dbias.empty() ? 0 : st.params.out_channels;
-  const std::int64_t items = rows + bias_rows;
-  const int parts = detail::thread_count(thread_option, items);
+  const int parts = detail::thread_count(thread_option, rows);
+  // The vectorised impls read copies of A and B (impl/conv_weight_grad.hpp),
+  // made here once per call, planes split over the threads.
+  std::unique_ptr<float[]> a_copy, b_copy;
+  if (impl.layout == detail::WeightGradLayout::kColumnPhases) {
+    b_copy = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(detail::phased_b_elements(wg)));
+    detail::split_b_phases(wg, b, b_copy.get());
+    b = b_copy.get();
+  } else if (impl.layout == detail::WeightGradLayout::kFlat) {
+    const detail::FlatLayout layout = detail::flat_layout(wg);
+    const std::int64_t a_planes = layout.a_in_place ? 0 : wg.count * wg.a.c;
+    const std::int64_t b_planes = layout.b_in_place ? 0 : wg.count * wg.b.c;
+    if (a_planes > 0)
+      a_copy = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(detail::flat_a_elements(wg, layout)));
+    if (b_planes > 0)
+      b_copy = std::make_unique_for_overwrite<float[]>(static_cast<std::size_t>(detail::flat_b_elements(wg, layout)));
+    const int copy_parts = detail::thread_count(thread_option, std::max<std::int64_t>(1, a_planes + b_planes));
+    detail::parallel_for(copy_parts, [&](int part) {
+      detail::flatten_a(wg, layout, a, a_copy.get(), a_planes * part / copy_parts, a_planes * (part + 1) / copy_parts);
+      detail::split_b_flat(wg, layout, b, b_copy.get(), b_planes * part / copy_parts,
+                           b_planes * (part + 1) / copy_parts);
+    });
+    if (a_copy) a = a_copy.get();
+    if (b_copy) b = b_copy.get();
+  }
   const std::int64_t plane = std::int64_t{st.output.h} * st.output.w;
   const std::int64_t dy_item = st.output.elements();
   detail::parallel_for(parts, [&](int part) {
-    const std::int64_t begin = items * part / parts;
-    const std::int64_t end = items * (part + 1) / parts;
-    if (begin < rows)
-      impl.run(wg, a, b, dweight.data(), begin, std::min(end, rows));
-    for (std::int64_t o = std::max(begin, rows) - rows; o < end - rows; ++o) {
-      double sum = 0;
+    const std::int64_t begin = rows * part / parts;
+    const std::int64_t end = rows * (part + 1) / parts;
+    if (begin < end) impl.run(wg, a, b, dweight.data(), begin, end);
+    for (std::int64_t o = bias_rows * part / parts; o < bias_rows * (part + 1) / parts; ++o) {
+      // Position i of each item's plane goes to sums[i mod kBiasLanes], the
+      // lanes then added in order: independent chains, a fixed order.
+      constexpr int kBiasLanes = 8;
+      double sums[kBiasLanes] = {};
       for (std::int64_t n = 0; n < dy.count; ++n) {
         const float* p = dy.data + n * dy_item + o * plane;
-        for (std::int64_t i = 0; i < plane; ++i) sum += p[i];
+        std::int64_t i = 0;
+        for (; i + kBiasLanes <= plane; i += kBiasLanes)
+          for (int l = 0; l < kBiasLanes; ++l) sums[l] += p[i + l];
+        for (int l = 0; l < kBiasLanes; ++l)
+          if (i + l < plane) sums[l] += p[i + l];
       }
+      double sum = 0;
+      for (const double s : sums) sum += s;
       dbias[static_cast<std::size_t>(o)] = static_cast<float>(sum);
     }
   });

@@ -92,9 +92,16 @@ bool weight_grad_avx2(const WeightGradProblem&) noexcept { return cpu_has_avx2_f
 bool weight_grad_avx512(const WeightGradProblem&) noexcept { return cpu_has_avx512(); }
 
 constexpr WeightGradImpl kWeightGradImpls[] = {
-    {"conv_weight_grad_f32_rows_avx512", &weight_grad_avx512, &conv_weight_grad_f32_rows_avx512, true},
-    {"conv_weight_grad_f32_rows_avx2", &weight_grad_avx2, &conv_weight_grad_f32_rows_avx2, true},
-    {"conv_weight_grad_f32_rows", &any_weight_grad, &conv_weight_grad_f32_rows, true},
+    // Best first; ISA-specific entries above their portable fallback.
+    {"conv_weight_grad_f32_flat_avx512", &weight_grad_avx512, &conv_weight_grad_f32_flat_avx512,
+     WeightGradLayout::kFlat},
+    {"conv_weight_grad_f32_flat_avx2", &weight_grad_avx2, &conv_weight_grad_f32_flat_avx2, WeightGradLayout::kFlat},
+    {"conv_weight_grad_f32_flat", &any_weight_grad, &conv_weight_grad_f32_flat, WeightGradLayout::kFlat},
+    {"conv_weight_grad_f32_rows_avx512", &weight_grad_avx512, &conv_weight_grad_f32_rows_avx512,
+     WeightGradLayout::kColumnPhases},
+    {"conv_weight_grad_f32_rows_avx2", &weight_grad_avx2, &conv_weight_grad_f32_rows_avx2,
+     WeightGradLayout::kColumnPhases},
+    {"conv_weight_grad_f32_rows", &any_weight_grad, &conv_weight_grad_f32_rows, WeightGradLayout::kColumnPhases},
     {"conv_weight_grad_f32_ref", &any_weight_grad, &conv_weight_grad_f32_ref},  // must stay last
 };
 
