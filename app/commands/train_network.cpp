@@ -82,7 +82,9 @@ Data load_data(const std::vector<fs::path>& files, const TrainOptions& opt) {
                     " " + files[i].filename().string());
     try {
       auto [lr, hr255] = protocol_pair(files[i], opt.scale);
-      if (every > 0 && i % every == every / 2) {
+      // The protocol scores 11 x 11 or more after shaving s pixels per side.
+      const bool scorable = hr255.shape().h >= 11 + 2 * opt.scale && hr255.shape().w >= 11 + 2 * opt.scale;
+      if (every > 0 && i % every == every / 2 && scorable) {
         data.validation.push_back({std::move(lr), std::move(hr255)});
       } else {
         for (float& v : hr255.span()) v /= 255.0f;
