@@ -491,8 +491,14 @@ void run_train_network(const TrainOptions& opt) {
   ModelFileSpec spec = net.model_spec();
   json recipe = config;
   recipe.erase("images");
-  recipe["images"] = opt.images.size() == 1 ? json(fs::path(opt.images[0]).filename().string())
-                                            : json(opt.images);
+  // The folders by name (not path), so the recipe is the same on any machine.
+  json folders = json::array();
+  for (const std::string& dir : opt.images) {
+    fs::path p = fs::path(dir).lexically_normal();
+    if (p.filename().empty()) p = p.parent_path();
+    folders.push_back(p.filename().string());
+  }
+  recipe["images"] = folders;
   recipe["train_images"] = train_images;
   recipe["validation_images"] = data.validation.size();
   recipe["steps_done"] = progress.step;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -19,6 +20,7 @@
 
 #include "cli_support.hpp"
 #include "tconv/io/safetensors.hpp"
+#include "tconv/model/model.hpp"
 
 namespace fs = std::filesystem;
 
@@ -276,6 +278,39 @@ TEST_CASE("the shipped linear models load and beat bicubic on Set5", "[cli][eval
       if (s == 2) CHECK(double(j["mean"]["psnr"]) >= 35.0);
       if (s == 4) CHECK(double(j["mean"]["psnr"]) >= 29.1);
     }
+}
+
+TEST_CASE("the shipped FSRCNN models: their recipe, their Set5 score, and above the linear ones",
+          "[cli][eval][shared]") {
+  // Trained by `train --arch fsrcnn` (scripts/train_models.sh); the Set5 Y
+  // PSNR measured when they were shipped (docs/cli.md#shipped-networks).
+  const std::map<int, double> shipped_psnr = {{2, 36.5101}};
+  for (const auto& [s, psnr] : shipped_psnr) {
+    const fs::path model = fs::path(TCONV_MODELS_DIR) / ("fsrcnn_y_x" + std::to_string(s) + ".safetensors");
+    REQUIRE(fs::exists(model));
+    const tconv::Model m = tconv::Model::load(model.string());
+    CHECK(m.scale() == s);
+    const nlohmann::json recipe = nlohmann::json::parse(m.metadata().at("tconv.train"));
+    CHECK(recipe["arch"] == "fsrcnn");
+    CHECK(recipe["images"] == nlohmann::json::array({"T91", "BSDS200"}));
+    CHECK(double(recipe["validation_psnr"]) > 30.0);
+    const fs::path set5 = fs::path(TCONV_SHARED_DIR) / "data" / "sr" / "Set5";
+    if (!fs::exists(set5)) {
+      WARN("SKIPPED: shared data " << set5.string() << " is absent");
+      continue;
+    }
+    auto set5_psnr = [&](const fs::path& path) {
+      const Result r = run("eval --images " + set5.string() + " -s " + std::to_string(s) +
+                           " --json --model " + path.string());
+      INFO(path.string() << ": " << r.err);
+      REQUIRE(r.exit_code == 0);
+      return double(nlohmann::json::parse(r.out)["mean"]["psnr"]);
+    };
+    const double got = set5_psnr(model);
+    CHECK(got == Approx(psnr).margin(0.005));
+    const fs::path linear = fs::path(TCONV_MODELS_DIR) / ("linear_y_x" + std::to_string(s) + ".safetensors");
+    CHECK(got > set5_psnr(linear) + 1.0);
+  }
 }
 
 TEST_CASE("eval of the shared FSRCNN models gives their known Set5 numbers",
