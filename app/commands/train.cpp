@@ -208,11 +208,7 @@ void run_train(const TrainOptions& opt) {
                      std::to_string(s) + " (every output phase needs a tap)");
   const fs::path output(opt.output);
   check_output_target(output, opt.overwrite);
-  std::vector<fs::path> files;
-  for (const std::string& dir : opt.images) {
-    const std::vector<fs::path> listed = list_images(dir, "--images");
-    files.insert(files.end(), listed.begin(), listed.end());
-  }
+  const std::vector<fs::path> files = list_images(opt.images, "--images");
   try {
     refuse_if_input(output, files);
   } catch (const InputError& e) {

@@ -279,11 +279,7 @@ void run_train_network(const TrainOptions& opt) {
   if (!opt.log.empty() && !opt.resume && !opt.overwrite && fs::exists(opt.log))
     throw OutputExists("--log " + opt.log + ": exists; --resume appends to it, --overwrite too");
 
-  std::vector<fs::path> files;
-  for (const std::string& dir : opt.images) {
-    const std::vector<fs::path> listed = list_images(dir, "--images");
-    files.insert(files.end(), listed.begin(), listed.end());
-  }
+  const std::vector<fs::path> files = list_images(opt.images, "--images");
   for (const fs::path& f : {output, checkpoint}) {
     try {
       refuse_if_input(f, files);

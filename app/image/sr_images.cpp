@@ -31,6 +31,15 @@ std::vector<fs::path> list_images(const fs::path& dir, const char* flag) {
   return out;
 }
 
+std::vector<fs::path> list_images(const std::vector<std::string>& dirs, const char* flag) {
+  std::vector<fs::path> out;
+  for (const std::string& dir : dirs) {
+    const std::vector<fs::path> listed = list_images(fs::path(dir), flag);
+    out.insert(out.end(), listed.begin(), listed.end());
+  }
+  return out;
+}
+
 Tensor read_hr255(const fs::path& path) {
   const Image image = to_planar(read_image_file(path, kMaxInputBytes).raw);
   const Shape3 in = image.pixels.shape();

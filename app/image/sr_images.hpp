@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "tconv/core/tensor.hpp"
@@ -15,6 +16,12 @@ namespace tconv::app {
 /// directory (`flag` names the option in the message), InputError when it
 /// cannot be listed.
 [[nodiscard]] std::vector<std::filesystem::path> list_images(const std::filesystem::path& dir,
+                                                             const char* flag);
+
+/// The images of every folder of `dirs`, folder by folder in the given
+/// order, each listed as list_images() lists one (a repeated `flag`, as
+/// train's --images). Throws as list_images().
+[[nodiscard]] std::vector<std::filesystem::path> list_images(const std::vector<std::string>& dirs,
                                                              const char* flag);
 
 /// The image's channels as displayed (read_image_file(): EXIF orientation

@@ -38,6 +38,15 @@ Shape4 shape4(const std::vector<std::int64_t>& s) {
           static_cast<int>(s[3])};
 }
 
+// ShapeMismatch "network <what> <count> x <item>, needs <batch> x <shape>"
+// unless the batch has that count and item shape.
+void require_batch(const char* what, ConstBatchView v, int batch, const Shape3& item) {
+  if (v.count != batch || !(v.item == item))
+    throw ShapeMismatch(std::string("network ") + what + " " + std::to_string(v.count) + " x " +
+                        to_string(v.item) + ", needs " + std::to_string(batch) + " x " +
+                        to_string(item));
+}
+
 }  // namespace
 
 struct TrainableNetwork::State {
@@ -146,10 +155,7 @@ const std::vector<TrainParameter>& TrainableNetwork::parameters() const noexcept
 
 ConstBatchView TrainableNetwork::forward(ConstBatchView x, int threads) {
   State& st = *state_;
-  if (x.count != st.batch || !(x.item == st.shapes.front()))
-    throw ShapeMismatch("network forward: input " + std::to_string(x.count) + " x " +
-                        to_string(x.item) + ", needs " + std::to_string(st.batch) + " x " +
-                        to_string(st.shapes.front()));
+  require_batch("forward: input", x, st.batch, st.shapes.front());
   const int t = st.threads_for(threads);
   std::copy(x.data, x.data + x.elements(), st.acts[0].begin());
   for (std::size_t i = 0; i < st.layers.size(); ++i) {
@@ -190,10 +196,7 @@ ConstBatchView TrainableNetwork::forward(ConstBatchView x, int threads) {
 
 void TrainableNetwork::backward(ConstBatchView dy, int threads) {
   State& st = *state_;
-  if (dy.count != st.batch || !(dy.item == st.shapes.back()))
-    throw ShapeMismatch("network backward: gradient " + std::to_string(dy.count) + " x " +
-                        to_string(dy.item) + ", needs " + std::to_string(st.batch) + " x " +
-                        to_string(st.shapes.back()));
+  require_batch("backward: gradient", dy, st.batch, st.shapes.back());
   const int t = st.threads_for(threads);
   st.grad_a.assign(dy.data, dy.data + dy.elements());
   for (std::size_t i = st.layers.size(); i-- > 0;) {
