@@ -59,7 +59,9 @@ struct TrainableNetwork::State {
   std::vector<TrainParameter> params;
   // acts[i]: layer i's input batch; acts[L]: the output batch.
   std::vector<std::vector<float>> acts;
-  std::vector<float> grad_a, grad_b;  // dy of the layer in passing and its dx
+  // dy of the layer in passing and its dx, each sized for the largest
+  // activation once: a step re-sizes nothing (growing a vector zero-fills).
+  std::vector<float> grad_a, grad_b;
   std::vector<float> slope_parts;     // prelu: per-item dL/da, summed in item order
 
   [[nodiscard]] int threads_for(int requested) const {
@@ -140,8 +142,8 @@ TrainableNetwork TrainableNetwork::create(const ModelFileSpec& spec, const Shape
     st->acts[i].assign(n, 0.0f);
     largest = std::max(largest, n);
   }
-  st->grad_a.reserve(largest);
-  st->grad_b.reserve(largest);
+  st->grad_a.assign(largest, 0.0f);
+  st->grad_b.assign(largest, 0.0f);
   return TrainableNetwork(std::move(st));
 }
 
@@ -198,7 +200,7 @@ void TrainableNetwork::backward(ConstBatchView dy, int threads) {
   State& st = *state_;
   require_batch("backward: gradient", dy, st.batch, st.shapes.back());
   const int t = st.threads_for(threads);
-  st.grad_a.assign(dy.data, dy.data + dy.elements());
+  std::copy(dy.data, dy.data + dy.elements(), st.grad_a.begin());
   for (std::size_t i = st.layers.size(); i-- > 0;) {
     const detail::NetLayer& l = st.layers[i];
     const LayerParams& lp = st.layer_params[i];
@@ -206,7 +208,6 @@ void TrainableNetwork::backward(ConstBatchView dy, int threads) {
     const ConstBatchView dout{st.grad_a.data(), st.batch, st.shapes[i + 1]};
     const bool need_dx = i > 0;
     // Every backward writes all of dx: no clearing.
-    st.grad_b.resize(need_dx ? static_cast<std::size_t>(x.elements()) : 0);
     const BatchView dx{st.grad_b.data(), st.batch, st.shapes[i]};
     if (l.op == detail::Op::kConv2d || l.op == detail::Op::kConvTranspose2d) {
       const ConvKind kind =
@@ -222,16 +223,14 @@ void TrainableNetwork::backward(ConstBatchView dy, int threads) {
       const std::size_t slopes = l.op == detail::Op::kPrelu ? l.slopes.size() : 0;
       st.slope_parts.assign(slopes * static_cast<std::size_t>(st.batch), 0.0f);
       const ConstBatchView y = st.batch_of(i + 1);
-      // dx of the first layer is not needed, but a prelu's slopes are.
-      std::vector<float> scratch;
-      if (!need_dx && slopes > 0) scratch.assign(static_cast<std::size_t>(x.elements()), 0.0f);
-      const BatchView dxw = need_dx ? dx : BatchView{scratch.data(), st.batch, st.shapes[i]};
+      // dx of the first layer is not needed, but a prelu's slopes are: its
+      // dx then goes to grad_b and is dropped.
       if (need_dx || slopes > 0) {
         const int workers = detail::thread_count(t, st.batch);
         detail::parallel_for(workers, [&](int wk) {
           for (std::int64_t b = st.batch * wk / workers; b < st.batch * (wk + 1) / workers; ++b)
             detail::layer_input_grad(
-                l, x.at(b), y.at(b), dout.at(b), dxw.at(b),
+                l, x.at(b), y.at(b), dout.at(b), dx.at(b),
                 std::span<float>(st.slope_parts).subspan(static_cast<std::size_t>(b) * slopes, slopes));
         });
       }
