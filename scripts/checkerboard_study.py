@@ -95,7 +95,7 @@ def main():
                 for k in metrics:
                     metrics[k].append(c["tconv"][k])
         for k, v in metrics.items():
-            row[k] = mean(v)
+            row[k] = None if None in v else mean(v)
         rows.append(row)
 
     # Pictures: each head against the transposed convolution on one Set14 image.
@@ -119,11 +119,15 @@ def main():
              "| head | Set5 PSNR / SSIM | Set14 PSNR / SSIM | phase gain ratio | phase-mean spread | "
              "phase-energy ratio | spectral peak ratio |",
              "|---|---|---|---|---|---|---|"]
+    def num(value, digits):
+        # inspect and compare report an unbounded ratio as null
+        return "unbounded" if value is None else f"{value:.{digits}f}"
+
     for r in rows:
         lines.append(f"| {r['head']} | {r['Set5_psnr']:.2f} / {r['Set5_ssim']:.4f} | "
-                     f"{r['Set14_psnr']:.2f} / {r['Set14_ssim']:.4f} | {r['phase_gain_ratio']:.3f} | "
-                     f"{r['phase_mean_spread']:.4f} | {r['phase_energy_ratio']:.3f} | "
-                     f"{r['spectral_peak_ratio']:.3f} |")
+                     f"{r['Set14_psnr']:.2f} / {r['Set14_ssim']:.4f} | {num(r['phase_gain_ratio'], 3)} | "
+                     f"{num(r['phase_mean_spread'], 4)} | {num(r['phase_energy_ratio'], 3)} | "
+                     f"{num(r['spectral_peak_ratio'], 3)} |")
     lines.append("")
     lines.append(f"Bicubic: Set5 {rows[0]['Set5_bicubic_psnr']:.2f} dB, Set14 {rows[0]['Set14_bicubic_psnr']:.2f} dB.")
     with open(os.path.join(out_dir, "study.md"), "w") as f:

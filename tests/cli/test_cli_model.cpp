@@ -172,19 +172,14 @@ TEST_CASE("cli model: --model refusals: conflicting flags, other scale, bad file
   CHECK_THAT(r.output, Catch::Contains("has 3 channels") && Catch::Contains("takes 1"));
 }
 
-TEST_CASE("cli model: --model runs the shared FSRCNN x2/x3/x4", "[cli][model][shared]") {
-  const fs::path fsrcnn = fs::path(TCONV_SHARED_DIR) / "data" / "fsrcnn";
-  if (!fs::exists(fsrcnn / "fsrcnn_x2.safetensors")) {
-    WARN("SKIPPED: " << fsrcnn.string() << " is absent (shared data not available)");
-    return;
-  }
+TEST_CASE("cli model: --model runs the shipped FSRCNN x2/x3/x4", "[cli][model]") {
   TempDir dir;
   const std::string in = dir / "in.png";
   REQUIRE(cv::imwrite(in, test_image(30, 26, 3)));
   for (const int s : {2, 3, 4}) {
     const std::string out = dir / ("out" + std::to_string(s) + ".png");
-    const Result r = run(in + " --model " + (fsrcnn / ("fsrcnn_x" + std::to_string(s) +
-                                                        ".safetensors")).string() + " -o " + out);
+    const Result r = run(in + " --model " + TCONV_MODELS_DIR + "/fsrcnn_y_x" + std::to_string(s) +
+                         ".safetensors -o " + out);
     INFO(r.output);
     REQUIRE(r.exit_code == 0);
     const cv::Mat m = cv::imread(out, cv::IMREAD_UNCHANGED);

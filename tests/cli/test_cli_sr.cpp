@@ -280,12 +280,18 @@ TEST_CASE("the shipped linear models load and beat bicubic on Set5", "[cli][eval
     }
 }
 
-TEST_CASE("the shipped FSRCNN models: their recipe, their Set5 score, 0.9 dB above the linear ones",
+TEST_CASE("the shipped FSRCNN models: their recipe, their Set5 score, above the linear ones",
           "[cli][eval][shared]") {
   // Trained by `train --arch fsrcnn` (scripts/train_models.sh); the Set5 Y
-  // PSNR measured when they were shipped (docs/cli.md#shipped-networks).
-  const std::map<int, double> shipped_psnr = {{2, 36.5101}, {3, 32.4290}};
-  for (const auto& [s, psnr] : shipped_psnr) {
+  // PSNR measured when they were shipped (docs/cli.md#shipped-networks), and
+  // the least margin over the linear model of the same scale (measured:
+  // 1.26, 0.98 and 0.80 dB).
+  struct Shipped {
+    double psnr;
+    double over_linear;
+  };
+  const std::map<int, Shipped> shipped = {{2, {36.5101, 0.9}}, {3, {32.4290, 0.9}}, {4, {30.1887, 0.7}}};
+  for (const auto& [s, expected] : shipped) {
     const fs::path model = fs::path(TCONV_MODELS_DIR) / ("fsrcnn_y_x" + std::to_string(s) + ".safetensors");
     REQUIRE(fs::exists(model));
     const tconv::Model m = tconv::Model::load(model.string());
@@ -310,9 +316,9 @@ TEST_CASE("the shipped FSRCNN models: their recipe, their Set5 score, 0.9 dB abo
       return double(nlohmann::json::parse(r.out)["mean"]["psnr"]);
     };
     const double got = set5_psnr(model);
-    CHECK(got == Approx(psnr).margin(0.005));
+    CHECK(got == Approx(expected.psnr).margin(0.005));
     const fs::path linear = fs::path(TCONV_MODELS_DIR) / ("linear_y_x" + std::to_string(s) + ".safetensors");
-    CHECK(got > set5_psnr(linear) + 0.9);
+    CHECK(got > set5_psnr(linear) + expected.over_linear);
   }
 }
 

@@ -587,16 +587,10 @@ TEST_CASE("model: written, read back and loaded from a file", "[model]") {
   REQUIRE_THROWS_AS(tconv::Model::load(path.string()), tconv::IoError);
 }
 
-#ifdef TCONV_SHARED_DIR
-TEST_CASE("model: the shared FSRCNN x2/x3/x4 files load and run", "[model][shared]") {
-  const std::filesystem::path dir = std::filesystem::path(TCONV_SHARED_DIR) / "data" / "fsrcnn";
-  if (!std::filesystem::exists(dir / "fsrcnn_x2.safetensors")) {
-    WARN("SKIPPED: " << dir.string() << " is absent (shared data not available)");
-    return;
-  }
+TEST_CASE("model: the shipped FSRCNN x2/x3/x4 files load and run", "[model]") {
   for (const int s : {2, 3, 4}) {
-    const tconv::Model m =
-        tconv::Model::load((dir / ("fsrcnn_x" + std::to_string(s) + ".safetensors")).string());
+    const tconv::Model m = tconv::Model::load(std::string(TCONV_MODELS_DIR) + "/fsrcnn_y_x" +
+                                              std::to_string(s) + ".safetensors");
     INFO("x" << s);
     REQUIRE(m.scale() == s);
     REQUIRE(m.color() == tconv::ModelColor::kY);
@@ -613,7 +607,6 @@ TEST_CASE("model: the shared FSRCNN x2/x3/x4 files load and run", "[model][share
     REQUIRE(centre == Approx(x.at(0, 12, 10)).margin(0.03));
   }
 }
-#endif
 
 TEST_CASE("model: corrupted layer lists and shapes are refused, never crash", "[model][fuzz]") {
   const std::string layers =
