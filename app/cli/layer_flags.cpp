@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/suggest.hpp"
 #include "tconv/core/error.hpp"
 #include "tconv/core/torch_settings.hpp"
 #include "tconv/io/npy.hpp"
@@ -53,7 +54,8 @@ void add_layer_flags(CLI::App& cmd, LayerFlags& f) {
       ->capture_default_str()
       ->each([&f](const std::string&) { f.scale_given = true; });
   cmd.add_option("-k,--kernel", f.kernel,
-                 "Interpolation kernel: bilinear (default), nearest, bicubic, lanczos3");
+                 "Interpolation kernel: bilinear (default), nearest, bicubic, lanczos3 (also linear, "
+                 "box, cubic, catrom, lanczos; any case)");
   cmd.add_option("-w,--weights", f.weights,
                  "Learned weights W.npy, PyTorch ConvTranspose2d layout (in, out/groups, kh, kw)");
   cmd.add_option("--bias", f.bias, "Bias B.npy (out,), with --weights");
@@ -126,7 +128,8 @@ std::optional<Interpolation> interpolation_of(const LayerFlags& f) {
   const std::string name = f.kernel.empty() ? "bilinear" : f.kernel;
   const auto kind = parse_interpolation(name);
   if (!kind)
-    throw UsageError("--kernel " + name + ": unknown kernel (bilinear, nearest, bicubic, lanczos3)");
+    throw UsageError("--kernel " + name + ": unknown kernel" + did_you_mean(name, interpolation_names()) +
+                     " (bilinear, nearest, bicubic, lanczos3; also linear, box, cubic, catrom, lanczos)");
   return kind;
 }
 

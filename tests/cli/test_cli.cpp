@@ -98,6 +98,25 @@ TEST_CASE("the input is never written over, even with --overwrite", "[cli]") {
   CHECK(read_bytes(dir / kGoodImage) == before);
 }
 
+TEST_CASE("kernel aliases give the same bytes as the kernels' own names", "[cli]") {
+  TempDir dir;
+  cv::imwrite(dir / kGoodImage, gradient(9, 7, CV_8UC3));
+  const std::string in = dir / kGoodImage;
+  const std::pair<const char*, const char*> aliases[] = {
+      {"bilinear", "LINEAR"}, {"nearest", "box"}, {"bicubic", "catrom"}, {"bicubic", "Cubic"},
+      {"lanczos3", "lanczos"}};
+  for (const auto& [kernel, alias] : aliases) {
+    INFO(kernel << " / " << alias);
+    const std::string a = dir / (std::string(kernel) + ".png");
+    const std::string b = dir / (std::string(alias) + "_alias.png");
+    REQUIRE(run(in + " -s 3 -k " + kernel + " -o " + a + " --overwrite").exit_code == 0);
+    REQUIRE(run(in + " -s 3 -k " + alias + " -o " + b).exit_code == 0);
+    CHECK(read_bytes(a) == read_bytes(b));
+  }
+  // The kernels differ from each other, so equal bytes above mean the same kernel.
+  CHECK(read_bytes(dir / "bilinear.png") != read_bytes(dir / "bicubic.png"));
+}
+
 TEST_CASE("bad parameters exit 2 with one line naming the value and write nothing", "[cli]") {
   TempDir dir;
   cv::imwrite(dir / kGoodImage, gradient(9, 7, CV_8UC3));
@@ -114,7 +133,8 @@ TEST_CASE("bad parameters exit 2 with one line naming the value and write nothin
   const std::vector<Case> cases = {
       {"-s 0", "upsampler factor 0x0: factor must be in [1, 1024]"},
       {"-s 2,x", "-s 2,x: expected integers separated by commas"},
-      {"-k sinc", "--kernel sinc: unknown kernel"},
+      {"-k sinc", "--kernel sinc: unknown kernel (bilinear, nearest, bicubic, lanczos3; also"},
+      {"-k bicubc", "--kernel bicubc: unknown kernel; did you mean bicubic?"},
       {"--border wrap", "--border wrap: unknown border"},
       {"-s 0,2" + wts + " --groups 3", "conv_transpose2d stride 0x2: stride must be >= 1"},
       {"-s 2" + wts + " --groups 3 --padding 1,-1", "conv_transpose2d padding 1,-1,1,-1: padding must be >= 0"},

@@ -233,3 +233,29 @@ TEST_CASE("border: a batch gives each item's run_with_border bytes for any threa
         std::int64_t{item.c} * (item.h + 2) * (item.w + 2) * 4);
   CHECK(tconv::run_with_border_scratch_bytes(op, item, Border::kZero) >= 0);
 }
+
+TEST_CASE("kernel names: the four kernels, the other tools' aliases, any case", "[factories]") {
+  using tconv::Interpolation;
+  const std::pair<const char*, Interpolation> names[] = {
+      {"nearest", Interpolation::kNearest},   {"box", Interpolation::kNearest},
+      {"BOX", Interpolation::kNearest},       {"bilinear", Interpolation::kBilinear},
+      {"linear", Interpolation::kBilinear},   {"Linear", Interpolation::kBilinear},
+      {"bicubic", Interpolation::kBicubic},   {"cubic", Interpolation::kBicubic},
+      {"CatRom", Interpolation::kBicubic},    {"lanczos3", Interpolation::kLanczos3},
+      {"Lanczos", Interpolation::kLanczos3},  {"LANCZOS3", Interpolation::kLanczos3}};
+  for (const auto& [name, kind] : names) {
+    INFO(name);
+    REQUIRE(tconv::parse_interpolation(name) == kind);
+  }
+  for (const char* bad : {"", "sinc", "lanczos2", "bilinear ", "cubicc", "near"}) {
+    INFO("'" << bad << "'");
+    CHECK_FALSE(tconv::parse_interpolation(bad).has_value());
+  }
+  // Every listed name parses, and each kernel's own name round-trips.
+  const auto listed = tconv::interpolation_names();
+  REQUIRE(listed.size() == 9);
+  for (const std::string_view name : listed) CHECK(tconv::parse_interpolation(name).has_value());
+  for (const auto kind : {Interpolation::kNearest, Interpolation::kBilinear, Interpolation::kBicubic,
+                          Interpolation::kLanczos3})
+    CHECK(tconv::parse_interpolation(tconv::to_string(kind)) == kind);
+}

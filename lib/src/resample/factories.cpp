@@ -1,6 +1,7 @@
 // Interpolation weight factories (see tconv/resample/factories.hpp for the geometry).
 #include "tconv/resample/factories.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <vector>
@@ -20,10 +21,29 @@ std::string_view to_string(Interpolation kind) noexcept {
 }
 
 std::optional<Interpolation> parse_interpolation(std::string_view name) noexcept {
-  for (auto kind : {Interpolation::kNearest, Interpolation::kBilinear, Interpolation::kBicubic,
-                    Interpolation::kLanczos3})
-    if (name == to_string(kind)) return kind;
+  // The names of ImageMagick, vips and FFmpeg users for the same kernels:
+  // catrom (Catmull-Rom) is Keys' cubic with a = -0.5, as bicubic here.
+  struct Alias {
+    std::string_view name;
+    Interpolation kind;
+  };
+  static constexpr Alias kNames[] = {
+      {"nearest", Interpolation::kNearest},   {"box", Interpolation::kNearest},
+      {"bilinear", Interpolation::kBilinear}, {"linear", Interpolation::kBilinear},
+      {"bicubic", Interpolation::kBicubic},   {"cubic", Interpolation::kBicubic},
+      {"catrom", Interpolation::kBicubic},    {"lanczos3", Interpolation::kLanczos3},
+      {"lanczos", Interpolation::kLanczos3}};
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  for (const Alias& alias : kNames)
+    if (alias.name.size() == name.size() &&
+        std::equal(name.begin(), name.end(), alias.name.begin(),
+                   [&](char a, char b) { return lower(a) == b; }))
+      return alias.kind;
   return std::nullopt;
+}
+
+std::vector<std::string_view> interpolation_names() {
+  return {"bilinear", "nearest", "bicubic", "lanczos3", "linear", "box", "cubic", "catrom", "lanczos"};
 }
 
 namespace {

@@ -34,8 +34,14 @@ enum class Interpolation {
 
 /// "nearest", "bilinear", "bicubic" or "lanczos3".
 [[nodiscard]] std::string_view to_string(Interpolation kind) noexcept;
-/// Inverse of to_string(); nullopt for an unknown name.
+/// Inverse of to_string(), also taking the other tools' names for the same
+/// kernels: "linear" (bilinear), "box" (nearest), "cubic" and "catrom"
+/// (bicubic), "lanczos" (lanczos3); any letter case. nullopt for an
+/// unknown name.
 [[nodiscard]] std::optional<Interpolation> parse_interpolation(std::string_view name) noexcept;
+/// Every name parse_interpolation() takes, in lower case: the four kernels'
+/// own names first, then the aliases.
+[[nodiscard]] std::vector<std::string_view> interpolation_names();
 
 /// Largest upsampling factor the factories accept per axis.
 inline constexpr int kMaxFactor = 1024;
