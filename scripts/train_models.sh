@@ -20,8 +20,10 @@ scales=("$@")
 for s in "${scales[@]}"; do
   name=fsrcnn_y_x$s
   out=$work/$name.safetensors
-  args=(train --arch fsrcnn --images "$train/T91" --images "$train/BSDS200" -s "$s" --steps 60000
-        --val-every 2000 -o "$out" --log "$work/$name.jsonl")
+  # x2 trains 150000 steps (validation every 5000), x3 and x4 60000 (every 2000).
+  if [ "$s" = 2 ]; then steps=(--steps 150000 --val-every 5000); else steps=(--steps 60000 --val-every 2000); fi
+  args=(train --arch fsrcnn --images "$train/T91" --images "$train/BSDS200" -s "$s" "${steps[@]}"
+        -o "$out" --log "$work/$name.jsonl")
   if [ -e "$out.ckpt" ]; then
     "$bin" "${args[@]}" --resume
   else
