@@ -20,30 +20,37 @@ std::string_view to_string(Interpolation kind) noexcept {
   return "?";
 }
 
+namespace {
+
+// The kernels' own names first, then the names of ImageMagick, vips and
+// FFmpeg users for the same kernels: catrom (Catmull-Rom) is Keys' cubic
+// with a = -0.5, as bicubic here.
+struct KernelName {
+  std::string_view name;
+  Interpolation kind;
+};
+constexpr KernelName kKernelNames[] = {
+    {"bilinear", Interpolation::kBilinear}, {"nearest", Interpolation::kNearest},
+    {"bicubic", Interpolation::kBicubic},   {"lanczos3", Interpolation::kLanczos3},
+    {"linear", Interpolation::kBilinear},   {"box", Interpolation::kNearest},
+    {"cubic", Interpolation::kBicubic},     {"catrom", Interpolation::kBicubic},
+    {"lanczos", Interpolation::kLanczos3}};
+
+}  // namespace
+
 std::optional<Interpolation> parse_interpolation(std::string_view name) noexcept {
-  // The names of ImageMagick, vips and FFmpeg users for the same kernels:
-  // catrom (Catmull-Rom) is Keys' cubic with a = -0.5, as bicubic here.
-  struct Alias {
-    std::string_view name;
-    Interpolation kind;
-  };
-  static constexpr Alias kNames[] = {
-      {"nearest", Interpolation::kNearest},   {"box", Interpolation::kNearest},
-      {"bilinear", Interpolation::kBilinear}, {"linear", Interpolation::kBilinear},
-      {"bicubic", Interpolation::kBicubic},   {"cubic", Interpolation::kBicubic},
-      {"catrom", Interpolation::kBicubic},    {"lanczos3", Interpolation::kLanczos3},
-      {"lanczos", Interpolation::kLanczos3}};
   auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
-  for (const Alias& alias : kNames)
-    if (alias.name.size() == name.size() &&
-        std::equal(name.begin(), name.end(), alias.name.begin(),
-                   [&](char a, char b) { return lower(a) == b; }))
-      return alias.kind;
+  for (const KernelName& k : kKernelNames)
+    if (k.name.size() == name.size() &&
+        std::equal(name.begin(), name.end(), k.name.begin(), [&](char a, char b) { return lower(a) == b; }))
+      return k.kind;
   return std::nullopt;
 }
 
 std::vector<std::string_view> interpolation_names() {
-  return {"bilinear", "nearest", "bicubic", "lanczos3", "linear", "box", "cubic", "catrom", "lanczos"};
+  std::vector<std::string_view> names;
+  for (const KernelName& k : kKernelNames) names.push_back(k.name);
+  return names;
 }
 
 namespace {
