@@ -26,7 +26,7 @@ std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint32_t seed) {
 
 ImageUpsamplerSpec spec_for(Interpolation kind, int factor, int channels, Border border,
                             bool linear = false) {
-  return {make_upsampler(kind, {factor, factor}, channels), kind, border, linear};
+  return {make_upsampler(kind, {factor, factor}, channels), kind, border, linear, std::nullopt};
 }
 
 }  // namespace

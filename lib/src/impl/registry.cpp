@@ -108,19 +108,23 @@ constexpr WeightGradImpl kWeightGradImpls[] = {
 // Interleaved upsampling: exact integer taps (fixed point), 8-bit SIMD when
 // the taps fit its 16-bit lanes.
 bool any_kernel(const ResampleProblem&) noexcept { return true; }
+// The fixed-point impls serve the layer factors (integer, den 1, at most
+// kMaxFactor) only.
+bool integer_factor(const ResampleProblem& p) noexcept {
+  return p.den == Size2{1, 1} && p.factor.h <= kMaxFactor && p.factor.w <= kMaxFactor;
+}
 bool u8_fixed_avx512(const ResampleProblem& p) noexcept {
-  return cpu_has_avx512() && u8_simd_applicable(p.kind, p.factor, p.channels, 4);
+  return integer_factor(p) && cpu_has_avx512() && u8_simd_applicable(p.kind, p.factor, p.channels, 4);
 }
 bool u8_fixed_avx2(const ResampleProblem& p) noexcept {
-  return cpu_has_avx2_fma() && u8_simd_applicable(p.kind, p.factor, p.channels, 2);
+  return integer_factor(p) && cpu_has_avx2_fma() && u8_simd_applicable(p.kind, p.factor, p.channels, 2);
 }
 bool u8_fixed(const ResampleProblem& p) noexcept {
-  return fixed_applicable(p.kind, p.factor, std::numeric_limits<std::uint8_t>::max());
+  return integer_factor(p) && fixed_applicable(p.kind, p.factor, std::numeric_limits<std::uint8_t>::max());
 }
 bool u16_fixed(const ResampleProblem& p) noexcept {
-  return fixed_applicable(p.kind, p.factor, std::numeric_limits<std::uint16_t>::max());
+  return integer_factor(p) && fixed_applicable(p.kind, p.factor, std::numeric_limits<std::uint16_t>::max());
 }
-
 constexpr ResampleImpl<std::uint8_t> kU8ResampleImpls[] = {
     // Best first; ISA-specific entries above their portable fallback.
     {"upsample_u8_fixed_avx512", &u8_fixed_avx512, &upsample_u8_fixed_avx512},

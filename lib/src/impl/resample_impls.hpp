@@ -14,14 +14,18 @@
 
 namespace tconv::detail {
 
-/// An interleaved upsampling with everything but the image known. The
-/// caller checked it (factor in [1, kMaxFactor], channels >= 1, border not
-/// kNormalize) and the views (dst exactly factor x src, same channels).
+/// An interleaved upsampling with everything but the image known: the
+/// factor factor / den per axis. The caller checked it (each axis a
+/// reduced() Ratio; den 1 and factor in [1, kMaxFactor] for the layer
+/// factors; channels >= 1; border kNormalize only from the planar path of
+/// ImageUpsampler, which only the float path serves) and the views (dst
+/// exactly resampled_length() of src per axis, same channels).
 struct ResampleProblem {
   Interpolation kind{};
   Size2 factor{1, 1};
   Border border = Border::kReplicate;
   int channels = 1;
+  Size2 den{1, 1};
 };
 
 /// Upsamples src into dst on `threads` threads (0: all cores); every output
@@ -56,9 +60,16 @@ template <typename T>
                                                           std::string_view force_impl);
 
 /// Throws ShapeMismatch unless `src` is non-empty with a consistent stride
-/// and `dst` is exactly `factor` times it with the same channels.
+/// and `dst` is exactly resampled_length() of it by the problem's ratio per
+/// axis, with the same channels.
 template <typename T>
-void check_resample_views(Size2 factor, InterleavedView<const T> src, InterleavedView<T> dst);
+void check_resample_views(const ResampleProblem& problem, InterleavedView<const T> src,
+                          InterleavedView<T> dst);
+
+/// The problem's factor per axis as Ratios.
+[[nodiscard]] inline Ratio2 problem_ratio(const ResampleProblem& p) noexcept {
+  return {{p.factor.h, p.den.h}, {p.factor.w, p.den.w}};
+}
 
 // The run functions, named as their impls.
 void upsample_u8_fixed_avx512(const ResampleProblem&, InterleavedView<const std::uint8_t>,

@@ -34,9 +34,17 @@ struct AxisTable : AxisEntries<float> {
   std::vector<Phase> phases;
 };
 
-AxisTable make_table(const Taps1d& taps, int f, int in, int out, Border border) {
-  const int k = static_cast<int>(taps.weights.size());
+AxisTable make_table(Interpolation kind, Ratio ratio, int in, int out, Border border) {
   AxisTable table;
+  // Rational factors, factors above the factories' limit and the normalize
+  // border: every output from its own entries (no interior phases).
+  if (ratio.den != 1 || ratio.num > kMaxFactor || border == Border::kNormalize) {
+    static_cast<AxisEntries<float>&>(table) = make_ratio_entries(kind, ratio, in, out, border);
+    return table;
+  }
+  const int f = ratio.num;
+  const Taps1d taps = interpolation_taps(kind, f);
+  const int k = static_cast<int>(taps.weights.size());
   static_cast<AxisEntries<float>&>(table) =
       make_axis_entries<float>(taps.weights, f, taps.pad, in, out, border);
   // Phase r uses taps t == (r + pad) mod f with input offset (r + pad - t) / f.
@@ -145,15 +153,21 @@ void horizontal(const AxisTable& xs, const float* tmp, float* __restrict phase_r
   }
 }
 
-template <typename T>
-void horizontal_any(const AxisTable& xs, const float* tmp, T* out, int width, int c) {
+// Every output from its own entries: rational factors (no phase structure
+// along the row at a stride of one input) and channel counts without a
+// specialisation (C == 0: `c` at run time).
+template <typename T, int C>
+void horizontal_entries(const AxisTable& xs, const float* tmp, T* out, int width, int c) {
+  const int channels = C > 0 ? C : c;
   for (int ox = 0; ox < width; ++ox) {
     const int* index = xs.index.data() + static_cast<std::size_t>(ox) * xs.taps;
     const float* weight = xs.weight.data() + static_cast<std::size_t>(ox) * xs.taps;
-    for (int ch = 0; ch < c; ++ch) {
+    T* o = out + static_cast<std::size_t>(ox) * channels;
+    for (int ch = 0; ch < channels; ++ch) {
       float sum = 0.0f;
-      for (int e = 0; e < xs.taps; ++e) sum += weight[e] * tmp[static_cast<std::size_t>(index[e]) * c + ch];
-      out[static_cast<std::size_t>(ox) * c + ch] = to_sample<T>(sum);
+      for (int e = 0; e < xs.taps; ++e)
+        sum += weight[e] * tmp[static_cast<std::size_t>(index[e]) * channels + ch];
+      o[ch] = to_sample<T>(sum);
     }
   }
 }
@@ -175,20 +189,29 @@ void upsample_rows(const AxisTable& ys, const AxisTable& xs, InterleavedView<con
       for (std::size_t i = 0; i < in_row; ++i) tmp[i] += w * static_cast<float>(in[i]);
     }
     T* out = dst.data + oy * dst.row_stride;
+    if (xs.phases.empty()) {
+      switch (c) {
+        case 1: horizontal_entries<T, 1>(xs, tmp.data(), out, dst.width, c); break;
+        case 3: horizontal_entries<T, 3>(xs, tmp.data(), out, dst.width, c); break;
+        case 4: horizontal_entries<T, 4>(xs, tmp.data(), out, dst.width, c); break;
+        default: horizontal_entries<T, 0>(xs, tmp.data(), out, dst.width, c); break;
+      }
+      continue;
+    }
     switch (c) {
       case 1: horizontal<T, 1>(xs, tmp.data(), phase_row.data(), rounded.data(), out, dst.width); break;
       case 3: horizontal<T, 3>(xs, tmp.data(), phase_row.data(), rounded.data(), out, dst.width); break;
       case 4: horizontal<T, 4>(xs, tmp.data(), phase_row.data(), rounded.data(), out, dst.width); break;
-      default: horizontal_any<T>(xs, tmp.data(), out, dst.width, c); break;
+      default: horizontal_entries<T, 0>(xs, tmp.data(), out, dst.width, c); break;
     }
   }
 }
 
 template <typename T>
-void upsample_float(Interpolation kind, Size2 factor, Border border, InterleavedView<const T> src,
-                    InterleavedView<T> dst, int threads) {
-  const AxisTable ys = make_table(interpolation_taps(kind, factor.h), factor.h, src.height, dst.height, border);
-  const AxisTable xs = make_table(interpolation_taps(kind, factor.w), factor.w, src.width, dst.width, border);
+void upsample_float(const ResampleProblem& p, InterleavedView<const T> src, InterleavedView<T> dst,
+                    int threads) {
+  const AxisTable ys = make_table(p.kind, {p.factor.h, p.den.h}, src.height, dst.height, p.border);
+  const AxisTable xs = make_table(p.kind, {p.factor.w, p.den.w}, src.width, dst.width, p.border);
   const int count = thread_count(threads, dst.height);
   // Per thread: the vertical-pass row and one phase row (at most as long as
   // the input row), allocated before any thread starts.
@@ -209,17 +232,17 @@ void upsample_float(Interpolation kind, Size2 factor, Border border, Interleaved
 
 void upsample_u8_float(const ResampleProblem& p, InterleavedView<const std::uint8_t> src,
                        InterleavedView<std::uint8_t> dst, int threads) {
-  upsample_float(p.kind, p.factor, p.border, src, dst, threads);
+  upsample_float(p, src, dst, threads);
 }
 
 void upsample_u16_float(const ResampleProblem& p, InterleavedView<const std::uint16_t> src,
                         InterleavedView<std::uint16_t> dst, int threads) {
-  upsample_float(p.kind, p.factor, p.border, src, dst, threads);
+  upsample_float(p, src, dst, threads);
 }
 
 void upsample_f32_float(const ResampleProblem& p, InterleavedView<const float> src,
                         InterleavedView<float> dst, int threads) {
-  upsample_float(p.kind, p.factor, p.border, src, dst, threads);
+  upsample_float(p, src, dst, threads);
 }
 
 }  // namespace tconv::detail

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tconv/resample/border.hpp"
+#include "tconv/resample/factories.hpp"
 
 namespace tconv::detail {
 
@@ -62,5 +63,13 @@ AxisEntries<Weight> make_axis_entries(const std::vector<KernelValue>& kernel, in
   }
   return axis;
 }
+
+/// The entries of an axis resampled by `ratio` (reduced()) from `in` to
+/// `out` samples with `kind` (see Ratio for the geometry): every output's
+/// taps, normalised to sum 1 before the border maps them; the normalize
+/// border (unlike make_axis_entries) divides by the weight inside the image.
+/// Defined in factories.cpp, beside the kernel functions.
+AxisEntries<float> make_ratio_entries(Interpolation kind, Ratio ratio, int in, int out,
+                                      Border border);
 
 }  // namespace tconv::detail

@@ -4,8 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <numeric>
+#include <string>
 #include <vector>
 
+#include "resample/axis_table.hpp"
 #include "tconv/core/error.hpp"
 
 namespace tconv {
@@ -115,6 +118,87 @@ Taps1d interpolation_taps(Interpolation kind, int f) {
   }
   return taps;
 }
+
+Ratio reduced(Ratio ratio) {
+  if (ratio.den < 1 || ratio.num < ratio.den || ratio.num > kMaxRatioTerm)
+    throw InvalidArgument("resampling ratio " + std::to_string(ratio.num) + "/" +
+                          std::to_string(ratio.den) + ": needs 1 <= den <= num <= " +
+                          std::to_string(kMaxRatioTerm) + " (a factor of at least 1)");
+  const int g = std::gcd(ratio.num, ratio.den);
+  return {ratio.num / g, ratio.den / g};
+}
+
+std::string to_string(Ratio ratio) {
+  return ratio.den == 1 ? std::to_string(ratio.num)
+                        : std::to_string(ratio.num) + "/" + std::to_string(ratio.den);
+}
+
+std::int64_t resampled_length(std::int64_t in, Ratio ratio) {
+  // in * num = n * den + r; round up when 2 r > den, or at a tie to the even n.
+  const std::int64_t product = in * ratio.num;
+  const std::int64_t n = product / ratio.den;
+  const std::int64_t twice_r = 2 * (product % ratio.den);
+  if (twice_r > ratio.den || (twice_r == ratio.den && n % 2 != 0)) return n + 1;
+  return n;
+}
+
+namespace detail {
+
+// Output o samples x = (o + 0.5) den / num - 0.5 = n / (2 num) with
+// n = (2 o + 1) den - num, an exact integer, so the entries repeat with
+// period num in o (x grows by den) and the taps' positions are exact.
+AxisEntries<float> make_ratio_entries(Interpolation kind, Ratio ratio, int in, int out,
+                                      Border border) {
+  const std::int64_t two_num = 2 * std::int64_t{ratio.num};
+  const int radius = radius_x2(kind) / 2;  // 0 for nearest: one tap
+  AxisEntries<float> axis;
+  axis.taps = kind == Interpolation::kNearest ? 1 : 2 * radius;
+  axis.index.assign(static_cast<std::size_t>(out) * axis.taps, 0);
+  axis.weight.assign(static_cast<std::size_t>(out) * axis.taps, 0.0f);
+  std::vector<double> weights(static_cast<std::size_t>(axis.taps));
+  std::vector<std::int64_t> inputs(static_cast<std::size_t>(axis.taps));
+  for (int o = 0; o < out; ++o) {
+    const std::int64_t n = (2 * std::int64_t{o} + 1) * ratio.den - ratio.num;
+    if (kind == Interpolation::kNearest) {
+      // i = floor(x + 0.5) = floor((n + num) / (2 num)); n + num > 0.
+      inputs[0] = (n + ratio.num) / two_num;
+      weights[0] = 1.0;
+    } else {
+      // i0 = floor(x); taps i0 - radius + 1 .. i0 + radius, at distance x - i.
+      const std::int64_t i0 = n >= 0 ? n / two_num : -((-n + two_num - 1) / two_num);
+      const double frac = static_cast<double>(n - i0 * two_num) / static_cast<double>(two_num);
+      double sum = 0.0;
+      for (int e = 0; e < axis.taps; ++e) {
+        const std::int64_t i = i0 - radius + 1 + e;
+        inputs[static_cast<std::size_t>(e)] = i;
+        weights[static_cast<std::size_t>(e)] = kernel_value(kind, frac - static_cast<double>(i - i0));
+        sum += weights[static_cast<std::size_t>(e)];
+      }
+      for (double& w : weights) w /= sum;
+    }
+    // Out-of-image taps go through the border; the normalize border divides
+    // by the weight that fell inside the image.
+    int kept = 0;
+    double kept_sum = 0.0;
+    for (int e = 0; e < axis.taps; ++e) {
+      const int mapped = border_source_index(border, inputs[static_cast<std::size_t>(e)], in);
+      if (mapped < 0) continue;
+      inputs[static_cast<std::size_t>(kept)] = mapped;
+      weights[static_cast<std::size_t>(kept)] = weights[static_cast<std::size_t>(e)];
+      kept_sum += weights[static_cast<std::size_t>(e)];
+      ++kept;
+    }
+    const double scale = border == Border::kNormalize && kept_sum != 0.0 ? 1.0 / kept_sum : 1.0;
+    const std::size_t row = static_cast<std::size_t>(o) * axis.taps;
+    for (int e = 0; e < kept; ++e) {
+      axis.index[row + e] = static_cast<int>(inputs[static_cast<std::size_t>(e)]);
+      axis.weight[row + e] = static_cast<float>(weights[static_cast<std::size_t>(e)] * scale);
+    }
+  }
+  return axis;
+}
+
+}  // namespace detail
 
 Layer make_upsampler(Interpolation kind, Size2 factor, int channels) {
   if (factor.h < 1 || factor.w < 1 || factor.h > kMaxFactor || factor.w > kMaxFactor)

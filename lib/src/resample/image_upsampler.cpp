@@ -4,6 +4,7 @@
 #include "tconv/resample/image_upsampler.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -29,6 +30,10 @@ struct detail::ImageUpsamplerState {
   detail::ResampleRunFn<std::uint8_t> run_u8 = nullptr;
   detail::ResampleRunFn<std::uint16_t> run_u16 = nullptr;
   detail::ResampleRunFn<float> run_f32 = nullptr;
+  // A ratio (spec.ratio), reduced; its planar path runs `planar_resample`
+  // on each channel plane.
+  std::optional<Ratio2> ratio;
+  std::optional<detail::ResampleProblem> planar_resample;
   // Planar path.
   std::optional<detail::BorderedOp> op;
   bool linear_light = false;
@@ -98,6 +103,49 @@ void check_threads(int threads) {
                           ": must be in [0, 256] (0: all cores)");
 }
 
+// The upsampler of a ratio (spec.ratio): the interleaved path when it can
+// serve the image, otherwise the float impl on each plane.
+std::unique_ptr<detail::ImageUpsamplerState> plan_ratio(
+    const ImageUpsamplerSpec& spec, const ImageKind& kind, const ImageUpsamplerOptions& options,
+    std::unique_ptr<detail::ImageUpsamplerState> st) {
+  if (!spec.interpolation)
+    throw InvalidArgument("image upsampler ratio: needs an interpolation kernel");
+  Ratio2 ratio;
+  try {
+    ratio = {reduced(spec.ratio->h), reduced(spec.ratio->w)};
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(std::string("image upsampler ") + e.what());
+  }
+  const std::string& force = options.force_impl;
+  if (!force.empty() && is_conv_impl(force))
+    throw InvalidArgument("image upsampler impl " + force +
+                          ": a ratio runs the interleaved impls (" + impl_list_text() + ")");
+  if (options.max_output_elements < 1 || options.max_output_elements > Tensor::kMaxElements)
+    throw InvalidArgument("image upsampler max_output_elements " +
+                          std::to_string(options.max_output_elements) + ": must be in [1, 2^31]");
+  st->ratio = ratio;
+  const detail::ResampleProblem problem{*spec.interpolation, {ratio.h.num, ratio.w.num},
+                                        spec.border, kind.channels, {ratio.h.den, ratio.w.den}};
+  const std::string refusal = interleaved_refusal(spec, kind, options);
+  if (refusal.empty()) {
+    switch (kind.sample) {
+      case SampleType::kU8: plan_interleaved<std::uint8_t>(*st, problem, force); break;
+      case SampleType::kU16: plan_interleaved<std::uint16_t>(*st, problem, force); break;
+      case SampleType::kF32: plan_interleaved<float>(*st, problem, force); break;
+    }
+    return st;
+  }
+  if (!force.empty() && force != "upsample_f32_float")
+    throw InvalidArgument("image upsampler impl " + force + ": " + refusal +
+                          " (the planar path of a ratio runs upsample_f32_float)");
+  detail::ResampleProblem planar = problem;
+  planar.channels = 1;
+  st->planar_resample = planar;
+  st->linear_light = spec.linear_light && kind.sample != SampleType::kF32;
+  st->premultiplied_alpha = kind.channels == 4;
+  return st;
+}
+
 }  // namespace
 
 ImageUpsampler ImageUpsampler::create(ImageUpsamplerSpec spec, const ImageKind& kind,
@@ -105,6 +153,13 @@ ImageUpsampler ImageUpsampler::create(ImageUpsamplerSpec spec, const ImageKind& 
   if (kind.channels < 1)
     throw InvalidArgument("image upsampler channels " + std::to_string(kind.channels) +
                           ": must be >= 1");
+  if (spec.ratio) {
+    auto st = std::make_unique<detail::ImageUpsamplerState>();
+    st->kind = kind;
+    st->border = spec.border;
+    st->max_output_elements = options.max_output_elements;
+    return ImageUpsampler(plan_ratio(spec, kind, options, std::move(st)));
+  }
   spec.layer.params.validate(ConvKind::kConvTranspose2d);
   if (spec.interpolation) {
     // The interleaved impls compute the kernel from its taps, not from the
@@ -171,18 +226,34 @@ ImageUpsampler::~ImageUpsampler() = default;
 const ImageKind& ImageUpsampler::kind() const noexcept { return state_->kind; }
 bool ImageUpsampler::interleaved() const noexcept { return state_->resample.has_value(); }
 std::string_view ImageUpsampler::impl_name() const noexcept {
-  return state_->resample ? state_->resample_impl : state_->op->impl_name();
+  if (state_->resample) return state_->resample_impl;
+  return state_->planar_resample ? "upsample_f32_float" : state_->op->impl_name();
 }
-std::string ImageUpsampler::problem() const { return state_->params.to_string(); }
+std::string ImageUpsampler::problem() const {
+  const detail::ImageUpsamplerState& st = *state_;
+  if (!st.ratio) return st.params.to_string();
+  const detail::ResampleProblem& p = st.resample ? *st.resample : *st.planar_resample;
+  return std::string(to_string(p.kind)) + " x" + to_string(st.ratio->h) + "," + to_string(st.ratio->w);
+}
 Border ImageUpsampler::border() const noexcept { return state_->border; }
 
 Shape3 ImageUpsampler::output_shape(Size2 size) const {
-  return state_->params.output_shape(ConvKind::kConvTranspose2d,
-                                     {state_->kind.channels, size.h, size.w});
+  const detail::ImageUpsamplerState& st = *state_;
+  if (!st.ratio)
+    return st.params.output_shape(ConvKind::kConvTranspose2d, {st.kind.channels, size.h, size.w});
+  if (size.h < 1 || size.w < 1)
+    throw ShapeMismatch("image upsampler input " + to_string(size) + ": must not be empty");
+  const std::int64_t h = resampled_length(size.h, st.ratio->h);
+  const std::int64_t w = resampled_length(size.w, st.ratio->w);
+  if (h > INT32_MAX || w > INT32_MAX)
+    throw LimitExceeded("image upsampler output of " + to_string(size) + " by " +
+                        to_string(st.ratio->h) + "," + to_string(st.ratio->w) +
+                        ": a side would exceed 2^31 - 1");
+  return {st.kind.channels, static_cast<int>(h), static_cast<int>(w)};
 }
 
 std::int64_t ImageUpsampler::scratch_bytes(Size2 size, int threads) const {
-  if (state_->resample) {
+  if (state_->resample || state_->planar_resample) {
     (void)output_shape(size);
     return 0;  // a few rows per thread
   }
@@ -202,7 +273,7 @@ void run_interleaved(const detail::ImageUpsamplerState& st, detail::ResampleRunF
   if (src.channels != st.kind.channels)
     throw ShapeMismatch("image upsampler input channels " + std::to_string(src.channels) +
                         ": planned for " + std::to_string(st.kind.channels));
-  detail::check_resample_views(st.resample->factor, src, dst);
+  detail::check_resample_views(*st.resample, src, dst);
   if (std::int64_t{dst.height} * dst.width * dst.channels > st.max_output_elements)
     throw LimitExceeded("image upsampler output " + std::to_string(dst.width) + "x" +
                         std::to_string(dst.height) + "x" + std::to_string(dst.channels) +
@@ -228,14 +299,15 @@ void ImageUpsampler::run(InterleavedView<const float> src, InterleavedView<float
 
 Tensor ImageUpsampler::run(Tensor src, int threads) const {
   const detail::ImageUpsamplerState& st = *state_;
-  if (!st.op)
+  if (st.resample)
     throw InvalidArgument("image upsampler: planned for interleaved samples; this run takes a "
                           "planar image");
   check_threads(threads);
   if (src.shape().c != st.kind.channels)
     throw ShapeMismatch("image upsampler input " + to_string(src.shape()) + ": needs " +
                         std::to_string(st.kind.channels) + " channels");
-  const Shape3 out_shape = st.op->output_shape(src.shape());
+  const Shape3 out_shape = st.op ? st.op->output_shape(src.shape())
+                                 : output_shape({src.shape().h, src.shape().w});
   if (out_shape.elements() > st.max_output_elements)
     throw LimitExceeded("image upsampler output " + to_string(out_shape) +
                         ": exceeds the limit of " + std::to_string(st.max_output_elements) +
@@ -244,7 +316,21 @@ Tensor ImageUpsampler::run(Tensor src, int threads) const {
   // Colour is interpolated premultiplied, so transparent pixels add no colour.
   if (st.premultiplied_alpha) detail::premultiply_alpha(src);
   Tensor result(out_shape);
-  st.op->run(src.view(), result.view(), threads);
+  if (st.op) {
+    st.op->run(src.view(), result.view(), threads);
+  } else {
+    // A ratio: each channel plane as a one-channel interleaved image.
+    const Shape3 in_shape = src.shape();
+    for (int c = 0; c < in_shape.c; ++c) {
+      const InterleavedView<const float> plane{
+          src.data() + static_cast<std::size_t>(c) * in_shape.h * in_shape.w, in_shape.h,
+          in_shape.w, 1, in_shape.w};
+      const InterleavedView<float> out_plane{
+          result.data() + static_cast<std::size_t>(c) * out_shape.h * out_shape.w, out_shape.h,
+          out_shape.w, 1, out_shape.w};
+      detail::upsample_f32_float(*st.planar_resample, plane, out_plane, threads);
+    }
+  }
   src = Tensor();  // the input goes before the colour work on the output
   if (st.premultiplied_alpha) detail::unpremultiply_alpha(result);
   if (st.linear_light) detail::linear_to_srgb(result);

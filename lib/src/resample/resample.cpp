@@ -24,16 +24,37 @@ void check_kernel(Size2 factor, int channels) {
     throw InvalidArgument("upsample_interleaved channels " + std::to_string(channels) + ": must be >= 1");
 }
 
+// The problem of a ratio per axis (each checked and reduced; InvalidArgument
+// naming the axis otherwise).
+detail::ResampleProblem ratio_problem(Interpolation kind, Ratio2 ratio, Border border, int channels) {
+  Ratio h;
+  Ratio w;
+  try {
+    h = reduced(ratio.h);
+    w = reduced(ratio.w);
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(std::string("upsample_interleaved ") + e.what());
+  }
+  if (channels < 1)
+    throw InvalidArgument("upsample_interleaved channels " + std::to_string(channels) + ": must be >= 1");
+  return {kind, {h.num, w.num}, border, channels, {h.den, w.den}};
+}
+
+template <typename T>
+void run_problem(const detail::ResampleProblem& problem, InterleavedView<const T> src,
+                 InterleavedView<T> dst, const ResampleOptions& options) {
+  if (problem.border == Border::kNormalize)
+    throw InvalidArgument("upsample_interleaved border normalize: not supported (use zero, "
+                          "replicate or reflect, or the float path)");
+  detail::check_resample_views(problem, src, dst);
+  detail::choose_resample_impl<T>(problem, options.force_impl).run(problem, src, dst, options.threads);
+}
+
 template <typename T>
 void upsample(Interpolation kind, Size2 factor, Border border, InterleavedView<const T> src,
               InterleavedView<T> dst, const ResampleOptions& options) {
   check_kernel(factor, src.channels);
-  if (border == Border::kNormalize)
-    throw InvalidArgument("upsample_interleaved border normalize: not supported (use zero, "
-                          "replicate or reflect, or the float path)");
-  detail::check_resample_views(factor, src, dst);
-  const detail::ResampleProblem problem{kind, factor, border, src.channels};
-  detail::choose_resample_impl<T>(problem, options.force_impl).run(problem, src, dst, options.threads);
+  run_problem<T>({kind, factor, border, src.channels}, src, dst, options);
 }
 
 template <typename T>
@@ -54,14 +75,15 @@ bool is_resample_impl(std::string_view name) noexcept {
 template <typename T>
 const ResampleImpl<T>& choose_resample_impl(const ResampleProblem& problem,
                                             std::string_view force_impl) {
-  check_kernel(problem.factor, problem.channels);
+  (void)ratio_problem(problem.kind, problem_ratio(problem), problem.border, problem.channels);
   for (const ResampleImpl<T>& impl : resample_impl_list<T>()) {
     if (!force_impl.empty() && impl.name != force_impl) continue;
     if (impl.applicable(problem)) return impl;
     if (!force_impl.empty())
       throw InvalidArgument("upsample_interleaved impl " + std::string(force_impl) +
                             ": does not apply to " + std::string(to_string(problem.kind)) + " x" +
-                            to_string(problem.factor) + " with " +
+                            to_string(problem_ratio(problem).h) + "," +
+                            to_string(problem_ratio(problem).w) + " with " +
                             std::to_string(problem.channels) + " channels on this CPU");
   }
   throw InvalidArgument("upsample_interleaved impl " + std::string(force_impl) +
@@ -70,24 +92,28 @@ const ResampleImpl<T>& choose_resample_impl(const ResampleProblem& problem,
 }
 
 template <typename T>
-void check_resample_views(Size2 factor, InterleavedView<const T> src, InterleavedView<T> dst) {
+void check_resample_views(const ResampleProblem& problem, InterleavedView<const T> src,
+                          InterleavedView<T> dst) {
   if (src.height < 1 || src.width < 1 || src.channels < 1 ||
       src.row_stride < std::ptrdiff_t{src.width} * src.channels)
     throw ShapeMismatch("upsample_interleaved input " + std::to_string(src.width) + "x" +
                         std::to_string(src.height) + "x" + std::to_string(src.channels) +
                         ": empty or inconsistent stride");
-  if (std::int64_t{dst.height} != std::int64_t{src.height} * factor.h ||
-      std::int64_t{dst.width} != std::int64_t{src.width} * factor.w || dst.channels != src.channels ||
-      dst.row_stride < std::ptrdiff_t{dst.width} * dst.channels)
+  const Ratio2 ratio = problem_ratio(problem);
+  if (std::int64_t{dst.height} != resampled_length(src.height, ratio.h) ||
+      std::int64_t{dst.width} != resampled_length(src.width, ratio.w) ||
+      dst.channels != src.channels || dst.row_stride < std::ptrdiff_t{dst.width} * dst.channels)
     throw ShapeMismatch("upsample_interleaved output " + std::to_string(dst.width) + "x" +
                         std::to_string(dst.height) + "x" + std::to_string(dst.channels) +
-                        ": expected the input times factor " + to_string(factor));
+                        ": expected the input times factor " + to_string(ratio.h) + "," +
+                        to_string(ratio.w) + " (height, width)");
 }
 
 #define TCONV_INSTANTIATE_DETAIL(T)                                                          \
   template const ResampleImpl<T>& choose_resample_impl<T>(const ResampleProblem&,         \
                                                           std::string_view);              \
-  template void check_resample_views<T>(Size2, InterleavedView<const T>, InterleavedView<T>);
+  template void check_resample_views<T>(const ResampleProblem&, InterleavedView<const T>,     \
+                                       InterleavedView<T>);
 TCONV_INSTANTIATE_DETAIL(std::uint8_t)
 TCONV_INSTANTIATE_DETAIL(std::uint16_t)
 TCONV_INSTANTIATE_DETAIL(float)
@@ -114,6 +140,7 @@ bool upsample_interleaved_applicable(std::string_view name, Interpolation kind, 
 template <typename T>
 std::string_view upsample_interleaved_impl(Interpolation kind, Size2 factor, int channels,
                                            const ResampleOptions& options) {
+  check_kernel(factor, channels);
   return detail::choose_resample_impl<T>({kind, factor, Border::kReplicate, channels},
                                          options.force_impl)
       .name;
@@ -162,6 +189,24 @@ void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
                           InterleavedView<const float> src, InterleavedView<float> dst,
                           const ResampleOptions& options) {
   upsample(kind, factor, border, src, dst, options);
+}
+
+void resample_interleaved(Interpolation kind, Ratio2 ratio, Border border,
+                          InterleavedView<const std::uint8_t> src, InterleavedView<std::uint8_t> dst,
+                          const ResampleOptions& options) {
+  run_problem(ratio_problem(kind, ratio, border, src.channels), src, dst, options);
+}
+
+void resample_interleaved(Interpolation kind, Ratio2 ratio, Border border,
+                          InterleavedView<const std::uint16_t> src,
+                          InterleavedView<std::uint16_t> dst, const ResampleOptions& options) {
+  run_problem(ratio_problem(kind, ratio, border, src.channels), src, dst, options);
+}
+
+void resample_interleaved(Interpolation kind, Ratio2 ratio, Border border,
+                          InterleavedView<const float> src, InterleavedView<float> dst,
+                          const ResampleOptions& options) {
+  run_problem(ratio_problem(kind, ratio, border, src.channels), src, dst, options);
 }
 
 }  // namespace tconv

@@ -15,7 +15,9 @@
 // construction, k = 2f - f % 2, pad = floor(f / 2).
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -56,6 +58,44 @@ struct Taps1d {
 
 /// The taps of `kind` for `factor` in [1, kMaxFactor] (InvalidArgument otherwise).
 [[nodiscard]] Taps1d interpolation_taps(Interpolation kind, int factor);
+
+/// A resampling factor along one axis as a ratio of integers, num / den.
+/// The polyphase resampler (upfirdn) computes it as a transposed
+/// convolution with stride num (the kernel sampled at 1 / num of an input
+/// pixel) followed by a convolution with stride den that keeps one output
+/// of every den; at den == 1 it is make_upsampler()'s layer. Output o
+/// samples source position x = (o + 0.5) * den / num - 0.5, as cv::resize
+/// does for the factor num / den; the kernel's taps at x - i, i the inputs
+/// within its support, are normalised to sum 1 per output (nearest: the one
+/// input i = floor(x + 0.5)).
+struct Ratio {
+  int num = 1;  ///< Stride of the transposed convolution, in [1, kMaxRatioTerm].
+  int den = 1;  ///< Stride of the convolution after it, in [1, num].
+  friend bool operator==(const Ratio&, const Ratio&) = default;
+};
+
+/// A ratio per axis, height first.
+struct Ratio2 {
+  Ratio h;
+  Ratio w;
+  friend bool operator==(const Ratio2&, const Ratio2&) = default;
+};
+
+/// Largest numerator and denominator of a Ratio: target sizes up to this
+/// many pixels per side, and decimal factors with up to 6 digits.
+inline constexpr int kMaxRatioTerm = 1 << 24;
+
+/// `ratio` in lowest terms. Throws InvalidArgument naming the bad value
+/// unless 1 <= den <= num <= kMaxRatioTerm (a factor of at least 1).
+[[nodiscard]] Ratio reduced(Ratio ratio);
+
+/// "3/2", or "2" when den == 1.
+[[nodiscard]] std::string to_string(Ratio ratio);
+
+/// The output length of a resampling by `ratio`: in * num / den rounded to
+/// nearest, ties to even, as cv::resize sizes its output for a factor
+/// (and exact when the ratio is out / in). `in` >= 1, ratio as reduced().
+[[nodiscard]] std::int64_t resampled_length(std::int64_t in, Ratio ratio);
 
 /// The parameters and weights of one layer, ready for ConvTranspose2d::create().
 struct Layer {

@@ -66,6 +66,13 @@ struct ImageUpsamplerSpec {
   /// Integer (sRGB-encoded) samples go to linear light before the layer and
   /// back after it (planar path); float samples are linear already.
   bool linear_light = false;
+  /// Set, with `interpolation`, to resample by a factor num / den per axis
+  /// (Ratio: the stride-num transposed convolution and the stride-den
+  /// convolution after it, computed in one pass) instead of running
+  /// `layer`, which is then left as a default Layer. Any reduced() ratio,
+  /// so target sizes (out / in) and factors above kMaxFactor too; both
+  /// paths serve it (the planar one plane by plane with the float impl).
+  std::optional<Ratio2> ratio;
 };
 
 /// Choices made when an upsampler is planned.
@@ -106,7 +113,8 @@ class ImageUpsampler {
   /// The impl that runs, e.g. "upsample_u8_fixed_avx2" or
   /// "tconv2d_f32_phase_avx512" (for logs).
   [[nodiscard]] std::string_view impl_name() const noexcept;
-  /// The layer's problem string (ConvParams::to_string()).
+  /// The layer's problem string (ConvParams::to_string()), or the kernel
+  /// and ratio ("bilinear x3/2,3/2") for a ratio.
   [[nodiscard]] std::string problem() const;
   [[nodiscard]] Border border() const noexcept;
   /// Output shape (channels, height, width) for an input of `size` {h, w};

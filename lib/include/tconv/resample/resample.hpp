@@ -112,4 +112,26 @@ void upsample_interleaved(Interpolation kind, Size2 factor, Border border,
                           InterleavedView<const float> src, InterleavedView<float> dst,
                           const ResampleOptions& options);
 
+/// Resamples `src` by a rational factor per axis (Ratio: the polyphase
+/// resampler, a stride-num transposed convolution then a stride-den
+/// convolution, computed in one pass): `dst` is exactly
+/// resampled_length(src side, ratio) per axis (ShapeMismatch otherwise).
+/// Each ratio must satisfy reduced() (InvalidArgument otherwise); factors
+/// with den 1 up to kMaxFactor give the same result as the Size2 overloads.
+/// Rational factors run the float path: within 1 in the last bit of the
+/// sample of the exact value, and for bilinear within 1 of
+/// cv::resize(INTER_LINEAR) at the same factor. Border, threads, rounding
+/// and forced impls as above.
+void resample_interleaved(Interpolation kind, Ratio2 ratio, Border border,
+                          InterleavedView<const std::uint8_t> src,
+                          InterleavedView<std::uint8_t> dst, const ResampleOptions& options = {});
+/// The same for 16-bit samples.
+void resample_interleaved(Interpolation kind, Ratio2 ratio, Border border,
+                          InterleavedView<const std::uint16_t> src,
+                          InterleavedView<std::uint16_t> dst, const ResampleOptions& options = {});
+/// The same for float samples (stored as computed).
+void resample_interleaved(Interpolation kind, Ratio2 ratio, Border border,
+                          InterleavedView<const float> src, InterleavedView<float> dst,
+                          const ResampleOptions& options = {});
+
 }  // namespace tconv
