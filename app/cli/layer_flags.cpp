@@ -2,7 +2,10 @@
 #include "cli/layer_flags.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <numeric>
 #include <vector>
 
 #include "cli/exit_codes.hpp"
@@ -50,7 +53,8 @@ Shape4 shape4_of(const NpyArray& a, const std::string& path) {
 
 void add_layer_flags(CLI::App& cmd, LayerFlags& f) {
   cmd.add_option("-s,--scale", f.scale,
-                 "Upsampling factor F or FH,FW, height first (the stride with --weights)")
+                 "Upsampling factor: 2, 1.5 or 150%; FH,FW per axis, height first (an integer "
+                 "stride with --weights)")
       ->capture_default_str()
       ->each([&f](const std::string&) { f.scale_given = true; });
   cmd.add_option("-k,--kernel", f.kernel,
@@ -70,6 +74,12 @@ void add_layer_flags(CLI::App& cmd, LayerFlags& f) {
                  "Beyond the edge: zero, replicate (images' default), reflect, normalize");
   cmd.add_option("--model", f.model,
                  "Learned upsampler M.safetensors (tconv model format); -s, if given, must match it");
+}
+
+void add_target_flags(CLI::App& cmd, LayerFlags& f) {
+  cmd.add_option("--size", f.size, "Output size WxH, width first (e.g. 1920x1080); sets both sides");
+  cmd.add_option("--width", f.width, "Output width; the height keeps the aspect ratio");
+  cmd.add_option("--height", f.height, "Output height; the width keeps the aspect ratio");
 }
 
 std::optional<Model> load_model(const LayerFlags& f, const OpOptions& options) {
@@ -109,9 +119,92 @@ std::string scale_text(Size2 scale) {
                             : std::to_string(scale.h) + "x" + std::to_string(scale.w);
 }
 
+namespace {
+
+// One factor of -s: "2", "1.5" or "150%" as num / den in lowest terms.
+Ratio parse_factor(const std::string& text, const std::string& all) {
+  std::size_t at = 0;
+  std::int64_t digits = 0;
+  std::int64_t den = 1;
+  int whole = 0;
+  int decimals = 0;
+  while (at < text.size() && text[at] >= '0' && text[at] <= '9' && whole < 9)
+    digits = digits * 10 + (text[at++] - '0'), ++whole;
+  if (at < text.size() && text[at] == '.') {
+    ++at;
+    while (at < text.size() && text[at] >= '0' && text[at] <= '9' && decimals < 6)
+      digits = digits * 10 + (text[at++] - '0'), den *= 10, ++decimals;
+  }
+  if (at < text.size() && text[at] == '%') ++at, den *= 100;
+  if (whole == 0 || at != text.size() || (text.find('.') != std::string::npos && decimals == 0))
+    throw UsageError("-s " + all + ": expected a factor such as 2, 1.5 or 150% (at most 6 decimals), "
+                     "or FH,FW per axis");
+  if (digits < den)
+    throw UsageError("-s " + all + ": factors below 1 are refused: this tool upsamples (for a "
+                     "smaller image use a downscaler such as vips or ImageMagick)");
+  // Integer factors are strides too; the library names their limits.
+  if (den != 1 && digits > den * kMaxFactor)
+    throw UsageError("-s " + all + ": fractional factors above " + std::to_string(kMaxFactor) +
+                     " are refused");
+  if (digits > INT32_MAX) throw UsageError("-s " + all + ": factor out of range");
+  const std::int64_t g = std::gcd(digits, den);
+  return {static_cast<int>(digits / g), static_cast<int>(den / g)};
+}
+
+// Decimal text of a ratio whose denominator divides a power of ten (every
+// ratio -s gives): "1.5", "2".
+std::string decimal_text(Ratio r) {
+  std::string text = std::to_string(r.num / r.den);
+  std::int64_t rest = r.num % r.den;
+  if (rest != 0) text += '.';
+  for (int i = 0; rest != 0 && i < 8; ++i) {
+    rest *= 10;
+    text += static_cast<char>('0' + rest / r.den);
+    rest %= r.den;
+  }
+  return text;
+}
+
+// A side of --size, --width or --height: an integer in [1, kMaxRatioTerm].
+int parse_side(const std::string& text, const std::string& flag, const std::string& all) {
+  int v = 0;
+  const auto [next, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || next != text.data() + text.size() || v < 1 || v > kMaxRatioTerm)
+    throw UsageError(flag + " " + all + ": expected " +
+                     (flag == "--size" ? std::string("WxH, width first, e.g. 1920x1080")
+                                       : std::string("a size in pixels")) +
+                     " (each side in [1, " + std::to_string(kMaxRatioTerm) + "])");
+  return v;
+}
+
+}  // namespace
+
+Ratio2 scale_ratio_of(const LayerFlags& flags) {
+  const std::string& text = flags.scale;
+  const std::size_t comma = text.find(',');
+  if (comma == std::string::npos) {
+    const Ratio r = parse_factor(text, text);
+    return {r, r};
+  }
+  if (text.find(',', comma + 1) != std::string::npos)
+    throw UsageError("-s " + text + ": expected F or FH,FW");
+  return {parse_factor(text.substr(0, comma), text), parse_factor(text.substr(comma + 1), text)};
+}
+
 Size2 scale_of(const LayerFlags& flags) {
-  // The library names the rule for out-of-range values; the pair only has to parse.
-  return parse_pair(flags.scale, "-s", INT_MIN, INT_MAX);
+  const Ratio2 r = scale_ratio_of(flags);
+  if (r.h.den != 1 || r.w.den != 1)
+    throw UsageError("-s " + flags.scale + ": needs an integer factor here (fractional factors "
+                     "serve the interpolation kernels of the main command)");
+  return {r.h.num, r.w.num};
+}
+
+std::string scale_name(const LayerFlags& flags) {
+  if (!flags.size.empty()) return flags.size;
+  if (!flags.width.empty()) return "w" + flags.width;
+  if (!flags.height.empty()) return "h" + flags.height;
+  const Ratio2 r = scale_ratio_of(flags);
+  return r.h == r.w ? decimal_text(r.h) : decimal_text(r.h) + "x" + decimal_text(r.w);
 }
 
 Border border_of(const LayerFlags& flags, Border fallback) {
@@ -133,7 +226,34 @@ std::optional<Interpolation> interpolation_of(const LayerFlags& f) {
   return kind;
 }
 
-LayerSource::LayerSource(const LayerFlags& f) : scale_(scale_of(f)) {
+LayerSource::LayerSource(const LayerFlags& f) {
+  const Ratio2 ratio = scale_ratio_of(f);
+  scale_ = {ratio.h.num, ratio.w.num};
+  if (ratio.h.den != 1 || ratio.w.den != 1) fixed_ratio_ = ratio;
+  targeted_ = !f.size.empty() || !f.width.empty() || !f.height.empty();
+  if (targeted_) {
+    if (f.scale_given) throw UsageError("-s and --size, --width or --height exclude each other");
+    if (!f.size.empty() && (!f.width.empty() || !f.height.empty()))
+      throw UsageError("--size sets both sides; --width and --height go without it");
+    if (!f.width.empty() && !f.height.empty())
+      throw UsageError("--width " + f.width + " --height " + f.height +
+                       ": give one (the other side keeps the aspect ratio), or --size " + f.width +
+                       "x" + f.height + " for both");
+    if (!f.size.empty()) {
+      const std::size_t x = f.size.find_first_of("xX");
+      if (x == std::string::npos) parse_side("", "--size", f.size);  // throws the format
+      target_ = {parse_side(f.size.substr(x + 1), "--size", f.size),
+                 parse_side(f.size.substr(0, x), "--size", f.size)};
+    } else if (!f.width.empty()) {
+      target_ = {0, parse_side(f.width, "--width", f.width)};
+    } else {
+      target_ = {parse_side(f.height, "--height", f.height), 0};
+    }
+  }
+  if (resamples() && !f.weights.empty())
+    throw UsageError(std::string(targeted_ ? "--size, --width and --height" : "-s " + f.scale) +
+                     ": --weights takes an integer -s, the layer's stride (fractional factors "
+                     "and target sizes serve the interpolation kernels)");
   const Size2 scale = scale_;
   if (f.weights.empty()) {
     for (const auto& [value, flag] :
@@ -189,6 +309,53 @@ Layer LayerSource::layer(int channels) const {
 ConvParams LayerSource::params(int channels) const {
   if (interpolation_) return make_upsampler(*interpolation_, scale_, channels).params;
   return weights_layer_.params;
+}
+
+Ratio2 LayerSource::ratio_for(Size2 size) const {
+  if (fixed_ratio_) return *fixed_ratio_;
+  const std::string input = std::to_string(size.w) + "x" + std::to_string(size.h);
+  // One side given: its ratio for both axes, so the aspect ratio stays.
+  auto ratio = [&](int target, int in, const char* side) {
+    if (target < in)
+      throw InputError("the target " + std::string(side) + " " + std::to_string(target) +
+                       " is smaller than the input's (" + input +
+                       "): factors below 1 are refused, this tool upsamples");
+    try {
+      return reduced({target, in});
+    } catch (const InvalidArgument&) {
+      throw InputError("the input " + input + " is too large for a target size (sides up to " +
+                       std::to_string(kMaxRatioTerm) + ")");
+    }
+  };
+  // One side given: the other follows by the same factor, rounded as
+  // resampled_length() rounds; then each axis maps the input's edges onto
+  // the output's exactly (its own out / in), as cv::resize and ImageMagick
+  // do for a size.
+  Size2 target = target_;
+  if (target.h == 0)
+    target.h = static_cast<int>(std::min<std::int64_t>(
+        resampled_length(size.h, ratio(target.w, size.w, "width")), kMaxRatioTerm));
+  if (target.w == 0)
+    target.w = static_cast<int>(std::min<std::int64_t>(
+        resampled_length(size.w, ratio(target.h, size.h, "height")), kMaxRatioTerm));
+  return {ratio(target.h, size.h, "height"), ratio(target.w, size.w, "width")};
+}
+
+Size2 LayerSource::output_size(Size2 size) const {
+  if (!resamples()) {
+    const ConvParams geometry = params(1);
+    geometry.validate(ConvKind::kConvTranspose2d);
+    const Shape3 out =
+        geometry.output_shape(ConvKind::kConvTranspose2d, {geometry.in_channels, size.h, size.w});
+    return {out.h, out.w};
+  }
+  const Ratio2 r = ratio_for(size);
+  const std::int64_t h = resampled_length(size.h, r.h);
+  const std::int64_t w = resampled_length(size.w, r.w);
+  if (h > INT32_MAX || w > INT32_MAX)
+    throw InputError("the output of " + std::to_string(size.w) + "x" + std::to_string(size.h) +
+                     " would have a side above 2^31 - 1");
+  return {static_cast<int>(h), static_cast<int>(w)};
 }
 
 Layer make_layer(const LayerFlags& flags, int channels) { return LayerSource(flags).layer(channels); }

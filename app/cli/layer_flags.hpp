@@ -29,11 +29,27 @@ struct LayerFlags {
   int groups = 1;               ///< --groups.
   std::string border;           ///< --border name; empty: the caller's default.
   std::string model;            ///< --model M.safetensors: a learned network instead of one layer.
+  std::string size;             ///< --size WxH: the output size, width first.
+  std::string width;            ///< --width W: the output width; the height keeps the aspect.
+  std::string height;           ///< --height H: the output height; the width keeps the aspect.
 };
 
 /// Adds -s, --kernel, --weights, --bias, --padding, --output-padding,
 /// --dilation, --output-size, --groups, --border and --model to `cmd`.
 void add_layer_flags(CLI::App& cmd, LayerFlags& flags);
+
+/// Adds --size, --width and --height (target sizes) to `cmd`: the commands
+/// that write images of any size.
+void add_target_flags(CLI::App& cmd, LayerFlags& flags);
+
+/// -s as a factor per axis: "2", "1.5", "150%" (each at least 1, at most
+/// kMaxFactor, up to 6 decimals) or "FH,FW", height first. Throws
+/// UsageError naming -s; factors below 1 are refused (this tool upsamples).
+[[nodiscard]] Ratio2 scale_ratio_of(const LayerFlags& flags);
+
+/// The {scale} of output names: "2", "2x3" (height x width), "1.5", or the
+/// target: "1920x1080" (--size), "w1920" (--width), "h1080" (--height).
+[[nodiscard]] std::string scale_name(const LayerFlags& flags);
 
 /// Parses "N" or "H,W" (each in [lo, hi]); throws UsageError naming `flag`.
 [[nodiscard]] Size2 parse_pair(const std::string& text, const char* flag, int lo, int hi);
@@ -41,7 +57,8 @@ void add_layer_flags(CLI::App& cmd, LayerFlags& flags);
 /// "2" for a square factor, "2x3" otherwise (for file names and logs).
 [[nodiscard]] std::string scale_text(Size2 scale);
 
-/// The upsampling factor / stride given by -s.
+/// The integer upsampling factor / stride given by -s; UsageError for a
+/// fractional one (the commands that need a layer's stride).
 [[nodiscard]] Size2 scale_of(const LayerFlags& flags);
 
 /// The border named by --border, or `fallback` when none was given.
@@ -70,9 +87,25 @@ class LayerSource {
   [[nodiscard]] const std::optional<Interpolation>& interpolation() const noexcept {
     return interpolation_;
   }
+  /// True when the flags ask for a fractional -s or a target size: the
+  /// interpolation kernel resampled by a ratio (ImageUpsamplerSpec::ratio)
+  /// instead of layer().
+  [[nodiscard]] bool resamples() const noexcept { return fixed_ratio_.has_value() || targeted_; }
+  /// The ratio for an input of `size` {h, w} when resamples(): the
+  /// fractional -s, or the target over the input per axis (--width or
+  /// --height alone: the other side scaled by the same factor and rounded,
+  /// then out / in on each axis). Throws InputError when a target is
+  /// smaller than the input or its ratio cannot be represented.
+  [[nodiscard]] Ratio2 ratio_for(Size2 size) const;
+  /// The output size {h, w} for an input of `size`, either way; throws
+  /// InputError (ratio_for), tconv errors (the layer's rules).
+  [[nodiscard]] Size2 output_size(Size2 size) const;
 
  private:
   Size2 scale_{};
+  std::optional<Ratio2> fixed_ratio_;  // a fractional -s
+  bool targeted_ = false;              // --size, --width or --height
+  Size2 target_{};                     // {h, w}; 0: follows the other side's ratio
   std::optional<Interpolation> interpolation_;
   Layer weights_layer_;  // --weights
 };

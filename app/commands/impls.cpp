@@ -1,6 +1,8 @@
 // tconv-upsample impls [-s S] [--kernel NAME | --weights W.npy ...] [--border B] [--linear]
 #include "commands/impls.hpp"
 
+#include <optional>
+
 #include <spdlog/fmt/fmt.h>
 
 #include <CLI/CLI.hpp>
@@ -50,19 +52,30 @@ void run_impls(const ImplsOptions& opt) {
     throw UsageError("--model: impls describes one layer; -v lists a model's layers and impls");
   const LayerSource source(opt.layer);
   const Border border = border_of(opt.layer, Border::kReplicate);
-  const Layer probe = source.layer(3);
-  probe.params.validate(ConvKind::kConvTranspose2d);
-  std::string out = fmt::format("layer {}, border {}{}\n", probe.params.to_string(),
-                                to_string(border), opt.linear ? ", linear light" : "");
+  // A fractional -s resamples by its ratio (no layer); an integer one runs the layer.
+  std::optional<Ratio2> ratio;
+  if (source.resamples()) ratio = source.ratio_for({1, 1});
+  auto spec_for = [&](int channels) {
+    return ImageUpsamplerSpec{ratio ? Layer{} : source.layer(channels), source.interpolation(),
+                              border, opt.linear, ratio};
+  };
+  std::string problem;
+  if (ratio) {
+    problem = ImageUpsampler::create(spec_for(3), {3, SampleType::kU8}).problem();
+  } else {
+    const Layer probe = source.layer(3);
+    probe.params.validate(ConvKind::kConvTranspose2d);
+    problem = probe.params.to_string();
+  }
+  std::string out = fmt::format("layer {}, border {}{}\n", problem, to_string(border),
+                                opt.linear ? ", linear light" : "");
   out += fmt::format("{:<22} {:<12} {}\n", "image", "path", "impl");
   for (const SampleType sample : {SampleType::kU8, SampleType::kU16, SampleType::kF32}) {
     for (const int channels : {1, 3, 4}) {
       const std::string image = describe({channels, 1, 1}, sample).substr(std::string("WxH 1x1, ").size());
       std::string path, impl;
       try {
-        const ImageUpsampler upsampler = ImageUpsampler::create(
-            {source.layer(channels), source.interpolation(), border, opt.linear},
-            {channels, sample});
+        const ImageUpsampler upsampler = ImageUpsampler::create(spec_for(channels), {channels, sample});
         path = upsampler.interleaved() ? "interleaved" : "planar";
         impl = std::string(upsampler.impl_name());
       } catch (const tconv::Error& e) {
@@ -73,6 +86,17 @@ void run_impls(const ImplsOptions& opt) {
     }
   }
   out += "(interleaved when the output format stores the input's samples, else planar)\n";
+  if (ratio) {
+    // Fractional factors run the float path of the interleaved family (on
+    // each plane for planar images); the fixed-point impls serve integers.
+    out += "\n--impl accepts for a fractional factor: upsample_u8_float, upsample_u16_float, "
+           "upsample_f32_float\n";
+    std::cout << out;
+    std::cout.flush();
+    if (!std::cout) throw InputError("stdout: write failed");
+    return;
+  }
+  const Layer probe = source.layer(3);
   out += "\n--impl accepts (best first; * applies to this layer on this CPU):\n";
   out += fmt::format("  {:<18}", "conv_transpose2d");
   for (const std::string& name : conv_transpose2d_impl_names())

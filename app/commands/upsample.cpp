@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <array>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -67,6 +68,9 @@ class BatchPlans {
  public:
   explicit BatchPlans(const UpsampleOptions& opt)
       : opt_(opt), model_(load_model(opt.layer, op_options(opt))) {
+    if (model_ && (!opt.layer.size.empty() || !opt.layer.width.empty() || !opt.layer.height.empty()))
+      throw UsageError("--model upsamples by its own factor; --size, --width and --height serve "
+                       "the interpolation kernels");
     if (!model_) {
       border_ = border_of(opt.layer, Border::kReplicate);
       layer_.emplace(opt.layer);
@@ -74,29 +78,39 @@ class BatchPlans {
       // flag is one usage error, not one per input. The channel count only
       // matters for interpolation kernels, whose rules do not depend on it;
       // --impl is left to the images, as whether an impl applies depends on them.
-      Layer layer = layer_->layer(3);
-      (void)ConvTranspose2d::create(layer.params, std::move(layer.weights), OpOptions{});
+      if (!layer_->resamples()) {
+        Layer layer = layer_->layer(3);
+        (void)ConvTranspose2d::create(layer.params, std::move(layer.weights), OpOptions{});
+      }
     }
   }
 
   [[nodiscard]] const Model* model() const { return model_ ? &*model_ : nullptr; }
   [[nodiscard]] const LayerSource& layer() const { return *layer_; }
 
-  // The upsampler for images of `kind`; `interleaved_allowed` as
+  // The upsampler for images of `kind` and `size`; `interleaved_allowed` as
   // ImageUpsamplerOptions (false when the output format cannot store the
-  // input's samples).
-  const ImageUpsampler& upsampler(const ImageKind& kind, bool interleaved_allowed) {
+  // input's samples). The size only matters for target sizes, whose ratio
+  // depends on it: one plan per ratio.
+  const ImageUpsampler& upsampler(const ImageKind& kind, Size2 size, bool interleaved_allowed) {
+    std::optional<Ratio2> ratio;
+    if (layer_->resamples()) ratio = layer_->ratio_for(size);
+    const Ratio2 key_ratio = ratio.value_or(Ratio2{});
     const std::lock_guard<std::mutex> lock(mutex_);
-    const auto key = std::tuple{kind.channels, static_cast<int>(kind.sample), interleaved_allowed};
+    const auto key = std::tuple{kind.channels, static_cast<int>(kind.sample), interleaved_allowed,
+                                std::array{key_ratio.h.num, key_ratio.h.den, key_ratio.w.num,
+                                           key_ratio.w.den}};
     auto& slot = upsamplers_[key];
     if (!slot) {
-      Layer layer = layer_->layer(kind.channels);
-      ImageUpsamplerSpec spec{std::move(layer), layer_->interpolation(), border_, opt_.image.linear};
+      Layer layer = ratio ? Layer{} : layer_->layer(kind.channels);
+      const int out_channels = ratio ? kind.channels : layer.params.out_channels;
+      ImageUpsamplerSpec spec{std::move(layer), layer_->interpolation(), border_, opt_.image.linear,
+                              ratio};
       ImageUpsamplerOptions options;
       options.force_impl = opt_.force_impl;
       options.interleaved_allowed = interleaved_allowed;
       options.max_output_elements = std::min(
-          std::min(opt_.image.max_output_pixels, Tensor::kMaxElements) * spec.layer.params.out_channels,
+          std::min(opt_.image.max_output_pixels, Tensor::kMaxElements) * out_channels,
           Tensor::kMaxElements);
       try {
         slot = std::make_unique<ImageUpsampler>(ImageUpsampler::create(std::move(spec), kind, options));
@@ -133,7 +147,7 @@ class BatchPlans {
   std::optional<LayerSource> layer_;
   Border border_ = Border::kReplicate;
   std::mutex mutex_;
-  std::map<std::tuple<int, int, bool>, std::unique_ptr<ImageUpsampler>> upsamplers_;
+  std::map<std::tuple<int, int, bool, std::array<int, 4>>, std::unique_ptr<ImageUpsampler>> upsamplers_;
   std::map<int, std::unique_ptr<ConvTranspose2d>> numeric_ops_;
 };
 
@@ -278,6 +292,9 @@ void run_numeric(const UpsampleOptions& opt, std::span<const unsigned char> byte
   const Model* model = plans.model();
   if (output.format != "npy")
     throw UsageError("-o " + output.name() + ": a .npy input writes a .npy output");
+  if (model == nullptr && plans.layer().resamples())
+    throw UsageError(opt.input + ": a .npy input runs the layer, which takes an integer -s "
+                     "(fractional factors and target sizes serve images)");
   const NpyArray x = parse_npy(bytes, opt.input);
   const std::size_t rank = x.shape.size();
   if (rank != 3 && rank != 4)
@@ -392,10 +409,12 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
                                    {{"model", model->planned_peak_bytes(gray)}}),
                  opt.image.max_memory);
   } else {
-    const ConvParams geometry = plans.layer().params(1);
-    geometry.validate(ConvKind::kConvTranspose2d);
-    const Shape3 planned = geometry.output_shape(ConvKind::kConvTranspose2d,
-                                                 {geometry.in_channels, shown.h, shown.w});
+    Size2 planned;
+    try {
+      planned = plans.layer().output_size(shown);
+    } catch (const InputError& e) {
+      throw InputError(opt.input + ": " + e.what());
+    }
     check_planned_output(opt, *format, {planned.h, planned.w});
     // Before decoding, the least the run can need (a gray 8-bit image, fused).
     check_memory(opt.input,
@@ -448,7 +467,7 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   // float) were planned for this kind of image once; the interleaved path
   // needs an output format that stores the input's samples.
   const ImageUpsampler& upsampler =
-      plans.upsampler({raw.channels, raw.type}, can_store(*format, raw.type));
+      plans.upsampler({raw.channels, raw.type}, {raw.height, raw.width}, can_store(*format, raw.type));
   const Shape3 out_shape = upsampler.output_shape({raw.height, raw.width});
   if (out_shape.c != 1 && out_shape.c != 3 && out_shape.c != 4)
     throw UsageError("--weights " + opt.layer.weights + ": " + std::to_string(out_shape.c) +
@@ -582,7 +601,7 @@ BatchSpec batch_spec(const UpsampleOptions& opt, const Model* model) {
   spec.output = opt.output;
   spec.name_template = b.name;
   spec.format = opt.format;
-  spec.scale = scale_text(model ? Size2{model->scale(), model->scale()} : scale_of(opt.layer));
+  spec.scale = model ? scale_text(Size2{model->scale(), model->scale()}) : scale_name(opt.layer);
   if (!b.shard.empty()) spec.shard = parse_shard(b.shard);
   spec.skip_existing = b.skip_existing;
   spec.content_extension = extension_from_bytes;
@@ -693,6 +712,7 @@ void setup_upsample(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
   add_layer_flags(app, opt->layer);
+  add_target_flags(app, opt->layer);
   add_image_flags(app, opt->image);
   app.callback([opt, &app] {
     if (!app.get_subcommands().empty()) return;  // a subcommand ran instead

@@ -131,12 +131,12 @@ TEST_CASE("bad parameters exit 2 with one line naming the value and write nothin
     std::string message;
   };
   const std::vector<Case> cases = {
-      {"-s 0", "upsampler factor 0x0: factor must be in [1, 1024]"},
-      {"-s 2,x", "-s 2,x: expected integers separated by commas"},
+      {"-s 0", "-s 0: factors below 1 are refused: this tool upsamples"},
+      {"-s 2,x", "-s 2,x: expected a factor such as 2, 1.5 or 150%"},
       {"-k sinc", "--kernel sinc: unknown kernel (bilinear, nearest, bicubic, lanczos3; also"},
       {"-k bicubc", "--kernel bicubc: unknown kernel; did you mean bicubic?"},
       {"--border wrap", "--border wrap: unknown border"},
-      {"-s 0,2" + wts + " --groups 3", "conv_transpose2d stride 0x2: stride must be >= 1"},
+      {"-s 0,2" + wts + " --groups 3", "-s 0,2: factors below 1 are refused"},
       {"-s 2" + wts + " --groups 3 --padding 1,-1", "conv_transpose2d padding 1,-1,1,-1: padding must be >= 0"},
       {"-s 2" + wts + " --groups 3 --output-padding 2", "conv_transpose2d output_padding 2x2: output_padding must be >= 0 and < max(stride, dilation) = 2x2"},
       {"-s 2" + wts + " --groups 3 --dilation 0", "conv_transpose2d dilation 0x0: dilation must be >= 1"},
