@@ -58,6 +58,9 @@ struct Case {
   int batch = 1;          // items of `input` run as one batch (run_batch)
   // The forward op, or one part of its backward pass (ConvBackward).
   enum class Pass { kForward, kInputGrad, kWeightGrad } pass = Pass::kForward;
+  // With u8 and bilinear: resample by this fractional factor (per axis,
+  // resample_interleaved) instead of the x2 layer; cv::resize is the peer.
+  tconv::Ratio ratio{0, 0};
 };
 
 // A conv2d layer of FSRCNN (stride 1, "same" padding for odd k).
@@ -150,6 +153,10 @@ std::vector<Case> all_cases() {
                    {3, 1080, 1920}, bilinear.params, true, false});
   cases.push_back({"rgb_bilinear_x2_u8_1080p", "u8 RGB bilinear x2 (replicate), 1080x1920 -> 2160x3840",
                    {3, 1080, 1920}, bilinear.params, true, true});
+  Case fractional{"rgb_bilinear_x1.5_u8_1080p", "u8 RGB bilinear x1.5 (replicate), 1080x1920 -> 1620x2880",
+                  {3, 1080, 1920}, bilinear.params, true, true};
+  fractional.ratio = {3, 2};
+  cases.push_back(fractional);
   return cases;
 }
 
@@ -514,6 +521,34 @@ int main(int argc, char** argv) {
       run_backward_case(c, src, threads, reps, reference_reps, forced_isa ? isa : "", r);
       r.peak_percent = 100.0 * r.gflops / peak;
       if (!json) std::fprintf(stderr, "%s: %.2f ms (%s)\n", c.name.c_str(), r.median, r.impl.c_str());
+      results.push_back(r);
+      continue;
+    }
+    if (c.ratio.num != 0) {
+      // A fractional factor: the one-pass resampler against cv::resize at
+      // the same factor, both into preallocated interleaved outputs.
+      if (!impl_option.empty()) continue;
+      const cv::Mat in = to_mat(src, CV_8U);
+      const int oh = static_cast<int>(tconv::resampled_length(in.rows, c.ratio));
+      const int ow = static_cast<int>(tconv::resampled_length(in.cols, c.ratio));
+      cv::Mat resized(oh, ow, CV_8UC3), ours(oh, ow, CV_8UC3);
+      cv::setNumThreads(threads);
+      const double f = static_cast<double>(c.ratio.num) / c.ratio.den;
+      r.cv_resize = median_ms(2, reps, [&] { cv::resize(in, resized, resized.size(), f, f, cv::INTER_LINEAR); });
+      tconv::ResampleOptions resample;
+      resample.threads = threads;
+      const tconv::InterleavedView<const std::uint8_t> in_view{
+          in.ptr<std::uint8_t>(), in.rows, in.cols, 3, static_cast<std::ptrdiff_t>(in.step1())};
+      const tconv::InterleavedView<std::uint8_t> out_view{
+          ours.ptr<std::uint8_t>(), oh, ow, 3, static_cast<std::ptrdiff_t>(ours.step1())};
+      r.median = median_ms(2, reps, [&] {
+        tconv::resample_interleaved(tconv::Interpolation::kBilinear, {c.ratio, c.ratio},
+                                    tconv::Border::kReplicate, in_view, out_view, resample);
+      });
+      r.impl = "upsample_u8_float";
+      const double diff = cv::norm(ours, resized, cv::NORM_INF);
+      if (diff > 1.0) r.note = "differs from cv::resize by " + std::to_string(diff) + " LSB";
+      if (!json) std::fprintf(stderr, "%s: %.2f ms, cv::resize %.2f ms\n", c.name.c_str(), r.median, *r.cv_resize);
       results.push_back(r);
       continue;
     }

@@ -23,23 +23,63 @@ namespace {
 // The entries of one axis (axis_table.hpp) and, for the interior, each
 // output phase's taps.
 struct AxisTable : AxisEntries<float> {
-  // Output phase r (o = j * f + r) away from the border: every tap reads
-  // input j + offset[e] with the same weight[e] for all j in [j_begin, j_end).
+  // Output phase r (o = j * f + r, f = phases.size()) away from the border:
+  // every tap reads input j * den + sub[e] + offset[e] * den, i.e. pixel
+  // j + offset[e] of the sub-row sub[e] (the input pixels m * den + sub[e]),
+  // with the same weight[e] for all j in [j_begin, j_end). At den 1 the one
+  // sub-row is the row itself.
   struct Phase {
+    std::vector<int> sub;
     std::vector<int> offset;
     std::vector<float> weight;
     int j_begin = 0;
     int j_end = 0;
   };
   std::vector<Phase> phases;
+  int den = 1;
 };
+
+// Largest numerator whose phases are planned: above it (target sizes of
+// awkward ratios) each output reads its own entries.
+constexpr int kMaxPlannedPhases = 64;
+
+// A ratio's phases: output r's taps, first input i = first + e, at pixel
+// floor(i / den) of sub-row i mod den; interior where every tap is inside.
+void plan_ratio_phases(AxisTable& table, Interpolation kind, Ratio ratio, int in, int out) {
+  const int taps = ratio_tap_count(kind);
+  std::vector<double> weights(static_cast<std::size_t>(taps));
+  table.den = ratio.den;
+  table.phases.resize(static_cast<std::size_t>(ratio.num));
+  for (int r = 0; r < ratio.num; ++r) {
+    AxisTable::Phase& phase = table.phases[static_cast<std::size_t>(r)];
+    const std::int64_t first = ratio_output_taps(kind, ratio, r, weights.data());
+    std::int64_t lo = 0;
+    std::int64_t hi = (out - r + ratio.num - 1) / ratio.num;  // outputs r, r + num, ... < out
+    for (int e = 0; e < taps; ++e) {
+      const std::int64_t i = first + e;
+      const std::int64_t sub = ((i % ratio.den) + ratio.den) % ratio.den;
+      const std::int64_t offset = (i - sub) / ratio.den;
+      phase.sub.push_back(static_cast<int>(sub));
+      phase.offset.push_back(static_cast<int>(offset));
+      phase.weight.push_back(static_cast<float>(weights[static_cast<std::size_t>(e)]));
+      // j den + i in [0, in): j >= ceil(-i / den), j <= floor((in - 1 - i) / den).
+      lo = std::max(lo, i >= 0 ? std::int64_t{0} : (-i + ratio.den - 1) / ratio.den);
+      hi = std::min(hi, in - 1 - i >= 0 ? (in - 1 - i) / ratio.den + 1 : std::int64_t{0});
+    }
+    phase.j_begin = static_cast<int>(lo);
+    phase.j_end = static_cast<int>(std::max(lo, hi));
+  }
+}
 
 AxisTable make_table(Interpolation kind, Ratio ratio, int in, int out, Border border) {
   AxisTable table;
   // Rational factors, factors above the factories' limit and the normalize
-  // border: every output from its own entries (no interior phases).
+  // border: the entries of every output from the ratio's taps, and the
+  // interior by phases when there are few (the normalize border changes
+  // only outputs with taps outside the image).
   if (ratio.den != 1 || ratio.num > kMaxFactor || border == Border::kNormalize) {
     static_cast<AxisEntries<float>&>(table) = make_ratio_entries(kind, ratio, in, out, border);
+    if (ratio.num <= kMaxPlannedPhases) plan_ratio_phases(table, kind, ratio, in, out);
     return table;
   }
   const int f = ratio.num;
@@ -56,6 +96,7 @@ AxisTable make_table(Interpolation kind, Ratio ratio, int in, int out, Border bo
     int hi = (out - r + f - 1) / f;  // outputs r, r + f, ... < out
     for (int t = first; t < k; t += f) {
       const int offset = (r + taps.pad - t) / f;  // exact: t == r + pad (mod f)
+      phase.sub.push_back(0);
       phase.offset.push_back(offset);
       phase.weight.push_back(static_cast<float>(taps.weights[static_cast<std::size_t>(t)]));
       lo = std::max(lo, -offset);      // j + offset >= 0
@@ -114,10 +155,21 @@ inline T to_sample(float sum) {
 // outputs go phase by phase with constant weights (vectorised over the
 // interleaved samples into `phase_row`); the few border outputs use the
 // per-output table.
+// `subs`: the den sub-rows, `sub_stride` samples apart (den > 1 only).
 template <typename T, int C>
-void horizontal(const AxisTable& xs, const float* tmp, float* __restrict phase_row,
-                T* __restrict rounded, T* out, int width) {
+void horizontal(const AxisTable& xs, const float* tmp, float* subs, std::size_t sub_stride,
+                int in_width, float* __restrict phase_row, T* __restrict rounded, T* out, int width) {
   const int f = static_cast<int>(xs.phases.size());
+  if (xs.den > 1) {
+    // Pixel m of sub-row s is input pixel m * den + s.
+    const int den = xs.den;
+    for (int s = 0; s < den; ++s) {
+      float* __restrict sub = subs + static_cast<std::size_t>(s) * sub_stride;
+      for (int i = s, m = 0; i < in_width; i += den, ++m)
+        for (int ch = 0; ch < C; ++ch)
+          sub[static_cast<std::size_t>(m) * C + ch] = tmp[static_cast<std::size_t>(i) * C + ch];
+    }
+  }
   for (int r = 0; r < f; ++r) {
     const AxisTable::Phase& phase = xs.phases[static_cast<std::size_t>(r)];
     const std::size_t begin = static_cast<std::size_t>(phase.j_begin) * C;
@@ -125,7 +177,8 @@ void horizontal(const AxisTable& xs, const float* tmp, float* __restrict phase_r
     for (std::size_t i = begin; i < end; ++i) phase_row[i] = 0.0f;
     for (std::size_t e = 0; e < phase.offset.size(); ++e) {
       const float w = phase.weight[e];
-      const float* src = tmp + static_cast<std::ptrdiff_t>(phase.offset[e]) * C;
+      const float* row = xs.den == 1 ? tmp : subs + static_cast<std::size_t>(phase.sub[e]) * sub_stride;
+      const float* src = row + static_cast<std::ptrdiff_t>(phase.offset[e]) * C;
       for (std::size_t i = begin; i < end; ++i) phase_row[i] += w * src[i];
     }
     round_run(phase_row + begin, rounded + begin, end - begin);
@@ -174,8 +227,8 @@ void horizontal_entries(const AxisTable& xs, const float* tmp, T* out, int width
 
 template <typename T>
 void upsample_rows(const AxisTable& ys, const AxisTable& xs, InterleavedView<const T> src,
-                   InterleavedView<T> dst, std::vector<float>& tmp, std::vector<float>& phase_row,
-                   std::vector<T>& rounded, int row_begin, int row_end) {
+                   InterleavedView<T> dst, std::vector<float>& tmp, std::vector<float>& subs,
+                   std::vector<float>& phase_row, std::vector<T>& rounded, int row_begin, int row_end) {
   const int c = src.channels;
   const std::size_t in_row = static_cast<std::size_t>(src.width) * c;
   for (int oy = row_begin; oy < row_end; ++oy) {
@@ -189,6 +242,9 @@ void upsample_rows(const AxisTable& ys, const AxisTable& xs, InterleavedView<con
       for (std::size_t i = 0; i < in_row; ++i) tmp[i] += w * static_cast<float>(in[i]);
     }
     T* out = dst.data + oy * dst.row_stride;
+    // A rational factor's phases read the den sub-rows: pixel m of sub-row
+    // s is input pixel m * den + s, so each phase's taps run contiguously.
+    const std::size_t sub_stride = subs.size() / static_cast<std::size_t>(xs.den);
     if (xs.phases.empty()) {
       switch (c) {
         case 1: horizontal_entries<T, 1>(xs, tmp.data(), out, dst.width, c); break;
@@ -199,9 +255,9 @@ void upsample_rows(const AxisTable& ys, const AxisTable& xs, InterleavedView<con
       continue;
     }
     switch (c) {
-      case 1: horizontal<T, 1>(xs, tmp.data(), phase_row.data(), rounded.data(), out, dst.width); break;
-      case 3: horizontal<T, 3>(xs, tmp.data(), phase_row.data(), rounded.data(), out, dst.width); break;
-      case 4: horizontal<T, 4>(xs, tmp.data(), phase_row.data(), rounded.data(), out, dst.width); break;
+      case 1: horizontal<T, 1>(xs, tmp.data(), subs.data(), sub_stride, src.width, phase_row.data(), rounded.data(), out, dst.width); break;
+      case 3: horizontal<T, 3>(xs, tmp.data(), subs.data(), sub_stride, src.width, phase_row.data(), rounded.data(), out, dst.width); break;
+      case 4: horizontal<T, 4>(xs, tmp.data(), subs.data(), sub_stride, src.width, phase_row.data(), rounded.data(), out, dst.width); break;
       default: horizontal_entries<T, 0>(xs, tmp.data(), out, dst.width, c); break;
     }
   }
@@ -219,8 +275,13 @@ void upsample_float(const ResampleProblem& p, InterleavedView<const T> src, Inte
   std::vector<std::vector<float>> rows(static_cast<std::size_t>(count), row);
   std::vector<std::vector<float>> phase_rows(static_cast<std::size_t>(count), row);
   std::vector<std::vector<T>> rounded_rows(static_cast<std::size_t>(count), std::vector<T>(row.size()));
+  // The den sub-rows of a rational factor, ceil(width / den) pixels each.
+  const std::size_t sub_pixels = (static_cast<std::size_t>(src.width) + xs.den - 1) / xs.den;
+  std::vector<std::vector<float>> sub_rows(
+      static_cast<std::size_t>(count),
+      std::vector<float>(xs.den > 1 ? sub_pixels * src.channels * xs.den : xs.den));
   parallel_for(count, [&](int t) {
-    upsample_rows(ys, xs, src, dst, rows[static_cast<std::size_t>(t)],
+    upsample_rows(ys, xs, src, dst, rows[static_cast<std::size_t>(t)], sub_rows[static_cast<std::size_t>(t)],
                   phase_rows[static_cast<std::size_t>(t)], rounded_rows[static_cast<std::size_t>(t)],
                   static_cast<int>(std::int64_t{dst.height} * t / count),
                   static_cast<int>(std::int64_t{dst.height} * (t + 1) / count));

@@ -64,6 +64,16 @@ AxisEntries<Weight> make_axis_entries(const std::vector<KernelValue>& kernel, in
   return axis;
 }
 
+/// Taps per output of an axis resampled with `kind` by a ratio: 1 for
+/// nearest, else twice the kernel's radius.
+int ratio_tap_count(Interpolation kind);
+
+/// Output o's taps of an axis resampled by `ratio` (reduced()) before any
+/// border: writes ratio_tap_count() weights (summing to 1) for the inputs
+/// first, first + 1, ... and returns first (possibly outside the image).
+/// Output o + num has the same weights at first + den.
+std::int64_t ratio_output_taps(Interpolation kind, Ratio ratio, std::int64_t o, double* weights);
+
 /// The entries of an axis resampled by `ratio` (reduced()) from `in` to
 /// `out` samples with `kind` (see Ratio for the geometry): every output's
 /// taps, normalised to sum 1 before the border maps them; the normalize

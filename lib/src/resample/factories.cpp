@@ -144,38 +144,44 @@ std::int64_t resampled_length(std::int64_t in, Ratio ratio) {
 
 namespace detail {
 
+int ratio_tap_count(Interpolation kind) {
+  return kind == Interpolation::kNearest ? 1 : radius_x2(kind);
+}
+
 // Output o samples x = (o + 0.5) den / num - 0.5 = n / (2 num) with
-// n = (2 o + 1) den - num, an exact integer, so the entries repeat with
-// period num in o (x grows by den) and the taps' positions are exact.
+// n = (2 o + 1) den - num, an exact integer, so the taps repeat with period
+// num in o (x grows by den) and their positions are exact.
+std::int64_t ratio_output_taps(Interpolation kind, Ratio ratio, std::int64_t o, double* weights) {
+  const std::int64_t two_num = 2 * std::int64_t{ratio.num};
+  const std::int64_t n = (2 * o + 1) * ratio.den - ratio.num;
+  if (kind == Interpolation::kNearest) {
+    weights[0] = 1.0;
+    return (n + ratio.num) / two_num;  // floor(x + 0.5); n + num > 0
+  }
+  // i0 = floor(x); taps i0 - radius + 1 .. i0 + radius, at distance x - i.
+  const int radius = radius_x2(kind) / 2;
+  const std::int64_t i0 = n >= 0 ? n / two_num : -((-n + two_num - 1) / two_num);
+  const double frac = static_cast<double>(n - i0 * two_num) / static_cast<double>(two_num);
+  double sum = 0.0;
+  for (int e = 0; e < 2 * radius; ++e) {
+    weights[e] = kernel_value(kind, frac + radius - 1 - e);
+    sum += weights[e];
+  }
+  for (int e = 0; e < 2 * radius; ++e) weights[e] /= sum;
+  return i0 - radius + 1;
+}
+
 AxisEntries<float> make_ratio_entries(Interpolation kind, Ratio ratio, int in, int out,
                                       Border border) {
-  const std::int64_t two_num = 2 * std::int64_t{ratio.num};
-  const int radius = radius_x2(kind) / 2;  // 0 for nearest: one tap
   AxisEntries<float> axis;
-  axis.taps = kind == Interpolation::kNearest ? 1 : 2 * radius;
+  axis.taps = ratio_tap_count(kind);
   axis.index.assign(static_cast<std::size_t>(out) * axis.taps, 0);
   axis.weight.assign(static_cast<std::size_t>(out) * axis.taps, 0.0f);
   std::vector<double> weights(static_cast<std::size_t>(axis.taps));
   std::vector<std::int64_t> inputs(static_cast<std::size_t>(axis.taps));
   for (int o = 0; o < out; ++o) {
-    const std::int64_t n = (2 * std::int64_t{o} + 1) * ratio.den - ratio.num;
-    if (kind == Interpolation::kNearest) {
-      // i = floor(x + 0.5) = floor((n + num) / (2 num)); n + num > 0.
-      inputs[0] = (n + ratio.num) / two_num;
-      weights[0] = 1.0;
-    } else {
-      // i0 = floor(x); taps i0 - radius + 1 .. i0 + radius, at distance x - i.
-      const std::int64_t i0 = n >= 0 ? n / two_num : -((-n + two_num - 1) / two_num);
-      const double frac = static_cast<double>(n - i0 * two_num) / static_cast<double>(two_num);
-      double sum = 0.0;
-      for (int e = 0; e < axis.taps; ++e) {
-        const std::int64_t i = i0 - radius + 1 + e;
-        inputs[static_cast<std::size_t>(e)] = i;
-        weights[static_cast<std::size_t>(e)] = kernel_value(kind, frac - static_cast<double>(i - i0));
-        sum += weights[static_cast<std::size_t>(e)];
-      }
-      for (double& w : weights) w /= sum;
-    }
+    const std::int64_t first = ratio_output_taps(kind, ratio, o, weights.data());
+    for (int e = 0; e < axis.taps; ++e) inputs[static_cast<std::size_t>(e)] = first + e;
     // Out-of-image taps go through the border; the normalize border divides
     // by the weight that fell inside the image.
     int kept = 0;
