@@ -9,6 +9,8 @@
 #include "cli/exit_codes.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/logging.hpp"
+#include "cli/usage_help.hpp"
+#include "commands/help.hpp"
 #include "commands/registry.hpp"
 #include "commands/upsample.hpp"
 #include "tconv/core/error.hpp"
@@ -22,6 +24,8 @@ namespace {
 constexpr const char* kFooter = R"(Examples:
   tconv-upsample photo.png -s 2                     writes photo_x2.png (bilinear)
   tconv-upsample photo.png -s 3 -k lanczos3 -o big.png
+  tconv-upsample photo.png -s 1.5                   any factor: 1.5, 150%, or 1.5,2 per axis
+  tconv-upsample photo.png --size 1920x1080         a target size (--width / --height keep the aspect)
   tconv-upsample scan.tif -s 2 --border reflect     16-bit and float TIFF kept as they are
   tconv-upsample x.npy -w w.npy --bias b.npy -s 2 --padding 1 -o y.npy
                                                     exactly torch ConvTranspose2d
@@ -44,6 +48,9 @@ Exit codes:
   4  quality gate failed (compare --fail-above)
   129, 130, 143  stopped by SIGHUP, SIGINT (Ctrl-C), SIGTERM: files in flight
      were finished, no temporary file is left; rerun with --skip-existing
+
+Commands (tconv-upsample help COMMAND for each one's flags and examples):
+  compare, inspect, eval, train, impls, help
 
 Checkerboard analysis:
   tconv-upsample inspect --weights w.npy -s 2      phase gains of a kernel
@@ -74,10 +81,12 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
 
   try {
+    if (tconv::app::run_help_command(app, argc, argv)) return tconv::app::kExitOk;
+    tconv::app::check_command_typo(app, argc, argv);
     app.parse(argc, argv);  // the command runs inside parse()
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    spdlog::error("{} (see --help)", e.what());
+    spdlog::error("{} (see --help)", tconv::app::parse_error_message(app, e));
     return tconv::app::kExitUsage;
   } catch (const tconv::app::Interrupted& e) {
     return 128 + e.signal();

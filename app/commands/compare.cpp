@@ -531,6 +531,10 @@ void setup_compare(CLI::App& app) {
   auto opt = std::make_shared<CompareOptions>();
   CLI::App* cmd = app.add_subcommand(
       "compare", "Transposed convolution against resize-convolution: checkerboard metrics and pictures");
+  cmd->footer(R"(Examples:
+  tconv-upsample compare photo.png -s 2 -k bilinear -o report/     metrics and pictures
+  tconv-upsample compare photo.png -s 2 --weights w.npy -o report/ a learned layer
+  tconv-upsample compare photos/ -s 2 --model my_x2.safetensors -o report/)");
   cmd->add_option("inputs", opt->inputs, "Images or directories of images (not recursive)")->required();
   cmd->add_option("-o,--output", opt->output_dir,
                   "Directory for the pictures (<stem>_compare.png, <stem>_heatmap_tconv.png, "

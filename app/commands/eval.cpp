@@ -114,6 +114,10 @@ void setup_eval(CLI::App& app) {
       "eval",
       "Super-resolution protocol (SRCNN/FSRCNN): PSNR and SSIM on Y of every image in a folder, "
       "beside the MATLAB bicubic baseline");
+  cmd->footer(R"(Examples:
+  tconv-upsample eval --images Set5/ -s 2 --kernel bicubic         the baseline kernels
+  tconv-upsample eval --images Set5/ -s 2 --model models/fsrcnn_y_x2.safetensors
+  tconv-upsample eval --images Set14/ -s 3 --model my_x3.safetensors --json)");
   cmd->add_option("--images", opt->images, "Folder of HR images")->required();
   cmd->add_flag("--json", opt->json, "Print JSON instead of a table");
   add_layer_flags(*cmd, opt->layer);

@@ -42,6 +42,10 @@ void setup_impls(CLI::App& app) {
   auto opt = std::make_shared<ImplsOptions>();
   CLI::App* cmd = app.add_subcommand(
       "impls", "Which impl upsamples each kind of image for a layer on this machine");
+  cmd->footer(R"(Examples:
+  tconv-upsample impls -s 2 --kernel bicubic                       which impl runs per image kind
+  tconv-upsample impls -s 1.5                                      a fractional factor
+  tconv-upsample impls -s 2 --weights w.npy --groups 3)");
   add_layer_flags(*cmd, opt->layer);
   cmd->add_flag("--linear", opt->linear, "Images are upsampled in linear light (planar path)");
   cmd->callback([opt] { run_impls(*opt); });

@@ -114,6 +114,10 @@ void setup_inspect(CLI::App& app) {
   auto opt = std::make_shared<InspectOptions>();
   CLI::App* cmd = app.add_subcommand(
       "inspect", "Phase gains and uneven overlap of a layer's kernel (no image needed)");
+  cmd->footer(R"(Examples:
+  tconv-upsample inspect -s 2 --kernel bilinear                    phase gains of a kernel
+  tconv-upsample inspect -s 2 --weights w.npy --padding 1 --json
+  tconv-upsample inspect --model models/fsrcnn_y_x2.safetensors)");
   add_layer_flags(*cmd, opt->layer);
   cmd->add_flag("--json", opt->json, R"(Print {"kernel": {...}} as JSON instead of the table)");
   cmd->callback([opt] { run_inspect(*opt); });

@@ -4,6 +4,7 @@
 
 #include "commands/compare.hpp"
 #include "commands/eval.hpp"
+#include "commands/help.hpp"
 #include "commands/impls.hpp"
 #include "commands/inspect.hpp"
 #include "commands/train.hpp"
@@ -18,6 +19,7 @@ constexpr SetupCommand kSubcommands[] = {
     &setup_inspect,
     &setup_train,
     &setup_impls,
+    &setup_help,
 };
 
 }  // namespace

@@ -160,6 +160,10 @@ void setup_train(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "train",
       "Learn one transposed-convolution layer (weights + bias) by least squares from HR images");
+  cmd->footer(R"(Examples:
+  tconv-upsample train --images T91/ -s 2 -o my_x2.safetensors     least squares, seconds
+  tconv-upsample train --arch fsrcnn-s --images T91/ -s 2 --steps 200 -o small_x2.safetensors
+  tconv-upsample eval --images Set5/ -s 2 --model my_x2.safetensors   then score it)");
   cmd->add_option("--images", opt->images, "Folder of HR training images (repeatable)")
       ->required()
       ->take_all();

@@ -508,3 +508,52 @@ TEST_CASE("TCONV_MAX_ISA caps the impls every dispatch chooses", "[cli]") {
     }
   }
 }
+
+TEST_CASE("a mistyped command or flag gets the nearest name and nothing runs", "[cli][suggest]") {
+  TempDir dir;
+  cv::imwrite(dir / kGoodImage, gradient(9, 7, CV_8UC3));
+  struct Case {
+    std::string args;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"comapre " + dir / kGoodImage, "comapre: no such command or file; did you mean compare?"},
+      {"trian --images " + dir.path.string(), "trian: no such command or file; did you mean train?"},
+      {dir / kGoodImage + " --sze 30x20", "--sze; did you mean --size?"},
+      {dir / kGoodImage + " --kernal bicubic", "--kernal; did you mean --kernel?"},
+      {"compare " + dir / kGoodImage + " -s 2 --kernal bicubic", "did you mean --kernel?"},
+      {"help comapre", "comapre: no such command; did you mean compare?"},
+  };
+  for (const Case& c : cases) {
+    const Result r = run(c.args);
+    INFO(c.args << "\n" << r.output);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.output, Catch::Contains(c.message));
+    CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  }
+  CHECK(std::distance(fs::directory_iterator(dir.path), fs::directory_iterator()) == 1);  // only the input
+  // A file of that name is an input, not a command.
+  write_bytes(dir / "trian", {'x'});
+  const Result file = run(dir / "trian -o " + dir / "out.png");
+  INFO(file.output);
+  CHECK(file.exit_code == 1);
+  CHECK_THAT(file.output, !Catch::Contains("did you mean"));
+}
+
+TEST_CASE("help [command] prints the tool's or one command's help, with its examples", "[cli][help]") {
+  const Result main_help = run("help");
+  CHECK(main_help.exit_code == 0);
+  CHECK(main_help.output == run("--help").output);
+  for (const std::string command : {"compare", "eval", "inspect", "train", "impls"}) {
+    INFO(command);
+    const Result h = run("help " + command);
+    CHECK(h.exit_code == 0);
+    CHECK_THAT(h.output, Catch::Contains("Usage: tconv-upsample " + command));
+    CHECK_THAT(h.output, Catch::Contains("Examples:\n  tconv-upsample " + command));
+    const Result flag = run(command + " --help");
+    CHECK(flag.exit_code == 0);
+    CHECK_THAT(flag.output, Catch::Contains("Examples:\n  tconv-upsample " + command));
+  }
+  const Result extra = run("help compare eval");
+  CHECK(extra.exit_code == 2);
+}
