@@ -6,6 +6,7 @@
 #include "commands/eval.hpp"
 #include "commands/impls.hpp"
 #include "commands/inspect.hpp"
+#include "commands/models.hpp"
 #include "commands/train.hpp"
 
 namespace tconv::app {
@@ -18,6 +19,7 @@ constexpr SetupCommand kSubcommands[] = {
     &setup_inspect,
     &setup_train,
     &setup_impls,
+    &setup_models,
 };
 
 }  // namespace
