@@ -72,7 +72,9 @@ std::vector<ModelFolder> model_search_path() {
 
 bool is_model_name(const std::string& value) {
   std::error_code ec;
-  return value.find('/') == std::string::npos && !fs::exists(value, ec);
+  const fs::file_status status = fs::status(value, ec);
+  return value.find('/') == std::string::npos &&
+         (!fs::exists(status) || fs::is_directory(status));
 }
 
 std::string model_stem(const std::string& name) {

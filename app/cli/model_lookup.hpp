@@ -33,7 +33,7 @@ struct ModelFolder {
 [[nodiscard]] std::vector<ModelFolder> model_search_path();
 
 /// Whether a --model value is a name to look up rather than a path: it has
-/// no '/' and names no existing file.
+/// no '/' and names no existing file (a folder of that name does not count).
 [[nodiscard]] bool is_model_name(const std::string& value);
 
 /// A model name without its ".safetensors" extension, if it has one.

@@ -160,6 +160,16 @@ TEST_CASE("cli models: --model NAME takes the first match along the search path"
     REQUIRE(r.exit_code == 0);
     CHECK(cv::imread(box / "out.png").rows == 48);
   }
+  SECTION("a folder in the working folder does not hide a name") {
+    fs::create_directories(box.path / "work" / "mynet");
+    const std::string in = write_image(box);
+    const Result r = tconv::test::run_cli(
+        "cd " + (box.path / "work").string() + " && " + box.env(both) + " " + TCONV_CLI,
+        in + " --model mynet -o " + (box / "out.png"));
+    INFO(r.output);
+    REQUIRE(r.exit_code == 0);
+    CHECK(cv::imread(box / "out.png").rows == 24);
+  }
   SECTION("a path with '/' is never looked up: a missing file fails as before") {
     const Result r = box.run(box.env(both), write_image(box) + " --model ./mynet -o " + (box / "o.png"));
     INFO(r.output);
@@ -170,6 +180,14 @@ TEST_CASE("cli models: --model NAME takes the first match along the search path"
     const Result inspect = box.run(box.env(both), "inspect --model mynet --json");
     INFO(inspect.output);
     CHECK(inspect.exit_code == 0);
+    fs::create_directories(box.path / "hr");
+    cv::Mat hr(24, 24, CV_8UC3);
+    cv::randu(hr, 0, 255);
+    REQUIRE(cv::imwrite((box.path / "hr" / "a.png").string(), hr));
+    const Result eval = box.run(box.env(both), "eval --images " + (box / "hr") + " -s 2 --model mynet");
+    INFO(eval.output);
+    CHECK(eval.exit_code == 0);
+    CHECK(eval.output.find("mynet") != std::string::npos);
     const Result against = box.run(box.env(both), "compare " + write_image(box, 40, 40) +
                                                       " --model linear_y_x2 --against mynet -o " +
                                                       (box / "report"));
