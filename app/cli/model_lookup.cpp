@@ -107,7 +107,7 @@ std::vector<FoundModel> find_models(const std::vector<ModelFolder>& path) {
   return found;
 }
 
-std::string resolve_model(const std::string& value) {
+std::string resolve_model(const std::string& value, const char* flag) {
   if (!is_model_name(value)) return value;
   const std::string name = model_stem(value);
   const std::vector<ModelFolder> folders = model_search_path();
@@ -124,7 +124,7 @@ std::string resolve_model(const std::string& value) {
   const std::vector<FoundModel> models = find_models(folders);
   std::vector<std::string_view> names;
   for (const FoundModel& m : models) names.push_back(m.name);
-  throw UsageError("--model " + value + ": no such file, nor " + name + kModelExtension + " in " +
+  throw UsageError(std::string(flag) + " " + value + ": no such file, nor " + name + kModelExtension + " in " +
                    searched + did_you_mean(name, names) + " (tconv-upsample models lists them)");
 }
 

@@ -55,8 +55,9 @@ struct FoundModel {
 
 /// The file --model `value` means: `value` itself when it is a path (see
 /// is_model_name()), else the first "<name>.safetensors" on
-/// model_search_path(). Throws UsageError "--model NAME: no model of that
-/// name in <folders>; did you mean X?" for a name found nowhere.
-[[nodiscard]] std::string resolve_model(const std::string& value);
+/// model_search_path(). Throws UsageError "<flag> NAME: no such file, nor
+/// NAME.safetensors in <folders>; did you mean X? ..." for a name found
+/// nowhere; `flag` names the option that gave the value.
+[[nodiscard]] std::string resolve_model(const std::string& value, const char* flag = "--model");
 
 }  // namespace tconv::app

@@ -193,6 +193,12 @@ TEST_CASE("cli models: --model NAME takes the first match along the search path"
                                                       (box / "report"));
     INFO(against.output);
     CHECK(against.exit_code == 0);
+    const Result unknown = box.run(box.env(both), "compare " + write_image(box, 40, 40) +
+                                                      " --model linear_y_x2 --against mynett");
+    INFO(unknown.output);
+    CHECK(unknown.exit_code == 2);
+    CHECK(unknown.output.find("--against mynett: ") != std::string::npos);
+    CHECK(unknown.output.find("did you mean mynet?") != std::string::npos);
   }
 }
 
