@@ -57,6 +57,8 @@ Checkerboard analysis:
   tconv-upsample compare photo.png -s 2 -o out/    tconv vs resize-conv, pictures
 
 Learned upsamplers:
+  tconv-upsample photo.png --model fsrcnn_y_x2      a shipped model, by name
+  tconv-upsample models                             the models a name finds
   tconv-upsample eval --images Set5/ -s 2 --kernel bilinear   PSNR/SSIM vs MATLAB bicubic)";
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Layer flags: parsing and turning them into a ConvTranspose2d layer.
 #include "cli/layer_flags.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/model_lookup.hpp"
 #include "cli/suggest.hpp"
 #include "tconv/core/error.hpp"
 #include "tconv/core/torch_settings.hpp"
@@ -73,7 +76,9 @@ void add_layer_flags(CLI::App& cmd, LayerFlags& f) {
   cmd.add_option("--border", f.border,
                  "Beyond the edge: zero, replicate (images' default), reflect, normalize");
   cmd.add_option("--model", f.model,
-                 "Learned upsampler M.safetensors (tconv model format); -s, if given, must match it");
+                 "Learned upsampler: a file M.safetensors, or a name such as fsrcnn_y_x2 looked up "
+                 "in TCONV_MODEL_PATH, the user's and the installed models (see `models`); -s, if "
+                 "given, must match it");
 }
 
 void add_target_flags(CLI::App& cmd, LayerFlags& f) {
@@ -92,7 +97,9 @@ std::optional<Model> load_model(const LayerFlags& f, const OpOptions& options) {
       {!f.border.empty(), "--border"}};
   for (const auto& [given, flag] : conflicts)
     if (given) throw UsageError(std::string("--model cannot be combined with ") + flag);
-  Model model = Model::load(f.model, options);
+  const std::string file = resolve_model(f.model);
+  if (file != f.model) spdlog::debug("--model {}: {}", f.model, file);
+  Model model = Model::load(file, options);
   if (f.scale_given) {
     const Size2 s = scale_of(f);
     if (s != Size2{model.scale(), model.scale()})

@@ -28,7 +28,7 @@ struct LayerFlags {
   std::string output_size;      ///< "H,W": PyTorch's output_size.
   int groups = 1;               ///< --groups.
   std::string border;           ///< --border name; empty: the caller's default.
-  std::string model;            ///< --model M.safetensors: a learned network instead of one layer.
+  std::string model;            ///< --model M.safetensors or NAME (resolve_model()): a learned network instead of one layer.
   std::string size;             ///< --size WxH: the output size, width first.
   std::string width;            ///< --width W: the output width; the height keeps the aspect.
   std::string height;           ///< --height H: the output height; the width keeps the aspect.
@@ -113,8 +113,10 @@ class LayerSource {
 /// LayerSource(flags).layer(channels): for commands that need one layer.
 [[nodiscard]] Layer make_layer(const LayerFlags& flags, int channels);
 
-/// The model named by --model, loaded and validated with `options` for its
-/// convolutions, or nullopt without --model. Throws UsageError when --model
+/// The model named by --model (a path, or a name resolved by
+/// resolve_model()), loaded and validated with `options` for its
+/// convolutions, or nullopt without --model. Throws UsageError for a name
+/// found nowhere on the search path, when --model
 /// is combined with a layer flag or with a -s that differs from the
 /// model's scale, tconv errors when the file cannot be read or is invalid.
 [[nodiscard]] std::optional<Model> load_model(const LayerFlags& flags, const OpOptions& options);

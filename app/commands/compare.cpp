@@ -26,6 +26,7 @@
 #include "batch/file_io.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/logging.hpp"
+#include "cli/model_lookup.hpp"
 #include "commands/inspect.hpp"
 #include "image/image_io.hpp"
 #include "image/image_reader.hpp"
@@ -502,7 +503,7 @@ Setup make_setup(const CompareOptions& opt) {
     if (!setup.model) throw UsageError("--against " + opt.against + ": needs --model on the first side");
     if (!opt.conv3x3.empty()) throw UsageError("--against and --conv3x3: choose one for the other side");
     LayerFlags other;
-    other.model = opt.against;
+    other.model = resolve_model(opt.against, "--against");
     setup.against = load_model(other, OpOptions{});
     if (setup.against->scale() != setup.model->scale() || setup.against->color() != setup.model->color())
       throw UsageError(fmt::format("--against {}: x{} {}, --model x{} {}; both sides need the same scale and colour",

@@ -7,6 +7,7 @@
 #include "commands/help.hpp"
 #include "commands/impls.hpp"
 #include "commands/inspect.hpp"
+#include "commands/models.hpp"
 #include "commands/train.hpp"
 
 namespace tconv::app {
@@ -19,6 +20,7 @@ constexpr SetupCommand kSubcommands[] = {
     &setup_inspect,
     &setup_train,
     &setup_impls,
+    &setup_models,
     &setup_help,
 };
 
