@@ -89,13 +89,6 @@ std::vector<unsigned char> read_file(const fs::path& path, std::uint64_t max_byt
   return bytes;
 }
 
-std::vector<unsigned char> read_stdin(std::uint64_t max_bytes) {
-  std::vector<unsigned char> bytes;
-  StdinReader(STDIN_FILENO).read_rest(bytes, max_bytes);
-  if (bytes.empty()) throw InputError("stdin: empty input");
-  return bytes;
-}
-
 StdinReader::StdinReader(int fd) : fd_(fd), block_(std::size_t{1} << 16) {}
 
 bool StdinReader::fill() {

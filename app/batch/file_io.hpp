@@ -13,15 +13,11 @@ namespace tconv::app {
 [[nodiscard]] std::vector<unsigned char> read_file(const std::filesystem::path& path,
                                                    std::uint64_t max_bytes);
 
-/// Reads all of stdin (the input "-"). Throws InputError when reading fails
-/// or more than `max_bytes` arrive (checked while reading, so an endless
-/// stream is cut off at the cap).
-[[nodiscard]] std::vector<unsigned char> read_stdin(std::uint64_t max_bytes);
-
-/// A file descriptor (stdin) read piece by piece, for a caller that takes a
-/// stream apart as it arrives (an image stream, image/png_stream.hpp): it
-/// holds at most one block (64 KiB) beyond what the caller took, so memory
-/// does not grow with the stream. Messages name the source "stdin".
+/// The input "-" (stdin) read piece by piece: read_rest() takes one whole
+/// image under a size cap, read() lets a caller take a stream apart as it
+/// arrives (an image stream, image/png_stream.hpp). It holds at most one
+/// block (64 KiB) beyond what the caller took, so memory does not grow with
+/// the stream. Messages name the source "stdin".
 class StdinReader {
  public:
   /// Reads `fd` (not owned; stdin by default).
