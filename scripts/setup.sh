@@ -10,7 +10,7 @@ TCONV_BUILD="$TCONV_ROOT/build/release"
 
 packages=(cmake ninja-build g++ pkg-config libopencv-dev libcli11-dev libspdlog-dev catch2
           nlohmann-json3-dev libdnnl-dev libexiv2-dev zlib1g-dev libjpeg62-turbo-dev libpng-dev
-          libtiff-dev clang libclang-rt-14-dev strace python3 python3-numpy python3-torch)
+          libtiff-dev clang libclang-rt-14-dev strace python3 python3-numpy python3-torch ffmpeg parallel)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -88,22 +89,48 @@ std::vector<unsigned char> read_file(const fs::path& path, std::uint64_t max_byt
   return bytes;
 }
 
-std::vector<unsigned char> read_stdin(std::uint64_t max_bytes) {
-  std::vector<unsigned char> bytes;
-  std::vector<unsigned char> chunk(std::size_t{1} << 16);
-  while (true) {
-    const ssize_t n = ::read(STDIN_FILENO, chunk.data(), chunk.size());
+StdinReader::StdinReader(int fd) : fd_(fd), block_(std::size_t{1} << 16) {}
+
+bool StdinReader::fill() {
+  if (begin_ < end_) return true;
+  while (!ended_) {
+    const ssize_t n = ::read(fd_, block_.data(), block_.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw InputError("stdin: read failed: " + errno_text(errno));
-    if (n == 0) break;
-    if (bytes.size() + static_cast<std::size_t>(n) > max_bytes)
+    if (n == 0) {
+      ended_ = true;
+      break;
+    }
+    begin_ = 0;
+    end_ = static_cast<std::size_t>(n);
+    return true;
+  }
+  return false;
+}
+
+std::size_t StdinReader::read(std::size_t n, std::vector<unsigned char>& out) {
+  std::size_t done = 0;
+  while (done < n && fill()) {
+    const std::size_t take = std::min(n - done, end_ - begin_);
+    const auto first = block_.begin() + static_cast<std::ptrdiff_t>(begin_);
+    out.insert(out.end(), first, first + static_cast<std::ptrdiff_t>(take));
+    begin_ += take;
+    done += take;
+  }
+  offset_ += done;
+  return done;
+}
+
+void StdinReader::read_rest(std::vector<unsigned char>& out, std::uint64_t max_bytes) {
+  while (fill()) {
+    if (out.size() + (end_ - begin_) > max_bytes)
       throw InputError("stdin: more than the limit of " + std::to_string(max_bytes) +
                        " bytes (see --max-input-bytes)");
-    bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + n);
+    (void)read(end_ - begin_, out);
   }
-  if (bytes.empty()) throw InputError("stdin: empty input");
-  return bytes;
 }
+
+bool StdinReader::at_end() { return !fill(); }
 
 void write_stdout(std::span<const unsigned char> bytes) {
   std::size_t done = 0;

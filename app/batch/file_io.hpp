@@ -13,10 +13,38 @@ namespace tconv::app {
 [[nodiscard]] std::vector<unsigned char> read_file(const std::filesystem::path& path,
                                                    std::uint64_t max_bytes);
 
-/// Reads all of stdin (the input "-"). Throws InputError when reading fails
-/// or more than `max_bytes` arrive (checked while reading, so an endless
-/// stream is cut off at the cap).
-[[nodiscard]] std::vector<unsigned char> read_stdin(std::uint64_t max_bytes);
+/// The input "-" (stdin) read piece by piece: read_rest() takes one whole
+/// image under a size cap, read() lets a caller take a stream apart as it
+/// arrives (an image stream, image/png_stream.hpp). It holds at most one
+/// block (64 KiB) beyond what the caller took, so memory does not grow with
+/// the stream. Messages name the source "stdin".
+class StdinReader {
+ public:
+  /// Reads `fd` (not owned; stdin by default).
+  explicit StdinReader(int fd = 0);
+  /// Appends up to `n` bytes to `out`, fewer only at the end of the stream;
+  /// returns how many. Blocks until they arrive. Throws InputError
+  /// ("stdin: read failed: <reason>").
+  std::size_t read(std::size_t n, std::vector<unsigned char>& out);
+  /// Appends the rest of the stream to `out`. Throws InputError when
+  /// `out` would grow beyond `max_bytes` ("stdin: more than the limit of N
+  /// bytes (see --max-input-bytes)"), checked while reading.
+  void read_rest(std::vector<unsigned char>& out, std::uint64_t max_bytes);
+  /// True when the stream has ended: blocks until a byte arrives or the
+  /// writer closes its end.
+  [[nodiscard]] bool at_end();
+  /// Bytes taken by the caller so far (the offset of the next byte).
+  [[nodiscard]] std::uint64_t offset() const noexcept { return offset_; }
+
+ private:
+  bool fill();  // reads one block when none is held; false at the end
+  int fd_;
+  std::vector<unsigned char> block_;
+  std::size_t begin_ = 0;  // block_[begin_, end_) is read but not taken
+  std::size_t end_ = 0;
+  bool ended_ = false;
+  std::uint64_t offset_ = 0;
+};
 
 /// Writes all of `bytes` to stdout (the output "-"). Throws InputError naming
 /// the reason when the write fails: a closed pipe (EPIPE; SIGPIPE must be

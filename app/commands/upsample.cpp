@@ -36,6 +36,7 @@
 #include "image/image_reader.hpp"
 #include "image/metadata.hpp"
 #include "image/page_buffer.hpp"
+#include "image/png_stream.hpp"
 #include "report/run_report.hpp"
 #include "tconv/core/conv_transpose2d.hpp"
 #include "tconv/core/error.hpp"
@@ -381,6 +382,12 @@ MemoryPlan image_memory_plan(const Shape3& in, SampleType type, const Shape3& ou
   return plan;
 }
 
+// The level of an image's "done" line: a stream's frames are counted in
+// the stream's own line instead.
+spdlog::level::level_enum done_level(const UpsampleOptions& opt) {
+  return opt.stream_frame ? spdlog::level::debug : spdlog::level::info;
+}
+
 void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
                const OutputTarget& output, BatchPlans& plans) {
   const Model* model = plans.model();
@@ -458,8 +465,8 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
                                output.name());
     lap("encode");
     write_output(output, encoded, opt.overwrite);
-    spdlog::info("{} ({}) -> {} ({}) with {}", opt.input, input_description, output.name(),
-                 wxh_text({out_shape.h, out_shape.w}), opt.layer.model);
+    spdlog::log(done_level(opt), "{} ({}) -> {} ({}) with {}", opt.input, input_description,
+                output.name(), wxh_text({out_shape.h, out_shape.w}), opt.layer.model);
     return;
   }
 
@@ -528,8 +535,8 @@ void run_image(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
   const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
                                                             started)
                       .count();
-  spdlog::info("{} ({}) -> {} ({}) in {:.0f} ms", opt.input, input_description, output.name(),
-               wxh_text({out_shape.h, out_shape.w}), ms);
+  spdlog::log(done_level(opt), "{} ({}) -> {} ({}) in {:.0f} ms", opt.input, input_description,
+              output.name(), wxh_text({out_shape.h, out_shape.w}), ms);
   spdlog::debug("{} with {} ({}), border {}", upsampler.problem(), upsampler.impl_name(),
                 interleaved ? "interleaved" : "planar", to_string(upsampler.border()));
 }
@@ -576,6 +583,69 @@ std::optional<std::string> extension_from_bytes(const std::string& input) {
   if (*format == ImageFormat::kExr) return "exr";
   const auto written = canonical_format(to_string(*format));
   return written ? written : std::optional<std::string>("png");
+}
+
+// One input's bytes, read whole: a .npy array or an image, to `output_path`.
+void run_bytes(const UpsampleOptions& opt, std::span<const unsigned char> bytes,
+               const std::string& output_path, bool output_dir, BatchPlans& plans) {
+  const bool numeric = is_npy(bytes);
+  const OutputTarget output{output_path, output_format(opt, output_path, numeric, bytes),
+                            output_dir};
+  if (numeric)
+    run_numeric(opt, bytes, output, plans);
+  else
+    run_image(opt, bytes, output, plans);
+}
+
+// stdin ("-"): one image or array, as any other input, or a stream of PNG
+// files (ffmpeg's image2pipe). A PNG on stdin is framed by PngStream; when a
+// second PNG follows the first, the frames are run one by one, in order,
+// each as an image of its own (the same reader, checks and plans as any
+// input), and written to stdout as they finish, so at most two frames'
+// bytes are held at once. The first failing frame ends the stream (frames
+// before it are written); a stream is written as PNG to stdout only, which
+// is checked once the second frame has arrived, before the first is written.
+// `max_bytes` (--max-input-bytes) caps one image, or each frame of a stream.
+void run_stdin(const UpsampleOptions& opt, const std::string& output_path, bool output_dir,
+               std::uint64_t max_bytes, BatchPlans& plans) {
+  StdinReader in;
+  std::vector<unsigned char> head;
+  (void)in.read(sizeof kPngSignature, head);
+  if (!has_png_signature(head)) {
+    in.read_rest(head, max_bytes);
+    if (head.empty()) throw InputError("stdin: empty input");
+    if (head.size() > max_bytes)  // the sniffed bytes alone (a cap below 8)
+      throw InputError("stdin: more than the limit of " + std::to_string(max_bytes) +
+                       " bytes (see --max-input-bytes)");
+    return run_bytes(opt, head, output_path, output_dir, plans);
+  }
+  PngStream stream(in, std::move(head), {max_bytes, decode_limits(opt.image).max_pixels});
+  std::optional<std::vector<unsigned char>> frame = stream.next();
+  if (stream.at_end()) return run_bytes(opt, *frame, output_path, output_dir, plans);
+
+  std::optional<std::vector<unsigned char>> second = stream.next();
+  if (output_path != kStdio)
+    throw UsageError("stdin: holds a stream of images (a second PNG follows the first); a "
+                     "stream is written to -o - (stdout), one PNG after another");
+  const OutputTarget output{output_path, output_format(opt, output_path, false, *frame), false};
+  if (output.format != "png")
+    throw UsageError("--format " + opt.format + ": a stream of images on stdin is written as "
+                     "PNG, one file after another (give --format png or leave it out)");
+  const auto started = std::chrono::steady_clock::now();
+  int done = 0;
+  while (frame) {
+    if (interrupt_signal() != 0) break;  // the batch reports the signal
+    UpsampleOptions one = opt;
+    one.input = "stdin: frame " + std::to_string(done + 1);
+    one.stream_frame = true;
+    run_image(one, *frame, output, plans);
+    ++done;
+    frame = std::move(second);
+    second.reset();
+    if (!frame) frame = stream.next();
+  }
+  spdlog::info("stdin: {} frames (PNG stream) -> stdout in {:.1f} s", done,
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 BatchSpec batch_spec(const UpsampleOptions& opt, const Model* model) {
@@ -664,7 +734,7 @@ void setup_upsample(CLI::App& app) {
   // ...), and CLI11 would demand the main command's input for them too.
   app.add_option("input", b.inputs,
                  "Input images (PNG, JPEG, TIFF, WebP, BMP) or .npy arrays, directories, "
-                 "or - for stdin");
+                 "or - for stdin (one image, or a stream of PNGs written to -o - frame by frame)");
   app.add_option("-o,--output", opt->output,
                  "FILE (one input), DIR/ (made if missing; also when several inputs or a "
                  "directory are given), - (stdout) or a device or FIFO (written in place); "
@@ -696,7 +766,8 @@ void setup_upsample(CLI::App& app) {
                  "an existing file only with --overwrite or when it is an earlier report)");
   app.add_option("--shard", b.shard,
                  "Process only shard K of N (K/N, 1-based), chosen by a hash of the output path");
-  app.add_option("--max-input-bytes", b.max_input_bytes, "Largest input file or stdin accepted")
+  app.add_option("--max-input-bytes", b.max_input_bytes,
+                 "Largest input file or stdin accepted (each frame of a stdin stream)")
       ->capture_default_str()
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
   app.add_option("--impl", opt->force_impl, "Force an implementation (e.g. tconv2d_f32_ref)");
@@ -777,17 +848,14 @@ void run_upsample(const UpsampleOptions& opt) {
       if (b.skip_existing && output_exists(item.output)) return skipped();
       UpsampleOptions one = base;
       one.input = display_name(item.input);
-      const auto bytes = item.input == kStdio ? read_stdin(b.max_input_bytes)
-                                              : read_file(item.input, b.max_input_bytes);
-      if (bytes.empty()) throw InputError(one.input + ": empty file");
-      const bool numeric = is_npy(bytes);
-      const OutputTarget output{item.output, output_format(one, item.output, numeric, bytes),
-                                plan.output_dir};
       try {
-        if (numeric)
-          run_numeric(one, bytes, output, plans);
-        else
-          run_image(one, bytes, output, plans);
+        if (item.input == kStdio) {
+          run_stdin(one, item.output, plan.output_dir, b.max_input_bytes, plans);
+        } else {
+          const auto bytes = read_file(item.input, b.max_input_bytes);
+          if (bytes.empty()) throw InputError(one.input + ": empty file");
+          run_bytes(one, bytes, item.output, plan.output_dir, plans);
+        }
       } catch (const OutputExists&) {
         // Another run on the same folder wrote it meanwhile.
         if (b.skip_existing) return skipped();

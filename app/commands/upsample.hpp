@@ -34,6 +34,9 @@ struct BatchFlags {
 
 struct UpsampleOptions {
   std::string input;   ///< The input being processed (set per item from batch.inputs).
+  /// Set per frame of an image stream on stdin: the frame's done line is a
+  /// debug line, the stream's own line is the info line.
+  bool stream_frame = false;
   std::string output;  ///< -o: FILE, DIR/ or "-"; default: each output beside its input.
   std::string format;  ///< --format: png|jpg|webp|tif|bmp|npy; default: the input's.
   bool overwrite = false;

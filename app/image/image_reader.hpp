@@ -2,7 +2,9 @@
 // header check (format, size, pixel cap) before any decoder runs, the
 // metadata's orientation applied to the decoded pixels. Two steps, so a
 // caller can add its own checks (planned output size, memory budget)
-// between the header and the decoder.
+// between the header and the decoder. A stream of PNG files on stdin is
+// framed by png_stream.hpp (bytes only, no decoding); each of its frames is
+// then read here like any other file.
 #pragma once
 
 #include <cstdint>

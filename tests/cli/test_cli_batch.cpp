@@ -297,6 +297,46 @@ TEST_CASE("stdin to stdout: a pipeline equals the same steps through files", "[c
   CHECK_FALSE(fs::exists(box / "out.png"));
 }
 
+TEST_CASE("a stream of PNGs on stdin: each frame as its own run, in order, to stdout",
+          "[cli][batch][stream]") {
+  Sandbox box;
+  write_image(box / "a.png", noise(7, 9, CV_8UC3, 4));
+  write_image(box / "b.png", noise(5, 6, CV_8UC3, 5));  // another size
+  write_image(box / "c.png", noise(4, 4, CV_8UC1, 6));  // another kind (gray)
+  REQUIRE(box.run("$T a.png -o a2.png && $T b.png -o b2.png && $T c.png -o c2.png").exit_code == 0);
+  const std::string a2 = slurp(box / "a2.png");
+  const std::string b2 = slurp(box / "b2.png");
+  const std::string c2 = slurp(box / "c2.png");
+  const Run r = box.run("cat a.png b.png c.png a.png | $T - -o - > out.pngs");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(slurp(box / "out.pngs") == a2 + b2 + c2 + a2);
+  CHECK_THAT(r.err, Catch::Contains("stdin: 4 frames (PNG stream) -> stdout"));
+  // One PNG is one image, as before (the README's --format webp line).
+  CHECK(box.run("$T - -o one.png < a.png").exit_code == 0);
+  CHECK(slurp(box / "one.png") == a2);
+  // A stream goes to stdout as PNG only: refused before anything is written.
+  const Run file = box.run("cat a.png b.png | $T - -o out.png");
+  CHECK(file.exit_code == 2);
+  CHECK_THAT(file.err, Catch::Contains("a stream is written to -o -"));
+  CHECK_FALSE(fs::exists(box / "out.png"));
+  const Run webp = box.run("cat a.png b.png | $T - -o - --format webp > out.webp");
+  CHECK(webp.exit_code == 2);
+  CHECK_THAT(webp.err, Catch::Contains("--format webp: a stream of images on stdin is written as PNG"));
+  CHECK(slurp(box / "out.webp").empty());
+  // A frame cut short: one line naming it, exit 1, the frames before it written.
+  const Run cut = box.run("cat a.png b.png c.png | head -c -5 | $T - -o - > cut.pngs");
+  CHECK(cut.exit_code == 1);
+  CHECK(count_lines_with(cut.err, "error:") == 1);
+  CHECK_THAT(cut.err, Catch::Contains("error: stdin: frame 3: truncated"));
+  CHECK(slurp(box / "cut.pngs") == a2 + b2);
+  // Bytes after a single PNG that are no PNG: an error, nothing written.
+  const Run junk = box.run("{ cat a.png; echo junk; } | $T - -o junk.png");
+  CHECK(junk.exit_code == 1);
+  CHECK_THAT(junk.err, Catch::Contains("stdin: frame 2: not a PNG"));
+  CHECK_FALSE(fs::exists(box / "junk.png"));
+}
+
 TEST_CASE("a full device or a closed pipe on stdout exits non-zero with a message",
           "[cli][batch]") {
   Sandbox box;
