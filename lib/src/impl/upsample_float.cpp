@@ -232,15 +232,21 @@ void upsample_rows(const AxisTable& ys, const AxisTable& xs, InterleavedView<con
   const int c = src.channels;
   const std::size_t in_row = static_cast<std::size_t>(src.width) * c;
   for (int oy = row_begin; oy < row_end; ++oy) {
-    // Vertical pass: tmp = sum over row taps of weight * input row.
-    std::fill(tmp.begin(), tmp.end(), 0.0f);
+    // Vertical pass: tmp = sum over row taps of weight * input row (the
+    // first tap assigns, saving a pass that clears the row).
+    bool first = true;
     for (int e = 0; e < ys.taps; ++e) {
       const std::size_t at = static_cast<std::size_t>(oy) * ys.taps + e;
       const float w = ys.weight[at];
       if (w == 0.0f) continue;
       const T* in = src.data + ys.index[at] * src.row_stride;
-      for (std::size_t i = 0; i < in_row; ++i) tmp[i] += w * static_cast<float>(in[i]);
+      if (first)
+        for (std::size_t i = 0; i < in_row; ++i) tmp[i] = 0.0f + w * static_cast<float>(in[i]);
+      else
+        for (std::size_t i = 0; i < in_row; ++i) tmp[i] += w * static_cast<float>(in[i]);
+      first = false;
     }
+    if (first) std::fill(tmp.begin(), tmp.end(), 0.0f);  // every tap outside (zero border)
     T* out = dst.data + oy * dst.row_stride;
     // A rational factor's phases read the den sub-rows: pixel m of sub-row
     // s is input pixel m * den + s, so each phase's taps run contiguously.
