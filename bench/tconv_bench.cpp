@@ -537,6 +537,15 @@ int main(int argc, char** argv) {
       r.cv_resize = median_ms(2, reps, [&] { cv::resize(in, resized, resized.size(), f, f, cv::INTER_LINEAR); });
       tconv::ResampleOptions resample;
       resample.threads = threads;
+      if (forced_isa) {
+        // The float path's impls (bilinear x3 is not dyadic: no fixed point).
+        std::vector<std::string> impls;
+        for (const auto n : tconv::upsample_interleaved_impls<std::uint8_t>()) impls.emplace_back(n);
+        resample.force_impl = best_impl_up_to(impls, isa, [](const std::string& n) {
+          return tconv::upsample_interleaved_applicable<std::uint8_t>(n, tconv::Interpolation::kBilinear,
+                                                                     {3, 3}, 3);
+        });
+      }
       const tconv::InterleavedView<const std::uint8_t> in_view{
           in.ptr<std::uint8_t>(), in.rows, in.cols, 3, static_cast<std::ptrdiff_t>(in.step1())};
       const tconv::InterleavedView<std::uint8_t> out_view{
@@ -545,7 +554,9 @@ int main(int argc, char** argv) {
         tconv::resample_interleaved(tconv::Interpolation::kBilinear, {c.ratio, c.ratio},
                                     tconv::Border::kReplicate, in_view, out_view, resample);
       });
-      r.impl = "upsample_u8_float";
+      // The float path's impl for this CPU (bilinear x3 is not dyadic: no fixed point).
+      r.impl = std::string(
+          tconv::upsample_interleaved_impl<std::uint8_t>(tconv::Interpolation::kBilinear, {3, 3}, 3, resample));
       const double diff = cv::norm(ours, resized, cv::NORM_INF);
       if (diff > 1.0) r.note = "differs from cv::resize by " + std::to_string(diff) + " LSB";
       if (!json) std::fprintf(stderr, "%s: %.2f ms, cv::resize %.2f ms\n", c.name.c_str(), r.median, *r.cv_resize);

@@ -93,8 +93,8 @@ void run_impls(const ImplsOptions& opt) {
   if (ratio) {
     // Fractional factors run the float path of the interleaved family (on
     // each plane for planar images); the fixed-point impls serve integers.
-    out += "\n--impl accepts for a fractional factor: upsample_u8_float, upsample_u16_float, "
-           "upsample_f32_float\n";
+    out += "\n--impl accepts for a fractional factor: the float path, upsample_u8_float, "
+           "upsample_u16_float or upsample_f32_float (each also _avx2 and _avx512)\n";
     std::cout << out;
     std::cout.flush();
     if (!std::cout) throw InputError("stdout: write failed");

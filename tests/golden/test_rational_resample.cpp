@@ -380,7 +380,7 @@ TEST_CASE("the image upsampler plans a ratio once and serves every path", "[rati
   planar_only.interleaved_allowed = false;
   const auto planar = tconv::ImageUpsampler::create(spec, {3, tconv::SampleType::kU8}, planar_only);
   REQUIRE(!planar.interleaved());
-  CHECK(planar.impl_name() == "upsample_f32_float");
+  CHECK_THAT(std::string(planar.impl_name()), Catch::StartsWith("upsample_f32_float"));
   tconv::Tensor src(tconv::Shape3{3, h, w});
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
@@ -423,4 +423,33 @@ TEST_CASE("the image upsampler refuses what a ratio cannot be", "[rational]") {
   forced.force_impl = "upsample_u8_fixed";  // integer factors only
   CHECK_THROWS_AS(tconv::ImageUpsampler::create(spec, {3, tconv::SampleType::kU8}, forced),
                   tconv::InvalidArgument);
+}
+
+TEST_CASE("every float impl gives the portable impl's bits at rational factors", "[rational][impl]") {
+  const Interpolation kind = GENERATE(Interpolation::kBilinear, Interpolation::kBicubic, Interpolation::kLanczos3);
+  const Border border = GENERATE(Border::kZero, Border::kReplicate, Border::kReflect);
+  const Ratio2 r{{5, 3}, {3, 2}};
+  const int h = 23, w = 37, c = 3;
+  const auto src = random_samples<std::uint8_t>(static_cast<std::size_t>(h) * w * c, 21);
+  const int oh = static_cast<int>(tconv::resampled_length(h, r.h));
+  const int ow = static_cast<int>(tconv::resampled_length(w, r.w));
+  auto run = [&](const std::string& impl) {
+    std::vector<std::uint8_t> dst(static_cast<std::size_t>(oh) * ow * c);
+    tconv::ResampleOptions options;
+    options.force_impl = impl;
+    options.threads = 2;
+    tconv::resample_interleaved(kind, r, border, InterleavedView<const std::uint8_t>{src.data(), h, w, c, w * c},
+                                InterleavedView<std::uint8_t>{dst.data(), oh, ow, c, ow * c}, options);
+    return dst;
+  };
+  const std::vector<std::uint8_t> portable = run("upsample_u8_float");
+  for (const std::string_view name : tconv::upsample_interleaved_impls<std::uint8_t>()) {
+    if (name.find("float") == std::string_view::npos || name == "upsample_u8_float") continue;
+    if (!tconv::upsample_interleaved_applicable<std::uint8_t>(name, kind, {3, 3}, c)) {
+      WARN(std::string(name) << " skipped: this CPU lacks its ISA");
+      continue;
+    }
+    INFO(name);
+    CHECK(run(std::string(name)) == portable);
+  }
 }

@@ -108,6 +108,8 @@ constexpr WeightGradImpl kWeightGradImpls[] = {
 // Interleaved upsampling: exact integer taps (fixed point), 8-bit SIMD when
 // the taps fit its 16-bit lanes.
 bool any_kernel(const ResampleProblem&) noexcept { return true; }
+bool float_avx512(const ResampleProblem&) noexcept { return cpu_has_avx512(); }
+bool float_avx2(const ResampleProblem&) noexcept { return cpu_has_avx2_fma(); }
 // The fixed-point impls serve the layer factors (integer, den 1, at most
 // kMaxFactor) only.
 bool integer_factor(const ResampleProblem& p) noexcept {
@@ -130,13 +132,19 @@ constexpr ResampleImpl<std::uint8_t> kU8ResampleImpls[] = {
     {"upsample_u8_fixed_avx512", &u8_fixed_avx512, &upsample_u8_fixed_avx512},
     {"upsample_u8_fixed_avx2", &u8_fixed_avx2, &upsample_u8_fixed_avx2},
     {"upsample_u8_fixed", &u8_fixed, &upsample_u8_fixed},
+    {"upsample_u8_float_avx512", &float_avx512, &upsample_u8_float_avx512},
+    {"upsample_u8_float_avx2", &float_avx2, &upsample_u8_float_avx2},
     {"upsample_u8_float", &any_kernel, &upsample_u8_float},  // must stay last
 };
 constexpr ResampleImpl<std::uint16_t> kU16ResampleImpls[] = {
     {"upsample_u16_fixed", &u16_fixed, &upsample_u16_fixed},
+    {"upsample_u16_float_avx512", &float_avx512, &upsample_u16_float_avx512},
+    {"upsample_u16_float_avx2", &float_avx2, &upsample_u16_float_avx2},
     {"upsample_u16_float", &any_kernel, &upsample_u16_float},  // must stay last
 };
 constexpr ResampleImpl<float> kF32ResampleImpls[] = {
+    {"upsample_f32_float_avx512", &float_avx512, &upsample_f32_float_avx512},
+    {"upsample_f32_float_avx2", &float_avx2, &upsample_f32_float_avx2},
     {"upsample_f32_float", &any_kernel, &upsample_f32_float},  // must stay last
 };
 

@@ -86,5 +86,17 @@ void upsample_u16_float(const ResampleProblem&, InterleavedView<const std::uint1
                         InterleavedView<std::uint16_t>, int threads);
 void upsample_f32_float(const ResampleProblem&, InterleavedView<const float>,
                         InterleavedView<float>, int threads);
+void upsample_u8_float_avx2(const ResampleProblem&, InterleavedView<const std::uint8_t>,
+                            InterleavedView<std::uint8_t>, int threads);
+void upsample_u16_float_avx2(const ResampleProblem&, InterleavedView<const std::uint16_t>,
+                             InterleavedView<std::uint16_t>, int threads);
+void upsample_f32_float_avx2(const ResampleProblem&, InterleavedView<const float>,
+                             InterleavedView<float>, int threads);
+void upsample_u8_float_avx512(const ResampleProblem&, InterleavedView<const std::uint8_t>,
+                              InterleavedView<std::uint8_t>, int threads);
+void upsample_u16_float_avx512(const ResampleProblem&, InterleavedView<const std::uint16_t>,
+                               InterleavedView<std::uint16_t>, int threads);
+void upsample_f32_float_avx512(const ResampleProblem&, InterleavedView<const float>,
+                               InterleavedView<float>, int threads);
 
 }  // namespace tconv::detail

@@ -34,6 +34,8 @@ struct detail::ImageUpsamplerState {
   // on each channel plane.
   std::optional<Ratio2> ratio;
   std::optional<detail::ResampleProblem> planar_resample;
+  std::string_view planar_resample_impl;
+  detail::ResampleRunFn<float> planar_resample_run = nullptr;
   // Planar path.
   std::optional<detail::BorderedOp> op;
   bool linear_light = false;
@@ -135,12 +137,14 @@ std::unique_ptr<detail::ImageUpsamplerState> plan_ratio(
     }
     return st;
   }
-  if (!force.empty() && force != "upsample_f32_float")
-    throw InvalidArgument("image upsampler impl " + force + ": " + refusal +
-                          " (the planar path of a ratio runs upsample_f32_float)");
   detail::ResampleProblem planar = problem;
   planar.channels = 1;
+  // The float planes run the float impls (choose_resample_impl<float> names
+  // the rule when a forced impl is not one of them).
+  const detail::ResampleImpl<float>& impl = detail::choose_resample_impl<float>(planar, force);
   st->planar_resample = planar;
+  st->planar_resample_impl = impl.name;
+  st->planar_resample_run = impl.run;
   st->linear_light = spec.linear_light && kind.sample != SampleType::kF32;
   st->premultiplied_alpha = kind.channels == 4;
   return st;
@@ -227,7 +231,7 @@ const ImageKind& ImageUpsampler::kind() const noexcept { return state_->kind; }
 bool ImageUpsampler::interleaved() const noexcept { return state_->resample.has_value(); }
 std::string_view ImageUpsampler::impl_name() const noexcept {
   if (state_->resample) return state_->resample_impl;
-  return state_->planar_resample ? "upsample_f32_float" : state_->op->impl_name();
+  return state_->planar_resample ? state_->planar_resample_impl : state_->op->impl_name();
 }
 std::string ImageUpsampler::problem() const {
   const detail::ImageUpsamplerState& st = *state_;
@@ -328,7 +332,7 @@ Tensor ImageUpsampler::run(Tensor src, int threads) const {
       const InterleavedView<float> out_plane{
           result.data() + static_cast<std::size_t>(c) * out_shape.h * out_shape.w, out_shape.h,
           out_shape.w, 1, out_shape.w};
-      detail::upsample_f32_float(*st.planar_resample, plane, out_plane, threads);
+      st.planar_resample_run(*st.planar_resample, plane, out_plane, threads);
     }
   }
   src = Tensor();  // the input goes before the colour work on the output

@@ -60,8 +60,11 @@ struct ResampleOptions {
 
 /// Names of the impls for samples of type T (std::uint8_t, std::uint16_t or
 /// float), best first, the float path last: upsample_u8_fixed_avx512,
-/// upsample_u8_fixed_avx2, upsample_u8_fixed, upsample_u8_float;
-/// upsample_u16_fixed, upsample_u16_float; upsample_f32_float.
+/// upsample_u8_fixed_avx2, upsample_u8_fixed, upsample_u8_float_avx512,
+/// upsample_u8_float_avx2, upsample_u8_float; upsample_u16_fixed,
+/// upsample_u16_float_avx512, upsample_u16_float_avx2, upsample_u16_float;
+/// upsample_f32_float_avx512, upsample_f32_float_avx2, upsample_f32_float.
+/// The float impls of every ISA give the same bits.
 template <typename T>
 [[nodiscard]] std::vector<std::string_view> upsample_interleaved_impls();
 
