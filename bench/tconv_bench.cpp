@@ -294,6 +294,22 @@ std::string best_impl_up_to(const std::vector<std::string>& names, std::string_v
   return "";
 }
 
+// Options for the interleaved 8-bit RGB bilinear runs on `threads` threads:
+// with `isa` set, the impl the registry would choose for `factor` on a CPU
+// of that ISA; empty, the registry's own choice.
+tconv::ResampleOptions resample_options(int threads, std::string_view isa, tconv::Size2 factor) {
+  tconv::ResampleOptions options;
+  options.threads = threads;
+  if (isa.empty()) return options;
+  std::vector<std::string> impls;
+  for (const auto n : tconv::upsample_interleaved_impls<std::uint8_t>()) impls.emplace_back(n);
+  options.force_impl = best_impl_up_to(impls, isa, [&](const std::string& n) {
+    return tconv::upsample_interleaved_applicable<std::uint8_t>(n, tconv::Interpolation::kBilinear,
+                                                               factor, 3);
+  });
+  return options;
+}
+
 struct Result {
   std::string name;
   std::string impl;
@@ -535,17 +551,8 @@ int main(int argc, char** argv) {
       cv::setNumThreads(threads);
       const double f = static_cast<double>(c.ratio.num) / c.ratio.den;
       r.cv_resize = median_ms(2, reps, [&] { cv::resize(in, resized, resized.size(), f, f, cv::INTER_LINEAR); });
-      tconv::ResampleOptions resample;
-      resample.threads = threads;
-      if (forced_isa) {
-        // The float path's impls (bilinear x3 is not dyadic: no fixed point).
-        std::vector<std::string> impls;
-        for (const auto n : tconv::upsample_interleaved_impls<std::uint8_t>()) impls.emplace_back(n);
-        resample.force_impl = best_impl_up_to(impls, isa, [](const std::string& n) {
-          return tconv::upsample_interleaved_applicable<std::uint8_t>(n, tconv::Interpolation::kBilinear,
-                                                                     {3, 3}, 3);
-        });
-      }
+      // The float path's impls (bilinear x3 is not dyadic: no fixed point).
+      const tconv::ResampleOptions resample = resample_options(threads, forced_isa ? isa : "", {3, 3});
       const tconv::InterleavedView<const std::uint8_t> in_view{
           in.ptr<std::uint8_t>(), in.rows, in.cols, 3, static_cast<std::ptrdiff_t>(in.step1())};
       const tconv::InterleavedView<std::uint8_t> out_view{
@@ -621,16 +628,7 @@ int main(int argc, char** argv) {
             in.ptr<std::uint8_t>(), in.rows, in.cols, 3, static_cast<std::ptrdiff_t>(in.step1())};
         const tconv::InterleavedView<std::uint8_t> out_view{
             ours.ptr<std::uint8_t>(), ours.rows, ours.cols, 3, static_cast<std::ptrdiff_t>(ours.step1())};
-        tconv::ResampleOptions resample;
-        resample.threads = threads;
-        if (forced_isa) {
-          std::vector<std::string> impls;
-          for (const auto n : tconv::upsample_interleaved_impls<std::uint8_t>()) impls.emplace_back(n);
-          resample.force_impl = best_impl_up_to(impls, isa, [](const std::string& n) {
-            return tconv::upsample_interleaved_applicable<std::uint8_t>(n, tconv::Interpolation::kBilinear,
-                                                                       {2, 2}, 3);
-          });
-        }
+        const tconv::ResampleOptions resample = resample_options(threads, forced_isa ? isa : "", {2, 2});
         r.median = median_ms(2, reps, [&] {
           tconv::upsample_interleaved(tconv::Interpolation::kBilinear, {2, 2}, tconv::Border::kReplicate,
                                       in_view, out_view, resample);
