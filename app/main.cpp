@@ -50,7 +50,7 @@ Exit codes:
      were finished, no temporary file is left; rerun with --skip-existing
 
 Commands (tconv-upsample help COMMAND for each one's flags and examples):
-  compare, inspect, eval, train, impls, help
+  compare, inspect, eval, train, impls, models, help
 
 Checkerboard analysis:
   tconv-upsample inspect --weights w.npy -s 2      phase gains of a kernel

@@ -10,7 +10,9 @@ build=$1
 models=$2
 samples=$3
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=../install/keep_manifest.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../install/keep_manifest.sh"
+keep_install_manifest "$build" "$work"
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
 share=$work/prefix/share/tconv-upsample/models
 for f in "$models"/*.safetensors; do

@@ -19,21 +19,9 @@ consumer_src=$2
 shift 2
 
 work=$(mktemp -d)
-manifest="$build_dir/install_manifest.txt"
-had_manifest=0
-if [[ -e "$manifest" ]]; then
-  cp -p "$manifest" "$work/install_manifest.txt.saved"
-  had_manifest=1
-fi
-cleanup() {
-  if ((had_manifest)); then
-    cp -p "$work/install_manifest.txt.saved" "$manifest"
-  else
-    rm -f "$manifest"
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=keep_manifest.sh
+source "$(dirname "${BASH_SOURCE[0]}")/keep_manifest.sh"
+keep_install_manifest "$build_dir" "$work"
 
 prefix="$work/prefix"
 echo "+ cmake --install $build_dir --prefix $prefix"

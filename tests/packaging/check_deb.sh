@@ -20,21 +20,9 @@ for tool in cpack dpkg-deb dpkg; do
   command -v "$tool" > /dev/null || { echo "check_deb: SKIPPED: $tool is not installed" >&2; exit 77; }
 done
 work=$(mktemp -d)
-manifest="$build_dir/install_manifest.txt"
-had_manifest=0
-if [[ -e "$manifest" ]]; then
-  cp -p "$manifest" "$work/install_manifest.txt.saved"
-  had_manifest=1
-fi
-cleanup() {
-  if ((had_manifest)); then
-    cp -p "$work/install_manifest.txt.saved" "$manifest"
-  else
-    rm -f "$manifest"
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=../install/keep_manifest.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../install/keep_manifest.sh"
+keep_install_manifest "$build_dir" "$work"
 
 echo "+ cpack -G DEB --config $build_dir/CPackConfig.cmake -B $work/out"
 cpack -G DEB --config "$build_dir/CPackConfig.cmake" -B "$work/out" > "$work/cpack.log" 2>&1 || {
