@@ -173,15 +173,26 @@ std::string decimal_text(Ratio r) {
 }
 
 // A side of --size, --width or --height: an integer in [1, kMaxRatioTerm].
+UsageError size_error(const std::string& flag, const std::string& all) {
+  return UsageError(flag + " " + all + ": expected " +
+                    (flag == "--size" ? std::string("WxH, width first, e.g. 1920x1080")
+                                      : std::string("a size in pixels")) +
+                    " (each side in [1, " + std::to_string(kMaxRatioTerm) + "])");
+}
+
 int parse_side(const std::string& text, const std::string& flag, const std::string& all) {
   int v = 0;
   const auto [next, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || next != text.data() + text.size() || v < 1 || v > kMaxRatioTerm)
-    throw UsageError(flag + " " + all + ": expected " +
-                     (flag == "--size" ? std::string("WxH, width first, e.g. 1920x1080")
-                                       : std::string("a size in pixels")) +
-                     " (each side in [1, " + std::to_string(kMaxRatioTerm) + "])");
+    throw size_error(flag, all);
   return v;
+}
+
+// --size WxH as {h, w}.
+Size2 parse_wxh(const std::string& text) {
+  const std::size_t x = text.find_first_of("xX");
+  if (x == std::string::npos) throw size_error("--size", text);
+  return {parse_side(text.substr(x + 1), "--size", text), parse_side(text.substr(0, x), "--size", text)};
 }
 
 }  // namespace
@@ -247,10 +258,7 @@ LayerSource::LayerSource(const LayerFlags& f) {
                        ": give one (the other side keeps the aspect ratio), or --size " + f.width +
                        "x" + f.height + " for both");
     if (!f.size.empty()) {
-      const std::size_t x = f.size.find_first_of("xX");
-      if (x == std::string::npos) parse_side("", "--size", f.size);  // throws the format
-      target_ = {parse_side(f.size.substr(x + 1), "--size", f.size),
-                 parse_side(f.size.substr(0, x), "--size", f.size)};
+      target_ = parse_wxh(f.size);
     } else if (!f.width.empty()) {
       target_ = {0, parse_side(f.width, "--width", f.width)};
     } else {
